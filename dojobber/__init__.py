@@ -1,0 +1,37 @@
+"""DoJobber: run small idempotent Job classes in dependency order.
+
+Write a Job per task (``Check`` verifies, ``Run`` fixes, ``DEPS`` names what
+must pass first), then ``DoJobber().configure(Root)`` and ``checknrun()``.
+"""
+
+from .dojobber import DoJobber
+from .errors import (
+    ConfigurationError,
+    DependencyCycleError,
+    DoJobberError,
+    DuplicateJobNameError,
+    JobTypeError,
+    RenderError,
+)
+from .events import Observer, Outcome
+from .jobs import DummyJob, Job, RunonlyJob
+
+__version__ = "1.0.0"
+VERSION = tuple(int(part) for part in __version__.split("."))
+
+__all__ = [
+    "ConfigurationError",
+    "DependencyCycleError",
+    "DoJobber",
+    "DoJobberError",
+    "DummyJob",
+    "DuplicateJobNameError",
+    "Job",
+    "JobTypeError",
+    "Observer",
+    "Outcome",
+    "RenderError",
+    "RunonlyJob",
+    "VERSION",
+    "__version__",
+]

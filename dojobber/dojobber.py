@@ -1,0 +1,241 @@
+"""DoJobber, the facade with the 0.6.2 method names that wires the pieces."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any, Callable
+
+from pygraph.classes.digraph import digraph
+
+from . import render
+from .errors import ConfigurationError
+from .events import Observer, Outcome
+from .graph import Plan, build_plan, check_delay, check_tries
+from .jobs import Job
+from .output import FailedCleanupPrinter, VerbosePrinter
+from .scheduler import RunResult, Scheduler
+
+log = logging.getLogger("DoJobber")
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _set_up_log(level: int | str | None) -> None:
+    # One handler however many DoJobber objects exist: no duplicated lines.
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.CRITICAL if level is None else level)
+
+
+class DoJobber:
+    """Builds a job graph from a root Job class, runs it, and reports on it.
+
+    Typical use::
+
+        dojob = DoJobber()
+        dojob.configure(RootJob, verbose=True)
+        dojob.set_args('arg1', movie='Zardoz')
+        dojob.checknrun()
+        if dojob.success(): ...
+
+    ``clock`` and ``sleep`` (keyword-only) replace ``time.monotonic`` and
+    ``time.sleep`` for the retry delays, e.g. with a fake clock in tests.
+    """
+
+    def __init__(
+        self,
+        dojobber_loglevel: int | str | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        _set_up_log(dojobber_loglevel)
+        self._clock = clock
+        self._sleep = sleep
+        self._plan: Plan | None = None
+        self._scheduler: Scheduler | None = None
+        self._result: RunResult | None = None
+        self._graph: digraph | None = None
+        self._coloured_for: RunResult | None = None
+        # Instances still owed a Cleanup; kept across runs so none is lost.
+        self._pending_cleanups: list[tuple[str, Job]] = []
+        self._args: tuple[Any, ...] = ()
+        self._kwargs: dict[str, Any] = {}
+        self._cleanup_after_run = True
+        #: job name -> True (passed), False (failed), None (never tried).
+        self.nodestatus: dict[str, bool | None] = {}
+        #: job name -> the value returned by the Check that passed.
+        self.noderesults: dict[str, Any] = {}
+        #: job name -> the exception that made it fail, for failed jobs only.
+        self.nodeexceptions: dict[str, BaseException] = {}
+
+    def configure(
+        self,
+        root: type[Job],
+        no_act: bool = False,
+        verbose: bool = False,
+        debug: bool = False,
+        cleanup: bool = True,
+        default_tries: float = 3,
+        default_retry_delay: float = 1,
+    ) -> None:
+        """Build and validate the job graph reachable from ``root``.
+
+        ``no_act`` only Checks (never Runs); ``verbose`` prints a line per
+        phase on stderr and ``debug`` adds tracebacks (it implies verbose).
+        ``cleanup`` runs the Cleanups at the end of each ``checknrun``.
+        ``default_tries`` and ``default_retry_delay`` apply to jobs whose
+        TRIES or RETRY_DELAY is None. Invalid input raises a
+        ConfigurationError naming the job and the bad value.
+        """
+        tries = check_tries(default_tries, None, "default_tries")
+        delay = check_delay(default_retry_delay, None, "default_retry_delay")
+        plan = build_plan(root, tries, delay)
+        observers: list[Observer] = (
+            [VerbosePrinter(debug=debug, no_act=no_act)]
+            if verbose or debug
+            else [FailedCleanupPrinter()]
+        )
+        self._plan = plan
+        self._scheduler = Scheduler(
+            plan,
+            no_act=no_act,
+            observers=observers,
+            clock=self._clock,
+            sleep=self._sleep,
+            instances=self._pending_cleanups,
+        )
+        self._cleanup_after_run = cleanup
+        self._graph = None
+        self._forget_run()
+
+    def set_args(self, *args: Any, **kwargs: Any) -> None:
+        """Set the arguments that every Check and Run will be called with."""
+        self._args = args
+        self._kwargs = kwargs
+
+    def checknrun(self, node: type[Job] | str | None = None) -> None:
+        """Run the graph from the root, or from ``node`` (a Job class or name).
+
+        Every call is a fresh run: statuses, tries and storage start over.
+        """
+        scheduler = self._configured()
+        start = self._index_of(node)
+        self._forget_run()
+        try:
+            scheduler.run(start, self._args, self._kwargs)
+        finally:
+            if scheduler.result is not None:
+                self._publish(scheduler.result)
+            if self._cleanup_after_run:
+                self.cleanup()
+
+    def cleanup(self) -> None:
+        """Run the Cleanup of every job instance made so far, newest first.
+
+        Each instance is cleaned up once. A Cleanup that raises stops the
+        rest (they stay pending) and the exception propagates.
+        """
+        if self._scheduler is not None:
+            self._scheduler.cleanup()
+
+    def success(self) -> bool:
+        """True when every job reached by the last run passed."""
+        return self._result is not None and self._result.success
+
+    def partial_success(self) -> bool:
+        """True when at least one job of the last run passed."""
+        return any(status is True for status in self.nodestatus.values())
+
+    def failure(self) -> bool:
+        """``not success()``."""
+        return not self.success()
+
+    @property
+    def graph(self) -> digraph:
+        """The job graph as a pygraph digraph, coloured by the last run."""
+        if self._graph is None:
+            self._graph = self._plan.to_digraph() if self._plan else digraph()
+            self._coloured_for = None
+        if self._coloured_for is not self._result and self._plan is not None:
+            render.colour(self._graph, self._outcomes())
+            self._coloured_for = self._result
+        return self._graph
+
+    def graph_dot(self) -> str:
+        """The coloured job graph as Graphviz DOT text."""
+        return render.dot_text(self.graph)
+
+    def write_graph(self, filed: render.Target, fmt: str = "png") -> None:
+        """Write the coloured graph to a path or file in a ``dot -T`` format."""
+        render.write(filed, render.render(self.graph_dot(), fmt), fmt)
+
+    def display_graph(self) -> None:
+        """Show the coloured graph on the X11 screen."""
+        render.display(render.render(self.graph_dot(), "png"))
+
+    # Internals
+
+    def _configured(self) -> Scheduler:
+        if self._scheduler is None:
+            raise ConfigurationError("call configure(root) before checknrun()")
+        return self._scheduler
+
+    def _index_of(self, node: type[Job] | str | None) -> int:
+        plan = self._plan
+        assert plan is not None
+        if node is None:
+            return len(plan) - 1
+        name = node if isinstance(node, str) else getattr(node, "__name__", None)
+        index = plan.index.get(name) if isinstance(name, str) else None
+        if index is None or not (isinstance(node, str) or plan.classes[index] is node):
+            root = plan.names[-1]
+            raise ConfigurationError(
+                f"checknrun: {node!r} is not a job of the graph configured from {root!r}",
+                None,
+                node,
+            )
+        return index
+
+    def _forget_run(self) -> None:
+        self._result = None
+        self.nodestatus = {}
+        self.noderesults = {}
+        self.nodeexceptions = {}
+
+    def _publish(self, result: RunResult) -> None:
+        self._result = result
+        names, status = result.plan.names, result.status
+        order = result.order
+        self.nodestatus = {names[i]: status[i] for i in order}
+        self.noderesults = {names[i]: result.results[i] for i in order if status[i]}
+        self.nodeexceptions = {
+            names[i]: result.errors[i]  # type: ignore[misc]
+            for i in order
+            if status[i] is False
+        }
+
+    def _outcomes(self) -> dict[str, Outcome]:
+        result = self._result
+        if result is None:
+            return {}
+        names, outcome = result.plan.names, result.outcome
+        return {names[i]: outcome[i] for i in result.order}

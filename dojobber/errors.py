@@ -1,0 +1,49 @@
+"""The exceptions DoJobber raises, each carrying the data that caused it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DoJobberError(Exception):
+    """Base class of every exception DoJobber itself raises."""
+
+
+class ConfigurationError(DoJobberError, ValueError):
+    """The job graph or a configure() argument is invalid; nothing was run.
+
+    ``job`` names the offending job (or ``None`` for a configure argument),
+    ``value`` is the bad value itself.
+    """
+
+    def __init__(self, message: str, job: str | None = None, value: Any = None):
+        super().__init__(message)
+        self.job = job
+        self.value = value
+
+
+class JobTypeError(ConfigurationError, TypeError):
+    """A value has the wrong type: DEPS not iterable, a DEPS entry or root
+    that is not a Job class, a TRIES or RETRY_DELAY that is not a number."""
+
+
+class DuplicateJobNameError(ConfigurationError):
+    """Two different classes share one job name in the same graph."""
+
+    def __init__(self, message: str, job: str, classes: tuple[type, type]):
+        super().__init__(message, job, classes)
+        self.classes = classes
+
+
+class DependencyCycleError(ConfigurationError):
+    """DEPS form a cycle. ``cycle`` lists the job names, first repeated last."""
+
+    def __init__(self, cycle: list[str]):
+        super().__init__(
+            "Dependency cycle: " + " -> ".join(cycle), cycle[0], cycle
+        )
+        self.cycle = cycle
+
+
+class RenderError(DoJobberError, RuntimeError):
+    """A picture of the graph cannot be produced here; says what to install."""

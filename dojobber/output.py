@@ -1,0 +1,98 @@
+"""The verbose and debug lines on stderr, as observers of the event stream."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from typing import TextIO
+
+from .events import Observer, Phase
+
+
+def describe(error: BaseException) -> str:
+    """``str(error)``, or a stand-in when the exception's ``__str__`` fails."""
+    try:
+        return str(error)
+    except Exception:
+        return f"<{type(error).__name__}: str() failed>"
+
+
+def indented_traceback(error: BaseException) -> list[str]:
+    """The formatted traceback of ``error``, every line indented by two spaces."""
+    try:
+        text = "".join(
+            traceback.format_exception(type(error), error, error.__traceback__)
+        )
+    except Exception:
+        text = f"{type(error).__name__}: {describe(error)}"
+    return ["  " + line for line in text.splitlines()]
+
+
+class _Writer(Observer):
+    """Writes whole lines to ``stream`` (stderr by default, looked up each time)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, stream: TextIO | None = None):
+        self._stream = stream
+
+    def write(self, lines: list[str]) -> None:
+        stream = self._stream or sys.stderr
+        # One write per event, under a lock, so parallel runs never
+        # interleave two jobs' lines.
+        with self._lock:
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+
+
+class FailedCleanupPrinter(_Writer):
+    """Always installed: a failing Cleanup is reported even when not verbose."""
+
+    def cleanup_ended(self, job: str, error: BaseException | None) -> None:
+        if error is not None:
+            self.write([f'{job}.cleanup: fail "{describe(error)}"'])
+
+
+class VerbosePrinter(FailedCleanupPrinter):
+    """The ``verbose`` lines (``NAME.check: pass`` ...), and with ``debug``
+    the tracebacks of failures and the cleanup progress lines."""
+
+    def __init__(
+        self, *, debug: bool = False, no_act: bool = False, stream: TextIO | None = None
+    ):
+        super().__init__(stream)
+        self.debug = debug
+        self.no_act = no_act
+
+    def not_created(self, job: str, error: BaseException) -> None:
+        lines = [f"{job}.check: fail"]
+        if self.debug:
+            lines.append("  Could not create job, error was ")
+            lines += indented_traceback(error)
+        self.write(lines)
+
+    def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
+        if error is None:
+            self.write([f"{job}.{phase}: pass"])
+            return
+        if phase == "recheck":
+            lines = [f'{job}.recheck: fail "{describe(error)}"']
+        else:
+            lines = [f"{job}.{phase}: fail"]
+        # A failed first Check is routine (Run follows), so its traceback is
+        # only worth showing when no Run will follow: in no_act mode.
+        if self.debug and (phase != "check" or self.no_act):
+            lines.append("  Error was:")
+            lines += indented_traceback(error)
+        self.write(lines)
+
+    def cleanup_started(self, job: str) -> None:
+        if self.debug:
+            self.write([f"{job}.cleanup running"])
+
+    def cleanup_ended(self, job: str, error: BaseException | None) -> None:
+        if error is not None:
+            super().cleanup_ended(job, error)
+        elif self.debug:
+            self.write([f"{job}.cleanup: pass"])

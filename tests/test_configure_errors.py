@@ -1,0 +1,143 @@
+"""Bad input: a clear error at configure time naming the job and the value."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_job
+from dojobber import (
+    ConfigurationError,
+    DependencyCycleError,
+    DoJobber,
+    DuplicateJobNameError,
+    Job,
+    JobTypeError,
+)
+
+
+def configure(root, **options):
+    DoJobber().configure(root, **options)
+
+
+def test_root_must_be_a_job_class():
+    with pytest.raises(JobTypeError, match=r"root must be a Job class, got 'Root'"):
+        configure("Root")
+    with pytest.raises(JobTypeError, match="root must be a Job class"):
+        configure(int)
+
+
+def test_deps_entry_must_be_a_job_class():
+    with pytest.raises(JobTypeError) as caught:
+        configure(make_job("Parent", ("Child",)))
+    assert str(caught.value) == (
+        "DEPS of job 'Parent' lists 'Child', which is not a Job class")
+    assert caught.value.job == "Parent" and caught.value.value == "Child"
+
+
+def test_deps_must_be_iterable():
+    job = make_job("Odd")
+    job.DEPS = None
+    with pytest.raises(JobTypeError, match='DEPS for Odd is not iterable; is "None"'):
+        configure(job)
+
+
+def test_duplicate_names_are_rejected():
+    a1 = make_job("Same")
+    a2 = make_job("Same")
+    with pytest.raises(DuplicateJobNameError, match="two different job classes are named 'Same'"):
+        configure(make_job("Root", (a1, a2)))
+
+
+def test_cycle_names_the_cycle():
+    a = make_job("A")
+    b = make_job("B", (a,))
+    c = make_job("C", (b,))
+    a.DEPS = (c,)
+    with pytest.raises(DependencyCycleError) as caught:
+        configure(make_job("Root", (c,)))
+    assert caught.value.cycle == ["C", "B", "A", "C"]
+    assert str(caught.value) == "Dependency cycle: C -> B -> A -> C"
+
+
+def test_self_dependency_is_a_cycle():
+    a = make_job("Selfish")
+    a.DEPS = (a,)
+    with pytest.raises(DependencyCycleError, match="Selfish -> Selfish"):
+        configure(a)
+
+
+@pytest.mark.parametrize("tries", [0, 0.5, -1, float("nan"), float("inf")])
+def test_tries_below_one(tries):
+    with pytest.raises(ConfigurationError, match=r"TRIES of job 'Job1' must be a finite number >= 1"):
+        configure(make_job("Job1", TRIES=tries))
+
+
+@pytest.mark.parametrize("tries", ["3", True, [3]])
+def test_tries_not_a_number(tries):
+    with pytest.raises(JobTypeError, match=r"TRIES of job 'Job1' must be a number >= 1, got"):
+        configure(make_job("Job1", TRIES=tries))
+
+
+@pytest.mark.parametrize("delay", [-0.1, float("nan")])
+def test_negative_retry_delay(delay):
+    with pytest.raises(ConfigurationError, match=r"RETRY_DELAY of job 'J' must be a finite"):
+        configure(make_job("J", RETRY_DELAY=delay))
+
+
+def test_non_numeric_retry_delay():
+    with pytest.raises(JobTypeError, match=r"RETRY_DELAY of job 'J' must be a number of seconds >= 0, got '1s'"):
+        configure(make_job("J", RETRY_DELAY="1s"))
+
+
+def test_bad_defaults_name_the_argument():
+    with pytest.raises(ConfigurationError, match="default_tries must be a finite number >= 1, got 0"):
+        configure(make_job("J"), default_tries=0)
+    with pytest.raises(JobTypeError, match="default_retry_delay must be a number of seconds"):
+        configure(make_job("J"), default_retry_delay=None)
+
+
+def test_configuration_errors_are_value_errors_and_type_errors_are_type_errors():
+    assert issubclass(ConfigurationError, ValueError)
+    assert issubclass(JobTypeError, TypeError)
+
+
+def test_a_bad_graph_runs_nothing():
+    ran = []
+    good = make_job("Good", check=lambda job: ran.append("Good"))
+    bad = make_job("Bad", (good, "oops"))
+    dojob = DoJobber()
+    with pytest.raises(JobTypeError):
+        dojob.configure(bad)
+    assert ran == []
+
+
+def test_repeated_dependency_counts_once():
+    calls = []
+    leaf = make_job("Leaf", check=lambda job: calls.append("Leaf"))
+    root = make_job("Root", (leaf, leaf, leaf))
+    dojob = DoJobber()
+    dojob.configure(root)
+    dojob.checknrun()
+    assert calls == ["Leaf"]
+    assert dojob.graph.neighbors("Root") == ["Leaf"]
+
+
+def test_deps_may_be_any_iterable():
+    leaf = make_job("Leaf")
+    other = make_job("Other")
+    root = make_job("Root", iter([leaf]))
+    root.DEPS = {leaf: 1, other: 2}.keys()
+    dojob = DoJobber()
+    dojob.configure(root)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Leaf": True, "Other": True, "Root": True}
+
+
+def test_jobs_that_forget_check_fail_with_a_clear_error():
+    class Lazy(Job):
+        pass
+
+    dojob = DoJobber()
+    dojob.configure(Lazy, default_tries=1)
+    dojob.checknrun()
+    assert "Lazy must define Check" in str(dojob.nodeexceptions["Lazy"])

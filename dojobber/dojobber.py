@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from pygraph.classes.digraph import digraph
 
 from . import render
-from .errors import ConfigurationError
+from .errors import ConfigurationError, DoJobberError
 from .events import Observer, Outcome
 from .graph import Plan, build_plan, check_delay, check_tries
 from .jobs import Job
 from .output import FailedCleanupPrinter, VerbosePrinter
+from .report import ReportRecorder, RunReport
 from .scheduler import RunResult, Scheduler
 
 log = logging.getLogger("DoJobber")
@@ -75,6 +76,8 @@ class DoJobber:
         self._result: RunResult | None = None
         self._graph: digraph | None = None
         self._coloured_for: RunResult | None = None
+        self._recorder: ReportRecorder | None = None
+        self._report: RunReport | None = None
         # Instances still owed a Cleanup; kept across runs so none is lost.
         self._pending_cleanups: list[tuple[str, Job]] = []
         self._args: tuple[Any, ...] = ()
@@ -96,6 +99,8 @@ class DoJobber:
         cleanup: bool = True,
         default_tries: float = 3,
         default_retry_delay: float = 1,
+        *,
+        observers: Sequence[Observer] = (),
     ) -> None:
         """Build and validate the job graph reachable from ``root``.
 
@@ -103,22 +108,36 @@ class DoJobber:
         phase on stderr and ``debug`` adds tracebacks (it implies verbose).
         ``cleanup`` runs the Cleanups at the end of each ``checknrun``.
         ``default_tries`` and ``default_retry_delay`` apply to jobs whose
-        TRIES or RETRY_DELAY is None. Invalid input raises a
-        ConfigurationError naming the job and the bad value.
+        TRIES or RETRY_DELAY is None. ``observers`` (keyword-only) are
+        extra Observers that watch every run, e.g. a progress display.
+        Invalid input raises a ConfigurationError naming the job and the
+        bad value.
         """
+        extra_observers = list(observers)
+        for observer in extra_observers:
+            if not isinstance(observer, Observer):
+                raise ConfigurationError(
+                    f"observers must be dojobber.Observer instances, got {observer!r}",
+                    None,
+                    observer,
+                )
         tries = check_tries(default_tries, None, "default_tries")
         delay = check_delay(default_retry_delay, None, "default_retry_delay")
         plan = build_plan(root, tries, delay)
-        observers: list[Observer] = (
+        watching: list[Observer] = (
             [VerbosePrinter(debug=debug, no_act=no_act)]
             if verbose or debug
             else [FailedCleanupPrinter()]
         )
+        # Run report (dojobber.report): times every try for report().
+        self._recorder = ReportRecorder()
+        watching.append(self._recorder)
+        watching.extend(extra_observers)
         self._plan = plan
         self._scheduler = Scheduler(
             plan,
             no_act=no_act,
-            observers=observers,
+            observers=watching,
             clock=self._clock,
             sleep=self._sleep,
             instances=self._pending_cleanups,
@@ -169,6 +188,19 @@ class DoJobber:
         """``not success()``."""
         return not self.success()
 
+    def report(self) -> RunReport:
+        """The report of the last ``checknrun``: per job its outcome, tries,
+        seconds and last error, plus ``to_dict()``/``to_json()``.
+
+        Raises DoJobberError when nothing has run since ``configure``.
+        """
+        result = self._result
+        if result is None or self._recorder is None:
+            raise DoJobberError("no run to report on: call checknrun() before report()")
+        if self._report is None:
+            self._report = self._recorder.report(result)
+        return self._report
+
     @property
     def graph(self) -> digraph:
         """The job graph as a pygraph digraph, coloured by the last run."""
@@ -217,6 +249,7 @@ class DoJobber:
 
     def _forget_run(self) -> None:
         self._result = None
+        self._report = None
         self.nodestatus = {}
         self.noderesults = {}
         self.nodeexceptions = {}

@@ -1,0 +1,334 @@
+"""The ``dojobber`` command: run, draw or list a job graph named on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import traceback
+from types import ModuleType
+from typing import Any, NoReturn, Sequence, TextIO
+
+from . import __version__, render
+from .dojobber import DoJobber, _set_up_log
+from .errors import DoJobberError
+from .graph import build_plan
+from .jobs import Job
+from .progress import ProgressLine
+
+#: Exit statuses.
+OK, FAILED, USAGE = 0, 1, 2
+INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C
+
+TARGET_HELP = "the root job: package.module:RootJob or path/to/file.py:RootJob"
+
+
+class UsageError(Exception):
+    """A problem with the command line or the target: exit status 2, one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line and exit status 2 like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# Loading the target
+
+
+def load_target(target: str) -> type[Job]:
+    """Import ``module:Name`` or ``file.py:Name`` and return that Job class.
+
+    A file is imported as a module named after it (never as ``__main__``, so
+    its ``if __name__ == '__main__'`` block does not run), with its directory
+    first on ``sys.path`` as when it is run as a script. For a module name,
+    the current directory comes first on ``sys.path``, as with ``python -m``.
+    Raises UsageError with a one-line message when anything is wrong.
+    """
+    where, colon, attribute = target.rpartition(":")
+    if not colon or not where or not attribute:
+        raise UsageError(f"target {target!r} must be MODULE:JOB or FILE.py:JOB")
+    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
+        module = _import_file(where)
+    else:
+        module = _import_module(where)
+    value: Any = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise UsageError(f"{where} has no attribute {attribute!r}") from None
+    if not (isinstance(value, type) and issubclass(value, Job)):
+        raise UsageError(f"{target} is {value!r}, not a Job class")
+    return value
+
+
+def _import_module(name: str) -> ModuleType:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if name == missing or name.startswith(missing + "."):
+            raise UsageError(f"no module named {missing!r}") from error
+        raise UsageError(f"importing {name} failed: {_one_line(error)}") from error
+    except Exception as error:
+        raise UsageError(f"importing {name} failed: {_one_line(error)}") from error
+
+
+def _import_file(path: str) -> ModuleType:
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not name.isidentifier():
+        raise UsageError(f"cannot import {path}: {name!r} is not a valid module name")
+    full = os.path.abspath(path)
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if os.path.abspath(getattr(loaded, "__file__", "") or "") == full:
+            return loaded
+        raise UsageError(
+            f"cannot import {path} as module {name!r}: a module of that name is "
+            "already loaded; rename the file"
+        )
+    spec = importlib.util.spec_from_file_location(name, full)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {path}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(full))
+    # Registered before it runs, as an import would: dataclasses, pickling
+    # and the file's own `import name` need to find it there.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as error:
+        del sys.modules[name]
+        if not isinstance(error, Exception):
+            raise
+        raise UsageError(f"importing {path} failed: {_one_line(error)}") from error
+    return module
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# Job arguments
+
+
+def parse_job_arg(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (KEY, VALUE as JSON if it parses as JSON, else the text)."""
+    key, equals, raw = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+# The command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dojobber`` argument parser, with its three subcommands."""
+    parser = _Parser(
+        prog="dojobber",
+        description="Run, draw or list a DoJobber job graph.",
+        epilog="Exit status: 0 every job passed, 1 a job failed or was blocked, "
+        "2 a usage or configuration error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="run the job graph",
+        usage="%(prog)s [OPTIONS] TARGET [-- POSITIONAL_ARG ...]",
+        description="Run the job graph from TARGET. Job arguments are given with "
+        "--arg KEY=VALUE (keyword) and after -- (positional).",
+    )
+    run.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    run.add_argument("-n", "--no-act", action="store_true", help="only Check; never Run")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="print a line per check/run/recheck on stderr")
+    run.add_argument("-d", "--debug", action="store_true",
+                     help="like -v, with tracebacks; also show tracebacks of errors")
+    run.add_argument("--tries", type=_number, default=3, metavar="N",
+                     help="tries for jobs without TRIES (default: %(default)g)")
+    run.add_argument("--retry-delay", type=_number, default=1, metavar="S",
+                     help="seconds between tries of jobs without RETRY_DELAY "
+                     "(default: %(default)g)")
+    # --workers N goes here once parallel runs exist (configure(workers=N)).
+    run.add_argument("--no-cleanup", action="store_true",
+                     help="do not call the jobs' Cleanup methods")
+    run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
+                     type=parse_job_arg,
+                     help="a keyword argument for every Check and Run; VALUE is "
+                     "JSON if it parses as JSON, else a string (repeatable)")
+    run.add_argument("--graph", metavar="FILE",
+                     help="write the result graph to FILE, format from its extension "
+                     "(.png, .svg, .pdf, .dot ...)")
+    run.add_argument("--json", metavar="FILE",
+                     help="write the run report as JSON to FILE ('-' for stdout)")
+
+    graph = commands.add_parser("graph", help="draw the dependency graph without running it")
+    graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    graph.add_argument("-o", "--output", metavar="FILE", required=True,
+                       help="the picture to write, format from its extension")
+    graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
+
+    listing = commands.add_parser("list", help="print the jobs in run order with their DEPS")
+    listing.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
+    return parser
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # argparse turns a ValueError into a usage error
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" goes to the jobs untouched, even text
+    # that looks like an option.
+    positional: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, positional = argv[:cut], argv[cut + 1:]
+    options: argparse.Namespace | None = None
+    try:
+        options = build_parser().parse_args(argv)
+        # The developer log's CRITICAL line about a bad DEPS would repeat the
+        # one-line error printed below; -d keeps it, with the traceback.
+        _set_up_log(_log_level(options.debug))
+        if positional and options.command != "run":
+            raise UsageError(f"'{options.command}' takes no arguments after --")
+        if options.command == "run":
+            return _run(options, positional)
+        if options.command == "graph":
+            return _graph(options)
+        return _list(options)
+    except KeyboardInterrupt:
+        print("dojobber: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except (UsageError, DoJobberError, OSError) as error:
+        debug = options.debug if options else ("-d" in argv or "--debug" in argv)
+        if debug:
+            traceback.print_exc()
+        message = " ".join(str(error).split()) if isinstance(error, DoJobberError) else (
+            str(error) if isinstance(error, UsageError) else _one_line(error)
+        )
+        print(f"dojobber: error: {message}", file=sys.stderr)
+        return USAGE
+
+
+def _log_level(debug: bool) -> int:
+    return logging.CRITICAL if debug else logging.CRITICAL + 1
+
+
+def _format_of(path: str) -> str:
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if not extension:
+        raise UsageError(f"cannot tell the picture format of {path!r}: give it an extension")
+    return "dot" if extension == "gv" else extension
+
+
+def _check_can_write(path: str, fmt: str | None = None) -> None:
+    """Fail before the run, not after it, for a file that cannot be produced."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: no such directory {folder}")
+    if fmt is not None:
+        # Graphviz must be there and know the format: try it on an empty graph.
+        render.render("digraph {}", fmt)
+
+
+def _run(options: argparse.Namespace, positional: list[str]) -> int:
+    root = load_target(options.target)
+    fmt = None
+    if options.graph:
+        fmt = _format_of(options.graph)
+        _check_can_write(options.graph, fmt)
+    if options.json and options.json != "-":
+        _check_can_write(options.json)
+    verbose = options.verbose or options.debug
+    stderr = sys.stderr
+    observers = [ProgressLine(stderr)] if ProgressLine.wanted(stderr, verbose) else []
+
+    dojob = DoJobber(_log_level(options.debug))
+    dojob.configure(
+        root,
+        no_act=options.no_act,
+        verbose=options.verbose,
+        debug=options.debug,
+        cleanup=not options.no_cleanup,
+        default_tries=options.tries,
+        default_retry_delay=options.retry_delay,
+        observers=observers,
+    )
+    dojob.set_args(*positional, **dict(options.arg))
+    cleanup_error = None
+    try:
+        dojob.checknrun()
+    except Exception as error:
+        # Jobs' own errors never propagate: this is a Cleanup that raised,
+        # after its "NAME.cleanup: fail" line was printed. The run's report
+        # is still worth writing.
+        if options.debug:
+            traceback.print_exc()
+        cleanup_error = error
+
+    report = dojob.report()
+    if options.json == "-":
+        _write_json(sys.stdout, report.to_json())
+    elif options.json:
+        with open(options.json, "w", encoding="utf-8") as out:
+            _write_json(out, report.to_json())
+    if options.graph:
+        assert fmt is not None
+        dojob.write_graph(options.graph, fmt)
+    lines = report.summary()
+    if cleanup_error is not None:
+        lines.append(f"a Cleanup failed, later ones were not run: {_one_line(cleanup_error)}")
+    for line in lines:
+        print(f"dojobber: {line}", file=stderr)
+    return OK if report.success and cleanup_error is None else FAILED
+
+
+def _write_json(out: TextIO, text: str) -> None:
+    out.write(text + "\n")
+    out.flush()
+
+
+def _graph(options: argparse.Namespace) -> int:
+    root = load_target(options.target)
+    fmt = _format_of(options.output)
+    _check_can_write(options.output)
+    dojob = DoJobber(_log_level(options.debug))
+    dojob.configure(root)
+    dojob.write_graph(options.output, fmt)
+    return OK
+
+
+def _list(options: argparse.Namespace) -> int:
+    plan = build_plan(load_target(options.target), 3, 1.0)
+    names = plan.names
+    lines = []
+    for name, deps in zip(names, plan.deps, strict=True):
+        lines.append(name + (" <- " + ", ".join(names[d] for d in deps) if deps else ""))
+    print("\n".join(lines))
+    return OK

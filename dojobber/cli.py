@@ -197,7 +197,11 @@ def _number(text: str) -> int | float:
     try:
         return int(text)
     except ValueError:
-        return float(text)  # argparse turns a ValueError into a usage error
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

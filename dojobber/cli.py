@@ -233,9 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = options.debug if options else ("-d" in argv or "--debug" in argv)
         if debug:
             traceback.print_exc()
-        message = " ".join(str(error).split()) if isinstance(error, DoJobberError) else (
-            str(error) if isinstance(error, UsageError) else _one_line(error)
-        )
+        if isinstance(error, UsageError):
+            message = str(error)
+        elif isinstance(error, DoJobberError):  # its message names the job and value
+            message = " ".join(str(error).split())
+        else:
+            message = _one_line(error)
         print(f"dojobber: error: {message}", file=sys.stderr)
         return USAGE
 

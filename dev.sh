@@ -1,8 +1,9 @@
 #!/bin/sh
-# The two developer commands the README promises, each self-contained:
+# The developer commands the README promises, each self-contained:
 #   sh dev.sh example [OPTIONS]   run the movie example verbosely
 #   sh dev.sh test [PYTEST ARGS]  run the whole test suite
-# Both create .venv (with python3, or $PYTHON) and install the project into
+#   sh dev.sh docs                build the docs (warnings are errors)
+# Each creates .venv (with python3, or $PYTHON) and installs the project into
 # it on first use, and again whenever pyproject.toml changes.
 set -eu
 cd "$(dirname "$0")"
@@ -32,7 +33,16 @@ case "$command" in
     test)
         venv
         exec .venv/bin/python -m pytest "$@" ;;
+    docs)
+        # The docs site: Sphinx from the "docs" extra, into the same .venv.
+        venv
+        if [ ! -f .venv/.dojobber-docs ] || [ pyproject.toml -nt .venv/.dojobber-docs ]; then
+            .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[docs]"
+            touch .venv/.dojobber-docs
+        fi
+        # -E: read every page each time, so that no warning hides in the cache.
+        exec .venv/bin/python -m sphinx -E -W --keep-going -b html docs docs/_build/html "$@" ;;
     *)
-        echo "usage: sh dev.sh example [OPTIONS] | sh dev.sh test [PYTEST ARGS]" >&2
+        echo "usage: sh dev.sh example [OPTIONS] | sh dev.sh test [PYTEST ARGS] | sh dev.sh docs" >&2
         exit 2 ;;
 esac

@@ -54,6 +54,25 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+# 0. The getting-started program
+
+def test_hello_twice(tmp_path: Path) -> None:
+    first = run("hello.py", "home", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        "NotesDirectory.check: fail", "NotesDirectory.run: pass",
+        "NotesDirectory.recheck: pass", "TodoFile.check: fail", "TodoFile.run: pass",
+        "TodoFile.recheck: pass"]
+    assert first.stdout == (
+        "{'NotesDirectory': True, 'TodoFile': True}\n"
+        "First thing to do: - learn DoJobber\n")
+    assert (tmp_path / "home/notes/todo.txt").read_text() == "- learn DoJobber\n"
+
+    second = run("hello.py", "home", cwd=tmp_path)
+    assert (second.returncode, second.stdout) == (0, first.stdout)
+    assert second.stderr.splitlines() == first_check_only(["NotesDirectory", "TodoFile"])
+
+
 # 1. The project workspace
 
 WORKSPACE_JOBS = [

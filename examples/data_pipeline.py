@@ -83,7 +83,8 @@ class FileJob(Job):
     FOLDER = ""
 
     def path(self) -> Path:
-        return self.global_storage["target"] / self.FOLDER / f"{self.STATION}.csv"
+        target: Path = self.global_storage["target"]
+        return target / self.FOLDER / f"{self.STATION}.csv"
 
     def wanted(self) -> str:
         raise NotImplementedError

@@ -62,7 +62,8 @@ class DatabaseJob(Job):
             self.storage["db"] = sqlite3.connect(
                 path.as_uri() + "?mode=rw", uri=True, isolation_level=None
             )
-        return self.storage["db"]
+        db: sqlite3.Connection = self.storage["db"]
+        return db
 
     def Cleanup(self) -> None:
         db = self.storage.get("db")

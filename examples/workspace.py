@@ -99,8 +99,8 @@ class TemplateFile(Job):
     TEMPLATE = ""
 
     def path(self) -> Path:
-        context = self.global_storage["context"]
-        return self.global_storage["target"] / string.Template(self.PATH).substitute(context)
+        target: Path = self.global_storage["target"]
+        return target / string.Template(self.PATH).substitute(self.global_storage["context"])
 
     def text(self) -> str:
         return string.Template(self.TEMPLATE).substitute(self.global_storage["context"])

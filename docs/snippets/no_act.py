@@ -48,6 +48,7 @@ class Everything(Job):
         pass
 
 
+# The starting state: the README is there, data/ is not.
 with open("README", "w") as readme:
     readme.write("Data lives in data/.\n")
 

@@ -78,6 +78,8 @@ class DoJobber:
         self._coloured_for: RunResult | None = None
         self._recorder: ReportRecorder | None = None
         self._report: RunReport | None = None
+        # Pictures (dojobber.render): each job's last error, for the tooltips.
+        self._last_errors = render.LastErrors()
         # Instances still owed a Cleanup; kept across runs so none is lost.
         self._pending_cleanups: list[tuple[str, Job]] = []
         self._args: tuple[Any, ...] = ()
@@ -132,6 +134,7 @@ class DoJobber:
         # Run report (dojobber.report): times every try for report().
         self._recorder = ReportRecorder()
         watching.append(self._recorder)
+        watching.append(self._last_errors)
         watching.extend(extra_observers)
         self._plan = plan
         self._scheduler = Scheduler(
@@ -213,16 +216,39 @@ class DoJobber:
         return self._graph
 
     def graph_dot(self) -> str:
-        """The coloured job graph as Graphviz DOT text."""
-        return render.dot_text(self.graph)
+        """The picture of the job graph as Graphviz DOT text.
 
-    def write_graph(self, filed: render.Target, fmt: str = "png") -> None:
-        """Write the coloured graph to a path or file in a ``dot -T`` format."""
-        render.write(filed, render.render(self.graph_dot(), fmt), fmt)
+        Before a run it is the plain dependency graph; after one, nodes are
+        coloured by outcome, carry a tooltip (outcome, tries, last error)
+        and the graph has a legend.
+        """
+        return render.dot_text(self.graph, self._job_states())
 
-    def display_graph(self) -> None:
-        """Show the coloured graph on the X11 screen."""
-        render.display(render.render(self.graph_dot(), "png"))
+    def write_graph(
+        self, filed: render.Target, fmt: str = "png", *, renderer: str = "auto"
+    ) -> None:
+        """Write the picture to a path or a binary or text file object.
+
+        ``fmt`` is ``dot`` (DOT text, needs nothing), ``svg`` (Graphviz's
+        ``dot`` program, or in-process with the ``dojobber[svg]`` extra) or
+        any other ``dot -T`` format (``png``, ``pdf``... through ``dot``).
+        ``renderer`` forces ``graphviz`` or ``wasm``; ``auto`` prefers
+        ``graphviz``. Raises RenderError, saying what to install, when the
+        format cannot be produced here.
+        """
+        render.write(filed, render.render(self.graph_dot(), fmt, renderer), fmt)
+
+    def display_graph(self) -> str:
+        """Show the picture on screen, without waiting for the viewer.
+
+        Uses ImageMagick's ``display`` on an X display, else the desktop's
+        viewer (``xdg-open``, or ``open`` on macOS) on a temporary file,
+        whose path is returned. Raises RenderError when there is no screen
+        or nothing to show the picture with.
+        """
+        command = render.viewer()
+        fmt = render.picture_format()
+        return render.show(command, render.render(self.graph_dot(), fmt), fmt)
 
     # Internals
 
@@ -265,6 +291,18 @@ class DoJobber:
             for i in order
             if status[i] is False
         }
+
+    def _job_states(self) -> dict[str, render.JobState] | None:
+        result = self._result
+        if result is None:
+            return None
+        names, errors = result.plan.names, result.errors
+        last_errors = self._last_errors.errors
+        states = {}
+        for i in result.order:
+            error = errors[i] if errors[i] is not None else last_errors.get(names[i])
+            states[names[i]] = render.JobState(result.outcome[i], result.tries[i], error)
+        return states
 
     def _outcomes(self) -> dict[str, Outcome]:
         result = self._result

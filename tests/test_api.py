@@ -85,7 +85,7 @@ def test_write_graph_dot_to_text_binary_and_path(tmp_path):
     assert binary.getvalue().decode() == dot
     assert (tmp_path / "g.dot").read_text() == dot == (tmp_path / "g2.dot").read_text()
     assert dot.startswith("digraph")
-    assert "Broken [style=filled, color=red];" in dot
+    assert "Broken [style=filled, color=red, tooltip=" in dot
     assert "Fixed -> First;" in dot
     assert dot == dojob.graph_dot()
 

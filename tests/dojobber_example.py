@@ -289,6 +289,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="show the graph before running it")
     parser.add_argument("--png_output", metavar="FILE",
                         help="write the result graph as PNG to FILE")
+    parser.add_argument("--svg_output", metavar="FILE",
+                        help="write the result graph as SVG to FILE "
+                             "(hover over a job for its tries and last error)")
     parser.add_argument("--movie", default="Noises Off",
                         choices=AVAILABLE_MOVIES + ["Zardoz"],
                         help="the movie to watch (default: %(default)s)")
@@ -305,8 +308,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _picture(action: Any, *args: Any, **kwargs: Any) -> bool:
+    """Draw or show the graph; on failure say why on stderr and go on."""
+    try:
+        action(*args, **kwargs)
+    except (dojobber.RenderError, OSError) as error:
+        print(f"dojobber_example: no picture: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the movie night; 0 when everything passed, 1 otherwise."""
+    """Run the movie night; 0 when everything passed, 1 otherwise, 2 when a
+    requested picture file could not be written."""
     args = parse_args(argv)
     if args.app_logs:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -321,21 +335,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     debug=args.debug, default_retry_delay=0)
     dojob.set_args(**vars(args))
     if args.display_prerungraph:
-        dojob.display_graph()
+        _picture(dojob.display_graph)
     dojob.checknrun()
-    if args.png_output:
-        dojob.write_graph(args.png_output, fmt="png")
+    written = True
+    for path, fmt in ((args.png_output, "png"), (args.svg_output, "svg")):
+        if path:
+            written = _picture(dojob.write_graph, path, fmt=fmt) and written
     if show:
-        dojob.display_graph()
+        _picture(dojob.display_graph)
 
     if dojob.success():
         print("Success: every job passed. Enjoy the movie!")
-        return 0
+        return 0 if written else 2
     failed = sorted(name for name, ok in dojob.nodestatus.items() if ok is False)
     blocked = sorted(name for name, ok in dojob.nodestatus.items() if ok is None)
     print(f"Not done yet. Failed: {', '.join(failed) or 'none'}. "
           f"Blocked: {', '.join(blocked) or 'none'}.")
-    return 1
+    return 1 if written else 2
 
 
 if __name__ == "__main__":

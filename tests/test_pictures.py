@@ -8,6 +8,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -46,6 +47,9 @@ MOVIE_FILLS = {
     "StartMovie": "none",
     "WatchMovie": "none",
 }
+# The script also invites two friends.
+EXAMPLE_FILLS = {**MOVIE_FILLS, "Invite Wendell Bagg": "darkgreen",
+                 "Invite Lawyer Cat": "darkgreen"}
 
 
 def movie(run: bool = True) -> DoJobber:
@@ -223,6 +227,7 @@ HOSTILE = [
     "-> edge",
     '"already quoted"',
     "tab\there",
+    "never tried",  # the legend's own entry must not swallow this job
     "w" + "o" * 600 + "ds",
 ]
 # Graphviz cannot name a node with an odd run of backslashes before a quote,
@@ -267,6 +272,7 @@ def test_hostile_names_and_messages_round_trip(renderer):
         assert tooltip(node).startswith(name + "\n")
     # the job really named like the first stand-in keeps its name
     assert texts(found[repr(UNWRITABLE[0])]) == [repr(UNWRITABLE[0])]
+    assert len(legend(svg)) == 4
     assert f"Root->{HOSTILE[0]}" in edges(svg)
     assert "Root->node" in edges(svg)
 
@@ -334,3 +340,173 @@ def test_importing_prints_nothing():
     done = subprocess.run([sys.executable, "-c", "import dojobber, dojobber.render"],
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+# display_graph: real subprocesses, with stand-in viewer programs on PATH.
+
+VIEWER = """#!{python}
+import os, shutil, sys
+record = {record!r}
+shutil.copy(sys.argv[1], os.path.join(record, "shown.tmp"))
+with open(os.path.join(record, "args"), "w") as out:
+    out.write("\\n".join(sys.argv[1:]) + "\\n")
+os.replace(os.path.join(record, "shown.tmp"), os.path.join(record, "shown"))
+"""
+
+
+def fake_viewer(directory: Path, name: str, record: Path) -> None:
+    """An executable ``name`` in ``directory`` that copies the file it is given."""
+    record.mkdir(exist_ok=True)
+    program = directory / name
+    program.write_text(VIEWER.format(python=sys.executable, record=str(record)))
+    program.chmod(0o755)
+
+
+def shown(record: Path) -> bytes:
+    """What the viewer was given; waits for it, as it runs in the background."""
+    deadline = time.monotonic() + 60  # a hang guard, not a speed requirement
+    while not (record / "shown").exists():
+        assert time.monotonic() < deadline, "the viewer was not started"
+        time.sleep(0.02)
+    return (record / "shown").read_bytes()
+
+
+@pytest.fixture
+def screen(tmp_path, monkeypatch):
+    """PATH = stand-in viewers + the real Graphviz; no screen until a test sets one."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    dot = shutil.which("dot")
+    assert dot, "Graphviz is missing: .ci/run installs it"
+    (bin_dir / "dot").symlink_to(dot)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(dojobber.render.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sys, "platform", "linux")
+    return bin_dir
+
+
+def test_display_uses_imagemagick_on_an_x_display(screen, tmp_path, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")
+    fake_viewer(screen, "display", tmp_path / "record")
+    fake_viewer(screen, "xdg-open", tmp_path / "other")
+    path = movie().display_graph()
+    assert Path(path).parent == tmp_path and path.endswith(".png")
+    assert shown(tmp_path / "record") == Path(path).read_bytes()
+    assert png_size(Path(path).read_bytes())[0] > 600
+    assert (tmp_path / "record" / "args").read_text() == path + "\n"
+    assert not any((tmp_path / "other").iterdir())
+
+
+@pytest.mark.parametrize("display", ["DISPLAY", "WAYLAND_DISPLAY"])
+def test_display_falls_back_to_the_desktop_viewer(screen, tmp_path, monkeypatch, display):
+    monkeypatch.setenv(display, ":0" if display == "DISPLAY" else "wayland-0")
+    fake_viewer(screen, "xdg-open", tmp_path / "record")
+    path = movie().display_graph()
+    png_size(shown(tmp_path / "record"))
+    assert (tmp_path / "record" / "args").read_text() == path + "\n"
+
+
+def test_display_on_macos_uses_open(screen, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    fake_viewer(screen, "open", tmp_path / "record")
+    path = movie().display_graph()
+    png_size(shown(tmp_path / "record"))
+    assert (tmp_path / "record" / "args").read_text() == path + "\n"
+
+
+@NEEDS_311
+def test_display_without_graphviz_shows_the_in_process_svg(screen, tmp_path, monkeypatch):
+    (screen / "dot").unlink()
+    monkeypatch.setenv("DISPLAY", ":0")
+    fake_viewer(screen, "display", tmp_path / "record")
+    path = movie().display_graph()
+    assert path.endswith(".svg")
+    found = nodes(ET.fromstring(shown(tmp_path / "record")))
+    assert {name: fill(node) for name, node in found.items()} == MOVIE_FILLS
+
+
+def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
+    fake_viewer(screen, "xdg-open", tmp_path / "record")  # must not be started
+    fake_viewer(screen, "display", tmp_path / "record")
+    with pytest.raises(RenderError, match="no graphical display here .*write_graph"):
+        movie().display_graph()
+    assert not list(tmp_path.glob("dojobber-graph-*"))
+    assert not list((tmp_path / "record").iterdir())
+
+
+def test_a_screen_without_viewers_says_what_to_install(screen, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")
+    with pytest.raises(RenderError, match="install ImageMagick .*or xdg-utils"):
+        movie().display_graph()
+
+
+# The example script's picture options.
+
+TESTS = Path(__file__).resolve().parent
+
+
+def example(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "dojobber_example.py", *args], cwd=TESTS,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_example_writes_png_and_svg_files(tmp_path):
+    done = example("--no-x11", "--png_output", str(tmp_path / "movie.png"),
+                   "--svg_output", str(tmp_path / "movie.svg"))
+    assert (done.returncode, done.stderr) == (1, "")
+    png_size((tmp_path / "movie.png").read_bytes())
+    found = nodes(ET.parse(tmp_path / "movie.svg").getroot())
+    assert {name: fill(node) for name, node in found.items()} == EXAMPLE_FILLS
+
+
+def test_example_reports_a_picture_it_cannot_write(tmp_path):
+    done = example("--no-x11", "--svg_output", str(tmp_path / "missing-dir" / "movie.svg"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("dojobber_example: no picture: [Errno 2]")
+    assert done.stdout.startswith("Not done yet.")
+
+
+def test_example_displays_the_graph_before_the_run(screen, tmp_path):
+    fake_viewer(screen, "display", tmp_path / "record")
+    env = {**os.environ, "DISPLAY": ":0"}
+    done = example("-v", "--no-x11", "--display_prerungraph", env=env)
+    assert done.stderr == (TESTS / "golden" / "example-verbose-default.txt").read_text()
+    assert done.returncode == 1
+    png_size(shown(tmp_path / "record"))
+    # --x11 (the default) shows the result too: two pictures, two viewers
+    (tmp_path / "record" / "shown").unlink()
+    done = example("--display_prerungraph", env=env)
+    assert (done.returncode, done.stderr) == (1, "")
+    shown(tmp_path / "record")
+
+
+def test_example_without_a_screen_says_so_and_runs(screen):
+    done = example("-v", "--display_prerungraph", env=dict(os.environ))
+    first, rest = done.stderr.split("\n", 1)
+    assert first == ("dojobber_example: no picture: cannot display the graph: no graphical "
+                     "display here (DISPLAY and WAYLAND_DISPLAY are not set); "
+                     "write it to a file with write_graph() instead")
+    assert rest == (TESTS / "golden" / "example-verbose-default.txt").read_text()
+    assert done.returncode == 1
+
+
+# The documentation's picture is made by a committed script, not by hand.
+
+DOCS = TESTS.parent / "docs"
+
+
+def test_docs_picture_is_the_example_run_drawn_by_its_script(tmp_path):
+    done = subprocess.run([sys.executable, str(DOCS / "make_pictures.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    made = nodes(ET.parse(tmp_path / "example.svg").getroot())
+    committed = nodes(ET.parse(DOCS / "_static" / "example.svg").getroot())
+    assert {n: fill(e) for n, e in made.items()} == EXAMPLE_FILLS
+    assert {n: fill(e) for n, e in committed.items()} == EXAMPLE_FILLS
+    assert {n: tooltip(e) for n, e in committed.items()} == {
+        n: tooltip(e) for n, e in made.items()}
+    width, height = png_size((DOCS / "_static" / "example.png").read_bytes())
+    assert 1000 < width < 3000 and 300 < height < 2000
+    assert "_static/example.svg" in (DOCS / "pictures.rst").read_text()

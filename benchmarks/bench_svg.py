@@ -86,7 +86,7 @@ def main() -> None:
     print(f"{'graph':<14}{'graphviz':>12}{'wasm cold':>12}{'wasm warm':>12}"
           f"{'cold/graphviz':>15}{'warm/graphviz':>15}")
     render.render("digraph { a }", "svg", renderer="wasm")  # load it for the warm runs
-    for name, dot in (("movie (20)", movie_dot()), ("layered (501)", big_dot())):
+    for name, dot in (("movie (18)", movie_dot()), ("layered (501)", big_dot())):
         program = median_time(lambda: render.render(dot, "svg", renderer="graphviz"), repeats)
         warm = median_time(lambda: render.render(dot, "svg", renderer="wasm"), repeats)
         first = cold(dot, repeats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from functools import partial
 from typing import Any, Callable, Sequence
 
 from pygraph.classes.digraph import digraph
@@ -15,6 +16,7 @@ from .events import Observer, Outcome
 from .graph import Plan, build_plan, check_delay, check_tries
 from .jobs import Job
 from .output import FailedCleanupPrinter, VerbosePrinter
+from .parallel import ParallelScheduler, check_workers
 from .report import ReportRecorder, RunReport
 from .scheduler import RunResult, Scheduler
 
@@ -103,6 +105,7 @@ class DoJobber:
         default_retry_delay: float = 1,
         *,
         observers: Sequence[Observer] = (),
+        workers: int = 1,
     ) -> None:
         """Build and validate the job graph reachable from ``root``.
 
@@ -112,9 +115,12 @@ class DoJobber:
         ``default_tries`` and ``default_retry_delay`` apply to jobs whose
         TRIES or RETRY_DELAY is None. ``observers`` (keyword-only) are
         extra Observers that watch every run, e.g. a progress display.
+        ``workers`` (keyword-only) > 1 runs up to that many jobs at once in
+        threads (see docs/parallel.rst); 1 keeps the sequential order.
         Invalid input raises a ConfigurationError naming the job and the
         bad value.
         """
+        workers = check_workers(workers)
         extra_observers = list(observers)
         for observer in extra_observers:
             if not isinstance(observer, Observer):
@@ -137,7 +143,11 @@ class DoJobber:
         watching.append(self._last_errors)
         watching.extend(extra_observers)
         self._plan = plan
-        self._scheduler = Scheduler(
+        # workers > 1: the parallel engine, same try logic (dojobber/parallel.py).
+        make_scheduler: Callable[..., Scheduler] = (
+            Scheduler if workers == 1 else partial(ParallelScheduler, workers=workers)
+        )
+        self._scheduler = make_scheduler(
             plan,
             no_act=no_act,
             observers=watching,

@@ -136,7 +136,7 @@ class Scheduler:
         self,
         i: int,
         result: RunResult,
-        cwd: str,
+        cwd: str | None,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         global_storage: dict[str, Any],
@@ -159,14 +159,17 @@ class Scheduler:
         job.global_storage = global_storage
         job._check_phase = "check"
         if self._has_cleanup[i]:
-            self.instances.append((name, job))
+            self._remember(i, name, job)
 
-        try:
-            os.chdir(cwd)
-        except OSError as error:
-            for notify in events.phase_ended:
-                notify(name, "check", error)
-            return self._end(i, result, FAILED, None, error)
+        # cwd is None in parallel runs: a chdir there would move the jobs
+        # running in other threads (see dojobber/parallel.py).
+        if cwd is not None:
+            try:
+                os.chdir(cwd)
+            except OSError as error:
+                for notify in events.phase_ended:
+                    notify(name, "check", error)
+                return self._end(i, result, FAILED, None, error)
 
         try:
             value = job._check_results = job.Check(*args, **kwargs)
@@ -207,6 +210,11 @@ class Scheduler:
         for notify in events.phase_ended:
             notify(name, "recheck", None)
         return self._end(i, result, PASSED_AFTER_RUN, value, None)
+
+    def _remember(self, i: int, name: str, job: Job) -> None:
+        """Keep a new instance of job ``i`` for Cleanup (the parallel engine
+        overrides this to order instances by the start of their try)."""
+        self.instances.append((name, job))
 
     def _end(
         self,

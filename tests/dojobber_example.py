@@ -305,6 +305,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.add_argument(f"--{option}_success_try", type=int, metavar="N",
                             help=f"{job.__name__} passes on try N "
                                  f"(default: its TRIES, {job.TRIES})")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="run up to N jobs at once in threads "
+                             "(default: %(default)s, the sequential order)")
     return parser.parse_args(argv)
 
 
@@ -332,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dojob = dojobber.DoJobber()
     dojob.configure(WatchMovie, no_act=args.no_act, verbose=args.verbose,
-                    debug=args.debug, default_retry_delay=0)
+                    debug=args.debug, default_retry_delay=0,
+                    workers=args.workers)
     dojob.set_args(**vars(args))
     if args.display_prerungraph:
         _picture(dojob.display_graph)

@@ -11,6 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from .errors import ConfigurationError, JobTypeError
+from .graph import Plan
 from .jobs import Job
 from .scheduler import RunResult, Scheduler
 
@@ -38,7 +39,7 @@ class ParallelScheduler(Scheduler):
     jobs running in other threads); ``run`` restores it before and after.
     """
 
-    def __init__(self, plan: Any, *, workers: int, **options: Any):
+    def __init__(self, plan: Plan, *, workers: int, **options: Any):
         super().__init__(plan, **options)
         self.workers = check_workers(workers)
         self._run: _Run | None = None
@@ -137,25 +138,35 @@ class _Run:
     def execute(self) -> None:
         """Run every job to its end; re-raise what stopped the run, if anything."""
         count = min(self.scheduler.workers, len(self.order))
-        threads = [
-            threading.Thread(target=self._work, name=f"dojobber-worker-{k}", daemon=True)
-            for k in range(count)
-        ]
-        for thread in threads:
-            thread.start()
+        threads: list[threading.Thread] = []
         try:
+            for k in range(count):
+                thread = threading.Thread(
+                    target=self._work, name=f"dojobber-worker-{k}", daemon=True
+                )
+                # Listed before it starts, so an interrupt here still waits for it.
+                threads.append(thread)
+                thread.start()
             self._wait()
         except BaseException:
             # Ctrl-C (or anything else) in the calling thread: start nothing
             # new and let the running tries end before it propagates.
-            with self.lock:
-                self.stop = True
-                self.work.notify_all()
+            self._stop_all()
             _join(threads)
             raise
         _join(threads)
         if self.error is not None:
             raise self.error
+
+    def _stop_all(self) -> None:
+        while True:
+            try:
+                with self.lock:
+                    self.stop = True
+                    self.work.notify_all()
+                return
+            except KeyboardInterrupt:
+                pass  # a second Ctrl-C: still stopping, try again
 
     def _wait(self) -> None:
         clock, sleep = self.scheduler.clock, self.scheduler.sleep
@@ -175,13 +186,10 @@ class _Run:
                 if self.running or ready:
                     self.main.wait(delta)
                 else:
-                    # Nothing else can happen meanwhile: wait the way the
-                    # sequential engine does (an injected sleep works too).
-                    self.lock.release()
-                    try:
-                        sleep(delta)
-                    finally:
-                        self.lock.acquire()
+                    # Nothing runs, so nothing needs the lock meanwhile: sleep
+                    # the way the sequential engine does (an injected sleep
+                    # works too; Ctrl-C interrupts it).
+                    sleep(delta)
             self.done = True
             self.work.notify_all()
 

@@ -83,7 +83,8 @@ def random_graph(seed: int, size: int = 40) -> type[Job]:
     for k in range(size):
         name = f"J{seed}_{k}"
         deps = tuple(rng.sample(jobs, min(len(jobs), rng.randint(0, 3))))
-        kind = rng.choice(["pass", "run", "flaky", "flaky", "fail", "init", "runonly"])
+        kind = rng.choice(
+            ["pass", "run", "flaky", "flaky", "fail", "init", "runonly", "exit"])
         nap = rng.random() * 0.002
         attrs: dict[str, Any] = {"DEPS": deps, "TRIES": rng.randint(1, 3)}
 
@@ -105,14 +106,16 @@ def random_graph(seed: int, size: int = 40) -> type[Job]:
                 gs[_n] = gs.get(_n, 0) + 1
             if _k == "fail":
                 raise ValueError(f"{_n} always fails ({self._check_phase})")
-            if _k == "run" and not self.storage.get("ran"):
+            if _k in ("run", "exit") and not self.storage.get("ran"):
                 raise RuntimeError(f"{_n} needs a Run")
             if _k == "flaky" and gs[_n] <= _f:
                 raise RuntimeError(f"{_n} try {gs[_n]} of {_f} failing")
             return f"{_n} ok after {gs[_n]} tries"
 
-        def run_(self: Job, *a: Any, **kw: Any) -> None:
+        def run_(self: Job, *a: Any, _k: str = kind, **kw: Any) -> None:
             self.storage["ran"] = True
+            if _k == "exit":
+                sys.exit(f"{type(self).__name__} exits")  # ignored, as in sequential runs
 
         attrs.update(Check=check, Run=run_)
         if kind == "init":
@@ -128,8 +131,11 @@ def test_random_dags_give_the_same_results_with_1_and_8_workers(seed):
     root = random_graph(seed)
     fails = {f"J{seed}_{k}": k % 2 == 0 for k in range(40)}
     sequential = summary(run(root, 1, fails))
-    parallel = summary(run(root, 8, fails))
+    dojob = run(root, 8, fails)
+    parallel = summary(dojob)
     assert parallel == sequential
+    dojob.checknrun()  # every checknrun starts over, in parallel too
+    assert summary(dojob) == sequential
     statuses = set(sequential[0].values())
     assert statuses == {True, False, None}, "the graph should exercise all three"
 

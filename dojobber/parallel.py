@@ -52,6 +52,9 @@ class ParallelScheduler(Scheduler):
             run.execute()
         finally:
             self._run = None
+            # There are no passes here; report the most tries any job had,
+            # the number of rounds a sequential run would have needed at least.
+            result.passes = max((result.tries[i] for i in result.order), default=0)
             # Cleanup is LIFO by the start of the tries, not by the moment a
             # worker thread happened to create the instance.
             run.made.sort(key=itemgetter(0))

@@ -187,7 +187,7 @@ class _Run:
                     continue
                 delta = delayed[0][0] - now
                 if self.running or ready:
-                    self.main.wait(delta)
+                    self.main.wait(min(delta, threading.TIMEOUT_MAX))
                 else:
                     # Nothing runs, so nothing needs the lock meanwhile: sleep
                     # the way the sequential engine does (an injected sleep

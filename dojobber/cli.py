@@ -168,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--retry-delay", type=_number, default=1, metavar="S",
                      help="seconds between tries of jobs without RETRY_DELAY "
                      "(default: %(default)g)")
-    # --workers N goes here once parallel runs exist (configure(workers=N)).
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="run up to N jobs at once in threads (default: "
+                     "%(default)s, the sequential order; see docs/parallel.rst)")
     run.add_argument("--no-cleanup", action="store_true",
                      help="do not call the jobs' Cleanup methods")
     run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
@@ -286,6 +288,7 @@ def _run(options: argparse.Namespace, positional: list[str]) -> int:
         default_tries=options.tries,
         default_retry_delay=options.retry_delay,
         observers=observers,
+        workers=options.workers,
     )
     dojob.set_args(*positional, **dict(options.arg))
     cleanup_error = None

@@ -291,23 +291,10 @@ def test_no_job_exceeds_its_tries():
     assert made == {"F1": 1, "F2": 1, "F3": 1, "F4": 1, "F2_5": 1}
 
 
-class FakeClock:
-    """Time stands still except in sleep(): each try sees its start time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_retries_respect_retry_delay_and_wait_side_by_side():
-    clock = FakeClock()
+def test_retries_respect_retry_delay_and_wait_side_by_side(clock):
+    # conftest's FakeClock: time stands still except in sleep(), so each try
+    # sees its own start time.
+    start = clock.now
     starts: dict[str, list[float]] = {}
 
     class Flaky(Job):
@@ -316,7 +303,7 @@ def test_retries_respect_retry_delay_and_wait_side_by_side():
         def Check(self, *args: Any, **kwargs: Any) -> None:
             name = type(self).__name__
             if self._check_phase == "check":
-                starts.setdefault(name, []).append(clock())
+                starts.setdefault(name, []).append(clock() - start)
             if len(starts[name]) < 4:
                 raise RuntimeError("not yet")
 
@@ -337,18 +324,18 @@ def test_retries_respect_retry_delay_and_wait_side_by_side():
         assert all(b - a >= delay for a, b in zip(times, times[1:])), (name, times)
     # The delays ran out side by side: the run took as long as the slowest
     # job's own three delays, not the sum of everyone's.
-    assert clock.now == 30.0
+    assert clock.now - start == 30.0
 
 
-def test_a_failed_job_waiting_for_its_retry_holds_no_worker():
-    clock = FakeClock()
+def test_a_failed_job_waiting_for_its_retry_holds_no_worker(clock):
+    start = clock.now
     starts: list[tuple[str, float]] = []
 
     class Step(Job):
         def Check(self, *args: Any, **kwargs: Any) -> None:
             name = type(self).__name__
             if self._check_phase == "check":
-                starts.append((name, clock()))
+                starts.append((name, clock() - start))
             if name == "Retry" and [s[0] for s in starts].count("Retry") == 1:
                 raise RuntimeError("first try fails")
 
@@ -550,6 +537,45 @@ def test_each_verbose_and_debug_event_is_written_whole(debug, monkeypatch):
             assert re.search(rf"\b{job}\b", block[-1]), block
     assert Counter(parallel) == Counter(sequential)
     assert any(len(b) > 1 for b in blocks) == debug
+
+
+CLI_JOBS = """
+import threading
+from dojobber import DummyJob, Job
+
+meet = threading.Barrier(3, timeout=10)
+
+
+class Meets(Job):
+    TRIES = 1
+
+    def Check(self, *args, **kwargs):
+        meet.wait()
+
+    def Run(self, *args, **kwargs):
+        pass
+
+
+Root = type("Root", (DummyJob,), {
+    "DEPS": tuple(type(f"Meet{k}", (Meets,), {}) for k in range(6))})
+"""
+
+
+def test_the_command_line_takes_workers(tmp_path):
+    (tmp_path / "meet.py").write_text(CLI_JOBS)
+
+    def dojobber(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dojobber", "run", *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    done = dojobber("--workers", "3", "--json", "-", "meet.py:Root")
+    assert done.returncode == 0, done.stderr
+    assert '"success": true' in done.stdout
+    done = dojobber("--workers", "0", "meet.py:Root")
+    assert done.returncode == 2
+    assert done.stderr == "dojobber: error: workers must be an int >= 1, got 0\n"
+    done = dojobber("--workers", "two", "meet.py:Root")
+    assert done.returncode == 2 and "invalid int value: 'two'" in done.stderr
 
 
 # Configuration and working directory ----------------------------------------------

@@ -45,7 +45,11 @@ class ParallelScheduler(Scheduler):
         self._run: _Run | None = None
 
     def _passes(
-        self, result: RunResult, cwd: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        result: RunResult,
+        cwd: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> None:
         run = self._run = _Run(self, result, args, kwargs)
         try:
@@ -67,7 +71,9 @@ class ParallelScheduler(Scheduler):
         run.made.append((run.seq[i], name, job))
 
 
-def _warn_if_moved(cwd: str) -> None:
+def _warn_if_moved(cwd: str | None) -> None:
+    if cwd is None:
+        return  # the run started in a deleted directory: nothing to compare
     try:
         moved = os.getcwd() != cwd
     except OSError:

@@ -65,8 +65,10 @@ def summary(dojob: DoJobber) -> tuple[Any, ...]:
                for name in dojob.nodestatus}
     errors = {name: (type(e).__name__, str(e))
               for name, e in dojob.nodeexceptions.items()}
+    report = sorted((job.name, job.outcome, job.tries, job.error)
+                    for job in dojob.report().jobs)
     return (dojob.nodestatus, dojob.noderesults, errors, colours,
-            dojob.success(), dojob.partial_success())
+            dojob.success(), dojob.partial_success(), report)
 
 
 # Random DAGs of deterministic jobs ------------------------------------------

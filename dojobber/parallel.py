@@ -8,6 +8,7 @@ import os
 import threading
 from heapq import heappop, heappush
 from operator import itemgetter
+from time import sleep as _sleep
 from typing import Any
 
 from .errors import ConfigurationError, JobTypeError
@@ -207,13 +208,17 @@ class _Run:
         result, args, kwargs = self.result, self.args, self.kwargs
         global_storage = self.global_storage
         i = -1
+        lock = self.lock
         while True:
-            with self.lock:
+            _acquire(lock)
+            try:
                 if i >= 0:
                     self._finish(i)
                 i = self._take()
                 if i < 0:
                     return
+            finally:
+                lock.release()
             try:
                 try_(i, result, None, args, kwargs, global_storage)
             except BaseException as error:
@@ -271,6 +276,28 @@ class _Run:
                     self.main.notify()
         if not self.running and not self.ready:
             self.main.notify()
+
+
+def _acquire(lock: threading.Lock) -> None:
+    """Take ``lock``, yielding the GIL while another thread holds it.
+
+    A blocking acquire hands the lock, on release, to a thread that then
+    still has to wait for the GIL; with several workers busy on quick jobs
+    every acquire turns into a pair of context switches (a lock convoy).
+    Yielding lets the holder finish its few lines instead. After a while
+    (a holder that really waits), block as usual.
+    """
+    acquire = lock.acquire
+    if acquire(False):
+        return
+    for _ in range(_SPINS):
+        _sleep(0)
+        if acquire(False):
+            return
+    acquire()
+
+
+_SPINS = 100
 
 
 def _join(threads: list[threading.Thread]) -> None:

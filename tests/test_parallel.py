@@ -35,17 +35,17 @@ TESTS = Path(__file__).resolve().parent
 
 
 class Recorder:
-    """Thread-safe log of (monotonic ns, event, job, try number)."""
+    """Thread-safe log of (monotonic ns, event, job)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.events: list[tuple[int, str, str, int]] = []
+        self.events: list[tuple[int, str, str]] = []
 
-    def add(self, event: str, job: str, number: int = 0) -> None:
+    def add(self, event: str, job: str) -> None:
         with self.lock:
-            self.events.append((time.monotonic_ns(), event, job, number))
+            self.events.append((time.monotonic_ns(), event, job))
 
-    def of(self, event: str) -> list[tuple[int, str, str, int]]:
+    def of(self, event: str) -> list[tuple[int, str, str]]:
         return [e for e in self.events if e[1] == event]
 
 
@@ -211,8 +211,8 @@ def test_a_job_starts_only_after_its_dependencies_passed():
     root = recorded_graph(recorder)
     dojob = run(root, 4)
     assert dojob.success()
-    starts = {job: t for t, _, job, _ in recorder.of("start")}
-    ends = {job: t for t, _, job, _ in recorder.of("end")}  # last end = pass
+    starts = {job: t for t, _, job in recorder.of("start")}
+    ends = {job: t for t, _, job in recorder.of("end")}  # last end = pass
     assert len(starts) == 30
     for job in starts:
         cls = next(c for c in _all_classes(root) if c.__name__ == job)
@@ -225,8 +225,8 @@ def test_never_more_tries_at_once_than_workers():
     assert run(recorded_graph(recorder, layers=3, width=10), 3).success()
     running = most = 0
     # Each job passes on its first try here: a try spans start .. last end.
-    last_end = {job: t for t, _, job, _ in recorder.of("end")}
-    edges = sorted([(t, 1) for t, _, _, _ in recorder.of("start")]
+    last_end = {job: t for t, _, job in recorder.of("end")}
+    edges = sorted([(t, 1) for t, _, _ in recorder.of("start")]
                    + [(t, -1) for t in last_end.values()])
     for _, step in edges:
         running += step
@@ -391,14 +391,14 @@ def test_cleanup_after_every_job_lifo_by_try_start():
     root = type("CleanRoot", (DummyJob,), {"DEPS": (b, *wide)})
     dojob = run(root, 4)
     assert dojob.success()
-    starts = [job for _, _, job, _ in recorder.of("start")]
-    cleanups = [job for _, _, job, _ in recorder.of("cleanup")]
+    starts = [job for _, _, job in recorder.of("start")]
+    cleanups = [job for _, _, job in recorder.of("cleanup")]
     assert Counter(cleanups) == Counter(starts)  # one Cleanup per instance
     assert Counter(starts)["R"] == 3
     chain = {"A", "R", "B"}
     assert [j for j in cleanups if j in chain] == ["B", "R", "R", "R", "A"]
-    last_end = max(t for t, _, _, _ in recorder.of("end"))
-    assert min(t for t, _, _, _ in recorder.of("cleanup")) >= last_end
+    last_end = max(t for t, _, _ in recorder.of("end"))
+    assert min(t for t, _, _ in recorder.of("cleanup")) >= last_end
 
 
 def test_instances_are_kept_in_the_order_their_tries_started():
@@ -475,10 +475,10 @@ def test_keyboard_interrupt_waits_for_running_tries_then_cleans_up(
     dojob.configure(root, workers=2)
     with pytest.raises(KeyboardInterrupt):
         dojob.checknrun()
-    started = [job for _, _, job, _ in recorder.of("start")]
+    started = [job for _, _, job in recorder.of("start")]
     assert sorted(started) == ["Boom", "Slow"]  # nothing new was started
-    assert [job for _, _, job, _ in recorder.of("end")][-1] == "Slow"
-    assert Counter(j for _, _, j, _ in recorder.of("cleanup")) == {"Boom": 1, "Slow": 1}
+    assert [job for _, _, job in recorder.of("end")][-1] == "Slow"
+    assert Counter(j for _, _, j in recorder.of("cleanup")) == {"Boom": 1, "Slow": 1}
     assert dojob.nodestatus["Slow"] is True
     assert dojob.nodestatus["Queued0"] is None
     assert os.getcwd() == str(tmp_path)

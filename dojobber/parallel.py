@@ -204,11 +204,25 @@ class _Run:
             self.work.notify_all()
 
     def _work(self) -> None:
+        try:
+            self._work_loop()
+        except BaseException as error:
+            # KeyboardInterrupt from a job, an observer (or injected clock)
+            # that raised: stop the run as Ctrl-C would, and let the calling
+            # thread re-raise it.
+            with self.lock:
+                if self.error is None:
+                    self.error = error
+                self.stop = True
+                self.work.notify_all()
+                self.main.notify()
+
+    def _work_loop(self) -> None:
         try_ = self.scheduler._try
         result, args, kwargs = self.result, self.args, self.kwargs
         global_storage = self.global_storage
-        i = -1
         lock = self.lock
+        i = -1
         while True:
             _acquire(lock)
             try:
@@ -219,19 +233,7 @@ class _Run:
                     return
             finally:
                 lock.release()
-            try:
-                try_(i, result, None, args, kwargs, global_storage)
-            except BaseException as error:
-                # KeyboardInterrupt from a job, or an observer that raised:
-                # stop the run as Ctrl-C would and re-raise it in the caller.
-                with self.lock:
-                    self.running -= 1
-                    if self.error is None:
-                        self.error = error
-                    self.stop = True
-                    self.work.notify_all()
-                    self.main.notify()
-                return
+            try_(i, result, None, args, kwargs, global_storage)
 
     def _take(self) -> int:
         """The next job to try (lock held), or -1 when this worker should end."""

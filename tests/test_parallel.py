@@ -497,6 +497,33 @@ def test_an_observer_error_in_a_worker_stops_the_run_and_propagates():
         scheduler.run(len(plan) - 1, (), {})
 
 
+def test_a_failing_clock_stops_the_run_instead_of_hanging_it():
+    calls = []
+
+    def clock() -> float:
+        calls.append(1)
+        if len(calls) > 4:
+            raise OSError("clock broke")
+        return time.monotonic()
+
+    jobs = [type(f"T{k}", (DummyJob,), {}) for k in range(10)]
+    dojob = DoJobber(clock=clock)
+    dojob.configure(type("ClockRoot", (DummyJob,), {"DEPS": tuple(jobs)}), workers=3)
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            dojob.checknrun()
+        except BaseException as error:
+            raised.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    caller.join(30)
+    assert not caller.is_alive(), "the run hung"
+    assert [str(e) for e in raised] == ["clock broke"]
+
+
 # Output --------------------------------------------------------------------------
 
 class SlowStream(io.StringIO):

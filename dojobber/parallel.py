@@ -280,6 +280,9 @@ class _Run:
             self.main.notify()
 
 
+_SPINS = 100  # yields before _acquire blocks; a critical section is a few lines
+
+
 def _acquire(lock: threading.Lock) -> None:
     """Take ``lock``, yielding the GIL while another thread holds it.
 
@@ -298,8 +301,6 @@ def _acquire(lock: threading.Lock) -> None:
             return
     acquire()
 
-
-_SPINS = 100
 
 
 def _join(threads: list[threading.Thread]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from pygraph.classes.digraph import digraph
 
@@ -56,7 +57,7 @@ class Plan:
         names = self.names
         for name in names:
             graph.add_node(name)
-        for name, deps in zip(names, self.deps):
+        for name, deps in zip(names, self.deps, strict=True):
             for dep in deps:
                 graph.add_edge((name, names[dep]))
         return graph
@@ -84,11 +85,13 @@ def check_tries(value: Any, job: str | None, what: str = "TRIES") -> int:
     where = f"{what} of job {job!r}" if job else what
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise JobTypeError(f"{where} must be a number >= 1, got {value!r}", job, value)
-    if not (value >= 1 and math.isfinite(value)):
+    # Compared, not converted: float() of a huge int would overflow.
+    number = cast(float, value)
+    if not (1 <= number < math.inf):
         raise ConfigurationError(
             f"{where} must be a finite number >= 1, got {value!r}", job, value
         )
-    return math.ceil(value)
+    return math.ceil(number)
 
 
 def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float:
@@ -98,13 +101,21 @@ def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float
         raise JobTypeError(
             f"{where} must be a number of seconds >= 0, got {value!r}", job, value
         )
-    if not (value >= 0 and math.isfinite(value)):
+    number = cast(float, value)
+    if not (0 <= number < math.inf):
         raise ConfigurationError(
             f"{where} must be a finite number of seconds >= 0, got {value!r}",
             job,
             value,
         )
-    return float(value)
+    # A longer wait cannot be slept (time.sleep raises OverflowError mid-run).
+    if number > threading.TIMEOUT_MAX:
+        raise ConfigurationError(
+            f"{where} must be at most {threading.TIMEOUT_MAX:g} seconds, got {value!r}",
+            job,
+            value,
+        )
+    return float(number)
 
 
 def _is_job_class(value: Any) -> bool:

@@ -125,6 +125,13 @@ def _is_job_class(value: Any) -> bool:
 def _read_deps(cls: type[Job], name: str) -> list[type[Job]]:
     """The job's DEPS as a list of distinct Job classes, in declaration order."""
     value = getattr(cls, "DEPS", ())
+    if isinstance(value, str):
+        # Iterating would complain about its first letter, which misleads.
+        raise JobTypeError(
+            f"DEPS of job {name!r} is the string {value!r}; list Job classes, not names",
+            name,
+            value,
+        )
     try:
         entries = list(value)
     except TypeError:

@@ -1,0 +1,273 @@
+"""The bad-input catalogue (docs/bad-input.rst), one case per row.
+
+Each case configures a small graph that is wrong in one way and checks the
+exception class, its exact message, its ``job`` and ``value`` attributes, and
+that no Check ran. Keep this table and the one in the docs in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pytest
+
+import dojobber
+from dojobber import ConfigurationError, DependencyCycleError, DuplicateJobNameError, JobTypeError
+
+CHECKS: list[str] = []
+
+
+class Recording(dojobber.Job):
+    """Records every Check, so a test can prove nothing ran."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        CHECKS.append(type(self).__name__)
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def job(name: str, **attrs: Any) -> type[dojobber.Job]:
+    return type(name, (Recording,), attrs)
+
+
+@dataclass
+class Case:
+    """One row: ``make()`` returns (root, configure kwargs, expected message)."""
+
+    id: str
+    make: Callable[[], tuple[Any, dict[str, Any], str, str | None, Any]]
+    error: type[ConfigurationError]
+
+
+def root_is(value: Any) -> Callable[[], tuple[Any, dict[str, Any], str, str | None, Any]]:
+    return lambda: (value, {}, f"root must be a Job class, got {value!r}", None, value)
+
+
+def deps_is(value: Any, message: str) -> Callable[[], Any]:
+    def make() -> Any:
+        return job("Leafy", DEPS=value), {}, message, "Leafy", value
+    return make
+
+
+def deps_lists(entry: Any) -> Callable[[], Any]:
+    def make() -> Any:
+        ok = job("Fine")
+        message = f"DEPS of job 'Leafy' lists {entry!r}, which is not a Job class"
+        return job("Leafy", DEPS=[ok, entry]), {}, message, "Leafy", entry
+    return make
+
+
+def duplicate_names() -> Any:
+    first = job("Twin")
+    second = job("Twin")
+    root = job("Top", DEPS=[first, job("Middle", DEPS=[second])])
+    message = f"two different job classes are named 'Twin': {first!r} and {second!r}"
+    return root, {}, message, "Twin", (first, second)
+
+
+def cycle(length: int) -> Callable[[], Any]:
+    def make() -> Any:
+        jobs = [job(f"C{i}") for i in range(length)]
+        for here, there in zip(jobs, jobs[1:] + jobs[:1], strict=True):
+            here.DEPS = [there]
+        root = job("Top", DEPS=[jobs[0]])
+        names = [j.__name__ for j in jobs] + [jobs[0].__name__]
+        return root, {}, "Dependency cycle: " + " -> ".join(names), "C0", names
+    return make
+
+
+def attribute(attr: str, value: Any, message: str) -> Callable[[], Any]:
+    def make() -> Any:
+        leaf = job("Leafy", **{attr: value})
+        return job("Top", DEPS=[leaf]), {}, message.format(value), "Leafy", value
+    return make
+
+
+def default(arg: str, value: Any, message: str) -> Callable[[], Any]:
+    return lambda: (job("Top"), {arg: value}, message.format(value), None, value)
+
+
+TRIES_TYPE = "TRIES of job 'Leafy' must be a number >= 1, got {!r}"
+TRIES_RANGE = "TRIES of job 'Leafy' must be a finite number >= 1, got {!r}"
+DELAY_TYPE = "RETRY_DELAY of job 'Leafy' must be a number of seconds >= 0, got {!r}"
+DELAY_RANGE = "RETRY_DELAY of job 'Leafy' must be a finite number of seconds >= 0, got {!r}"
+DELAY_LONG = "RETRY_DELAY of job 'Leafy' must be at most 9.22337e+09 seconds, got {!r}"
+
+CASES = [
+    Case("root-None", root_is(None), JobTypeError),
+    Case("root-name", root_is("Top"), JobTypeError),
+    Case("root-instance", root_is(dojobber.DummyJob()), JobTypeError),
+    Case("root-other-class", root_is(dict), JobTypeError),
+    Case("deps-None", deps_is(None, 'DEPS for Leafy is not iterable; is "None"'), JobTypeError),
+    Case("deps-int", deps_is(7, 'DEPS for Leafy is not iterable; is "7"'), JobTypeError),
+    Case("deps-string", deps_is(
+        "Fine", "DEPS of job 'Leafy' is the string 'Fine'; list Job classes, not names"
+    ), JobTypeError),
+    Case("deps-entry-name", deps_lists("Fine"), JobTypeError),
+    Case("deps-entry-None", deps_lists(None), JobTypeError),
+    Case("deps-entry-instance", deps_lists(dojobber.DummyJob()), JobTypeError),
+    Case("deps-entry-other-class", deps_lists(int), JobTypeError),
+    Case("duplicate-name", duplicate_names, DuplicateJobNameError),
+    Case("cycle-self", cycle(1), DependencyCycleError),
+    Case("cycle-three", cycle(3), DependencyCycleError),
+    Case("tries-string", attribute("TRIES", "3", TRIES_TYPE), JobTypeError),
+    Case("tries-bool", attribute("TRIES", True, TRIES_TYPE), JobTypeError),
+    Case("tries-complex", attribute("TRIES", 2j, TRIES_TYPE), JobTypeError),
+    Case("tries-zero", attribute("TRIES", 0, TRIES_RANGE), ConfigurationError),
+    Case("tries-half", attribute("TRIES", 0.5, TRIES_RANGE), ConfigurationError),
+    Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), ConfigurationError),
+    Case("tries-nan", attribute("TRIES", math.nan, TRIES_RANGE), ConfigurationError),
+    Case("tries-inf", attribute("TRIES", math.inf, TRIES_RANGE), ConfigurationError),
+    Case("delay-string", attribute("RETRY_DELAY", "1", DELAY_TYPE), JobTypeError),
+    Case("delay-bool", attribute("RETRY_DELAY", False, DELAY_TYPE), JobTypeError),
+    Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), ConfigurationError),
+    Case("delay-nan", attribute("RETRY_DELAY", math.nan, DELAY_RANGE), ConfigurationError),
+    Case("delay-inf", attribute("RETRY_DELAY", math.inf, DELAY_RANGE), ConfigurationError),
+    Case("delay-too-long", attribute("RETRY_DELAY", 1e300, DELAY_LONG), ConfigurationError),
+    Case("default-tries-zero", default(
+        "default_tries", 0, "default_tries must be a finite number >= 1, got {!r}"
+    ), ConfigurationError),
+    Case("default-tries-None", default(
+        "default_tries", None, "default_tries must be a number >= 1, got {!r}"
+    ), JobTypeError),
+    Case("default-delay-negative", default(
+        "default_retry_delay", -1, "default_retry_delay must be a finite number of seconds >= 0, "
+        "got {!r}"
+    ), ConfigurationError),
+    Case("default-delay-string", default(
+        "default_retry_delay", "1", "default_retry_delay must be a number of seconds >= 0, got {!r}"
+    ), JobTypeError),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_configuration_error(case: Case) -> None:
+    root, kwargs, message, job_name, value = case.make()
+    CHECKS.clear()
+    dojob = dojobber.DoJobber()
+    with pytest.raises(case.error) as caught:
+        dojob.configure(root, **kwargs)
+    assert type(caught.value) is case.error
+    assert str(caught.value) == message
+    assert caught.value.job == job_name
+    if isinstance(value, float) and math.isnan(value):
+        assert math.isnan(caught.value.value)
+    else:
+        assert caught.value.value == value
+    with pytest.raises(ConfigurationError, match=r"call configure\(root\) before checknrun"):
+        dojob.checknrun()
+    assert CHECKS == []
+
+
+def test_type_errors_are_also_type_errors_and_range_errors_value_errors() -> None:
+    """Callers catching the builtin exceptions see what they expect."""
+    for case in CASES:
+        assert issubclass(case.error, ValueError)
+        if case.error is JobTypeError:
+            assert issubclass(case.error, TypeError)
+
+
+def test_deps_not_iterable_is_logged_critical(caplog: pytest.LogCaptureFixture) -> None:
+    dojob = dojobber.DoJobber()
+    logger = logging.getLogger("DoJobber")
+    logger.addHandler(caplog.handler)
+    try:
+        with pytest.raises(JobTypeError):
+            dojob.configure(job("Leafy", DEPS=3))
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("CRITICAL", 'DEPS for Leafy is not iterable; is "3"')
+    ]
+
+
+def test_checknrun_before_configure() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        dojobber.DoJobber().checknrun()
+    assert str(caught.value) == "call configure(root) before checknrun()"
+
+
+@pytest.mark.parametrize("node", ["Nowhere", dojobber.DummyJob, None.__class__])
+def test_checknrun_node_outside_the_graph(node: Any) -> None:
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy")]))
+    CHECKS.clear()
+    with pytest.raises(ConfigurationError) as caught:
+        dojob.checknrun(node)
+    assert str(caught.value) == (
+        f"checknrun: {node!r} is not a job of the graph configured from 'Top'"
+    )
+    assert caught.value.value is node
+    assert CHECKS == []
+
+
+def test_checknrun_node_same_name_other_class() -> None:
+    """A class that merely shares a job's name is not that job."""
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy")]))
+    impostor = job("Leafy")
+    with pytest.raises(ConfigurationError, match="is not a job of the graph"):
+        dojob.checknrun(impostor)
+
+
+def test_failed_configure_keeps_the_previous_configuration() -> None:
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy")]))
+    with pytest.raises(JobTypeError):
+        dojob.configure(job("Broken", DEPS=5))
+    CHECKS.clear()
+    dojob.checknrun()
+    assert CHECKS == ["Leafy", "Top"]
+    assert dojob.nodestatus == {"Leafy": True, "Top": True}
+
+
+def failing_job(tries: Any, passes_on_try: int) -> tuple[type[dojobber.Job], list[str]]:
+    phases: list[str] = []
+
+    class Stubborn(dojobber.Job):
+        TRIES = tries
+        RETRY_DELAY = 0
+
+        def Check(self, *args: Any, **kwargs: Any) -> None:
+            phases.append(self._check_phase)
+            if phases.count("check") < passes_on_try:
+                raise ValueError("not yet")
+
+        def Run(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    return Stubborn, phases
+
+
+@pytest.mark.parametrize(("tries", "budget"), [(1, 1), (1.1, 2), (2.0, 2), (2.5, 3)])
+def test_accepted_tries_round_up(tries: Any, budget: int) -> None:
+    stubborn, phases = failing_job(tries, passes_on_try=99)
+    dojob = dojobber.DoJobber()
+    dojob.configure(stubborn)
+    dojob.checknrun()
+    assert phases.count("check") == budget
+    assert dojob.nodestatus == {"Stubborn": False}
+
+
+def test_huge_integer_tries_is_accepted() -> None:
+    """10**400 does not fit a float; it is still a valid (endless) budget."""
+    stubborn, phases = failing_job(10**400, passes_on_try=5)
+    dojob = dojobber.DoJobber()
+    dojob.configure(stubborn)
+    dojob.checknrun()
+    assert phases.count("check") == 5
+    assert dojob.nodestatus == {"Stubborn": True}
+
+
+def test_same_dep_twice_counts_once() -> None:
+    leaf = job("Leafy")
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[leaf, leaf]))
+    CHECKS.clear()
+    dojob.checknrun()
+    assert CHECKS == ["Leafy", "Top"]
+    assert list(dojob.graph.neighbors("Top")) == ["Leafy"]

@@ -175,10 +175,17 @@ class DoJobber:
         try:
             scheduler.run(start, self._args, self._kwargs)
         finally:
-            if scheduler.result is not None:
-                self._publish(scheduler.result)
+            result = scheduler.result
+            if result is not None:
+                self._publish(result)
             if self._cleanup_after_run:
-                self.cleanup()
+                try:
+                    self.cleanup()
+                except BaseException:
+                    # After Ctrl-C the interrupt must win; the failed
+                    # Cleanup was already reported on stderr.
+                    if result is None or not result.interrupted:
+                        raise
 
     def cleanup(self) -> None:
         """Run the Cleanup of every job instance made so far, newest first.

@@ -39,10 +39,16 @@ class _Writer(Observer):
 
     def write(self, lines: list[str]) -> None:
         stream = self._stream or sys.stderr
+        text = "\n".join(lines) + "\n"
         # One write per event, under a lock, so parallel runs never
         # interleave two jobs' lines.
         with self._lock:
-            stream.write("\n".join(lines) + "\n")
+            try:
+                stream.write(text)
+            except UnicodeEncodeError:
+                # A message this stream cannot encode must not end the run.
+                encoding = getattr(stream, "encoding", None) or "ascii"
+                stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
             stream.flush()
 
 

@@ -85,7 +85,11 @@ class Scheduler:
         self.result = result
         for notify in self.events.run_started:
             notify([plan.names[i] for i in order])
-        cwd = os.getcwd()
+        try:
+            cwd: str | None = os.getcwd()
+        except OSError:
+            # Called from a directory that was deleted: none to return to.
+            cwd = None
         try:
             self._passes(result, cwd, args, kwargs)
         except KeyboardInterrupt:
@@ -98,7 +102,7 @@ class Scheduler:
         return result
 
     def _passes(
-        self, result: RunResult, cwd: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, result: RunResult, cwd: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         plan = self.plan
         deps, budgets, delays = plan.deps, plan.tries, plan.delays
@@ -253,7 +257,9 @@ class Scheduler:
                 notify(name, None)
 
 
-def _restore_cwd(cwd: str) -> None:
+def _restore_cwd(cwd: str | None) -> None:
+    if cwd is None:
+        return
     try:
         os.chdir(cwd)
     except OSError as error:

@@ -492,6 +492,38 @@ def test_a_job_deletes_the_working_directory(
     assert checked == ["Needs"]
 
 
+def test_a_recreated_working_directory_lets_the_retries_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doomed = tmp_path / "doomed"
+    doomed.mkdir()
+    monkeypatch.chdir(doomed)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # someone puts the directory back
+        doomed.mkdir(exist_ok=True)
+        now[0] += seconds
+
+    class Deletes(dojobber.Job):
+        def Check(self, *args: Any, **kwargs: Any) -> None:
+            os.rmdir(doomed)
+            os.chdir(tmp_path)
+
+    class Needs(dojobber.Job):
+        DEPS = [Deletes]
+
+        def Check(self, *args: Any, **kwargs: Any) -> str:
+            return os.getcwd()
+
+    dojob = dojobber.DoJobber(clock=lambda: now[0], sleep=sleep)
+    dojob.configure(Needs, default_retry_delay=3)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Deletes": True, "Needs": True}
+    assert dojob.noderesults["Needs"] == str(doomed)
+    assert now == [3.0]
+    assert os.getcwd() == str(doomed)
+
+
 # Mutation of configuration and shared state while running
 
 
@@ -515,6 +547,11 @@ def test_deps_tries_and_delay_are_read_once_at_configure() -> None:
     dojob.checknrun()
     assert dojob.nodestatus == {"Mutates": False}
     assert log.entries.count(("check", "Mutates")) == 2  # one try: check + recheck
+    assert ("check", "Late") not in log.entries
+    # Running the same configuration again still uses what configure read.
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Mutates": False}
+    assert log.entries.count(("check", "Mutates")) == 4
     assert ("check", "Late") not in log.entries
     # The next configure sees the new DEPS and TRIES.
     log.entries.clear()

@@ -141,6 +141,10 @@ CASES = [
     Case("default-delay-string", default(
         "default_retry_delay", "1", "default_retry_delay must be a number of seconds >= 0, got {!r}"
     ), JobTypeError),
+    Case("observer-not-an-Observer", lambda: (
+        job("Top"), {"observers": ["progress"]},
+        "observers must be dojobber.Observer instances, got 'progress'", None, "progress",
+    ), ConfigurationError),
 ]
 
 
@@ -183,6 +187,14 @@ def test_deps_not_iterable_is_logged_critical(caplog: pytest.LogCaptureFixture) 
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("CRITICAL", 'DEPS for Leafy is not iterable; is "3"')
     ]
+
+
+def test_report_before_any_run() -> None:
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top"))
+    with pytest.raises(dojobber.DoJobberError) as caught:
+        dojob.report()
+    assert str(caught.value) == "no run to report on: call checknrun() before report()"
 
 
 def test_checknrun_before_configure() -> None:

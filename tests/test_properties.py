@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dojobber
+from conftest import FakeClock  # time moves only when a job spends it or on sleep()
 
 settings.register_profile(
     "dojobber",
@@ -40,22 +41,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dojobber"))
 # point, so "at least RETRY_DELAY apart" can be checked exactly.
 DELAYS = [0, 0.5, 1, 2.5]
 DURATIONS = [0, 0.25, 1]
-
-
-class FakeClock:
-    """Time that moves only when a job spends it or the scheduler sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, f"asked to sleep {seconds}"
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass(frozen=True)
@@ -203,7 +188,7 @@ def delay(spec: Spec, i: int) -> float:
 def run(spec: Spec) -> tuple[World, dojobber.DoJobber, list[type[dojobber.Job]]]:
     world = World(FakeClock())
     classes = build(spec, world)
-    dojob = dojobber.DoJobber(clock=world.clock.clock, sleep=world.clock.sleep)
+    dojob = dojobber.DoJobber(clock=world.clock, sleep=world.clock.sleep)
     dojob.configure(
         classes[-1],
         no_act=spec.no_act,

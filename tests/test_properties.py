@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -370,3 +371,30 @@ def test_checknrun_twice_gives_the_same_result_as_once(
     # were tried are tried again with a fresh budget (2 tries each).
     broken_tried = [n for n, s in once[0].items() if s is False]
     assert sorted(runs) == sorted(broken_tried * 2)
+
+
+def outcome_of(dojob: dojobber.DoJobber) -> tuple[Any, ...]:
+    errors = {name: (type(e), str(e)) for name, e in dojob.nodeexceptions.items()}
+    return dojob.nodestatus, dojob.noderesults, errors, dojob.success()
+
+
+@settings(max_examples=60)
+@given(specs(), st.integers(2, 8))
+def test_workers_give_the_same_results_as_one_worker(spec: Spec, workers: int) -> None:
+    # Each job's behaviour depends only on its own tries, so the order in
+    # which threads interleave must not change any result. No delays: the
+    # parallel engine waits for them in real time.
+    spec.default_delay = 0
+    spec.behaviours = [
+        dataclasses.replace(b, delay=None) for b in spec.behaviours
+    ]
+    results = []
+    for count in (1, workers):
+        world = World(FakeClock())
+        classes = build(spec, world)
+        dojob = dojobber.DoJobber()
+        dojob.configure(classes[-1], no_act=spec.no_act, default_tries=spec.default_tries,
+                        default_retry_delay=0, workers=count)
+        dojob.checknrun(classes[spec.start])
+        results.append((outcome_of(dojob), dict(world.tries)))
+    assert results[1] == results[0]

@@ -7,7 +7,9 @@ import math
 import numbers
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator, cast
+from functools import cached_property
+from itertools import accumulate
+from typing import Any, Iterator, Sequence, cast
 
 from pygraph.classes.digraph import digraph
 
@@ -20,6 +22,8 @@ from .errors import (
 from .jobs import Job
 
 log = logging.getLogger("DoJobber")
+
+WALKING = -1  # build_plan's mark for a job whose DEPS are being walked
 
 
 @dataclass
@@ -36,16 +40,43 @@ class Plan:
     deps: list[tuple[int, ...]]
     tries: list[int]
     delays: list[float]
-    index: dict[str, int]
+    #: Whether each job's class has a callable ``Cleanup``.
+    has_cleanup: list[bool] = field(default_factory=list)
     _orders: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def order_from(self, start: int) -> list[int]:
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Job name -> index (made on first use: only ``checknrun(node)`` needs it)."""
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def dependents(self) -> tuple[list[int], list[int]]:
+        """The DEPS edges reversed, as ``(start, jobs)``.
+
+        The jobs whose DEPS list job ``i`` are ``jobs[start[i]:start[i + 1]]``,
+        ascending. Two flat lists rather than one list per job: a list per
+        job costs memory and garbage-collector time on big graphs.
+        """
+        counts = [0] * len(self.names)
+        for job_deps in self.deps:
+            for dep in job_deps:
+                counts[dep] += 1
+        start = list(accumulate(counts, initial=0))
+        free = start[:-1]  # where the next dependent of each job goes
+        jobs = [0] * start[-1]
+        for i, job_deps in enumerate(self.deps):
+            for dep in job_deps:
+                jobs[free[dep]] = i
+                free[dep] += 1
+        return start, jobs
+
+    def order_from(self, start: int) -> Sequence[int]:
         """The jobs reachable from ``start``, dependencies first (post-order)."""
         if start == len(self.names) - 1:
-            return list(range(len(self.names)))
+            return range(len(self.names))
         order = self._orders.get(start)
         if order is None:
             order = self._orders[start] = _post_order(start, self.deps)
@@ -122,8 +153,13 @@ def _is_job_class(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, Job)
 
 
-def _read_deps(cls: type[Job], name: str) -> list[type[Job]]:
-    """The job's DEPS as a list of distinct Job classes, in declaration order."""
+def _read_deps(
+    cls: type[Job], name: str, known: dict[type[Job], int]
+) -> tuple[type[Job], ...]:
+    """The job's DEPS as distinct Job classes, in declaration order.
+
+    Entries in ``known`` were validated when first met and are not again.
+    """
     value = getattr(cls, "DEPS", ())
     if isinstance(value, str):
         # Iterating would complain about its first letter, which misleads.
@@ -133,19 +169,38 @@ def _read_deps(cls: type[Job], name: str) -> list[type[Job]]:
             value,
         )
     try:
-        entries = list(value)
+        entries = tuple(value)
     except TypeError:
         message = f'DEPS for {name} is not iterable; is "{value}"'
         log.critical(message)
         raise JobTypeError(message, name, value) from None
     for entry in entries:
-        if not _is_job_class(entry):
+        try:
+            if entry in known:
+                continue
+        except TypeError:
+            pass  # unhashable, so not a class: reported below
+        if not (isinstance(entry, type) and issubclass(entry, Job)):
             raise JobTypeError(
                 f"DEPS of job {name!r} lists {entry!r}, which is not a Job class",
                 name,
                 entry,
             )
-    return list(dict.fromkeys(entries))
+    if len(entries) > 1 and len(set(entries)) < len(entries):
+        return tuple(dict.fromkeys(entries))
+    return entries
+
+
+def _check_name(cls: type[Job], by_name: dict[str, type[Job]]) -> None:
+    """Add ``cls`` to ``by_name``, or raise if another class has its name."""
+    name = cls.__name__
+    other = by_name.setdefault(name, cls)
+    if other is not cls:
+        raise DuplicateJobNameError(
+            f"two different job classes are named {name!r}: {other!r} and {cls!r}",
+            name,
+            (other, cls),
+        )
 
 
 def build_plan(root: Any, default_tries: int, default_delay: float) -> Plan:
@@ -156,61 +211,101 @@ def build_plan(root: Any, default_tries: int, default_delay: float) -> Plan:
     """
     if not _is_job_class(root):
         raise JobTypeError(f"root must be a Job class, got {root!r}", None, root)
-    debug = log.isEnabledFor(logging.DEBUG)
+    # Names are checked after the walk, all at once, which is faster on big
+    # graphs: only a duplicate makes the check go through the classes one by
+    # one, in the order the walk met them, to report the same pair a check
+    # on the way would have, and before any error met later. The debug log
+    # shows the walk step by step, so there the check is made on the way.
+    entered: list[type[Job]] = []
+    by_name: dict[str, type[Job]] | None = (
+        {} if log.isEnabledFor(logging.DEBUG) else None
+    )
+    try:
+        plan = _walk(root, default_tries, default_delay, entered, by_name)
+    except Exception:
+        _check_names(entered)
+        raise
+    if len(set(plan.names)) < len(plan.names):
+        _check_names(entered)
+    return plan
 
+
+def _check_names(classes: list[type[Job]]) -> None:
+    by_name: dict[str, type[Job]] = {}
+    for cls in classes:
+        _check_name(cls, by_name)
+
+
+def _walk(
+    root: type[Job],
+    default_tries: int,
+    default_delay: float,
+    entered: list[type[Job]],
+    by_name: dict[str, type[Job]] | None,
+) -> Plan:
+    """build_plan's walk: every check but the one for duplicate names,
+    which it makes only when given ``by_name`` (and then logs each step)."""
+    debug = by_name is not None
     names: list[str] = []
     classes: list[type[Job]] = []
     deps: list[tuple[int, ...]] = []
     tries: list[int] = []
     delays: list[float] = []
-    done: dict[type[Job], int] = {}  # class -> index, once all its DEPS are done
-    by_name: dict[str, type[Job]] = {}
-    on_stack: dict[type[Job], int] = {}  # class -> position in the stack
-    stack: list[tuple[type[Job], list[type[Job]], Iterator[type[Job]]]] = []
+    has_cleanup: list[bool] = []
+    # class -> its index once all its DEPS have one; WALKING before that.
+    index: dict[type[Job], int] = {}
+    # The walk's path from the root, as parallel lists rather than a list of
+    # frames: on a deep graph those frames would be many long-lived objects
+    # for the garbage collector to go through. Each job's name, TRIES and
+    # RETRY_DELAY are read on entry, while its class is in the CPU cache.
+    path: list[type[Job]] = []
+    path_deps: list[tuple[type[Job], ...]] = []
+    path_attrs: list[tuple[str, Any, Any, bool]] = []
+    next_dep: list[int] = []  # position of the next DEPS entry to visit
 
-    def enter(cls: type[Job]) -> tuple[type[Job], list[type[Job]], Iterator[type[Job]]]:
+    def enter(cls: type[Job]) -> None:
+        entered.append(cls)
         name = cls.__name__
-        other = by_name.setdefault(name, cls)
-        if other is not cls:
-            raise DuplicateJobNameError(
-                f"two different job classes are named {name!r}: {other!r} and {cls!r}",
-                name,
-                (other, cls),
-            )
-        if debug:
+        if by_name is not None:
+            _check_name(cls, by_name)
             log.debug("Adding job %s", name)
-        cls_deps = _read_deps(cls, name)
-        on_stack[cls] = len(stack)
-        return cls, cls_deps, iter(cls_deps)
+        path_deps.append(_read_deps(cls, name, index))
+        path.append(cls)
+        path_attrs.append(
+            (name, cls.TRIES, cls.RETRY_DELAY, callable(getattr(cls, "Cleanup", None)))
+        )
+        next_dep.append(0)
+        index[cls] = WALKING
 
-    stack.append(enter(root))
-    while stack:
-        cls, cls_deps, pending = stack[-1]
-        for dep in pending:
-            if dep in done:
-                continue
-            if dep in on_stack:
-                cycle = [c.__name__ for c, _, _ in stack[on_stack[dep]:]]
+    enter(root)
+    while path:
+        cls_deps = path_deps[-1]
+        for k in range(next_dep[-1], len(cls_deps)):
+            dep = cls_deps[k]
+            state = index.get(dep)
+            if state is None:
+                next_dep[-1] = k + 1
+                enter(dep)
+                break
+            if state == WALKING:
+                cycle = [c.__name__ for c in path[path.index(dep):]]
                 raise DependencyCycleError(cycle + [dep.__name__])
-            stack.append(enter(dep))
-            break
         else:
-            stack.pop()
-            del on_stack[cls]
-            name = cls.__name__
+            cls = path.pop()
+            name, job_tries, job_delay, cleans_up = path_attrs.pop()
+            del path_deps[-1], next_dep[-1]
             if debug:
                 for dep in cls_deps:
                     log.debug("Adding dependency %s -> %s", name, dep.__name__)
-            job_tries = cls.TRIES
-            job_delay = cls.RETRY_DELAY
-            done[cls] = len(names)
+            index[cls] = len(names)
             names.append(name)
             classes.append(cls)
-            deps.append(tuple(done[dep] for dep in cls_deps))
+            has_cleanup.append(cleans_up)
+            deps.append(tuple(map(index.__getitem__, cls_deps)) if cls_deps else ())
             tries.append(
                 default_tries if job_tries is None else check_tries(job_tries, name)
             )
             delays.append(
                 default_delay if job_delay is None else check_delay(job_delay, name)
             )
-    return Plan(names, classes, deps, tries, delays, {n: i for i, n in enumerate(names)})
+    return Plan(names, classes, deps, tries, delays, has_cleanup)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from heapq import heappop, heappush
+from typing import Any, Callable, Iterator, Sequence
 
 from .events import Dispatch, Observer, Outcome
 from .graph import Plan
@@ -29,7 +31,7 @@ class RunResult:
     """
 
     plan: Plan
-    order: list[int]
+    order: Sequence[int]
     status: list[bool | None]
     outcome: list[Outcome]
     results: list[Any]
@@ -70,7 +72,7 @@ class Scheduler:
         self.sleep = sleep
         self.instances: list[tuple[str, Job]] = [] if instances is None else instances
         self.result: RunResult | None = None
-        self._has_cleanup = [callable(getattr(c, "Cleanup", None)) for c in plan.classes]
+        self._has_cleanup = plan.has_cleanup
 
     def run(
         self, start: int, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -84,7 +86,7 @@ class Scheduler:
         )
         self.result = result
         for notify in self.events.run_started:
-            notify([plan.names[i] for i in order])
+            notify(list(map(plan.names.__getitem__, order)))
         try:
             cwd: str | None = os.getcwd()
         except OSError:
@@ -104,37 +106,73 @@ class Scheduler:
     def _passes(
         self, result: RunResult, cwd: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
-        plan = self.plan
-        deps, budgets, delays = plan.deps, plan.tries, plan.delays
-        status, tries = result.status, result.tries
+        """Try each job ``_walk`` names, after waiting out its RETRY_DELAY."""
+        delays, tries = self.plan.delays, result.tries
         clock, sleep = self.clock, self.sleep
         global_storage: dict[str, Any] = {}
-        next_start: dict[int, float] = {}
-        pending = result.order
-        while True:
-            for i in pending:
-                if status[i] is True:
-                    continue
-                for dep in deps[i]:
-                    if status[dep] is not True:
-                        break
-                else:
-                    if tries[i] >= budgets[i]:
-                        continue
-                    now = clock()
-                    wait_until = next_start.get(i)
-                    if wait_until is not None and wait_until > now:
-                        sleep(wait_until - now)
-                        now = clock()
-                    next_start[i] = now + delays[i]
-                    tries[i] += 1
-                    self._try(i, result, cwd, args, kwargs, global_storage)
+        next_start = [-math.inf] * len(self.plan)
+        for i in self._walk(result):
+            now = clock()
+            wait_until = next_start[i]
+            if wait_until > now:
+                sleep(wait_until - now)
+                now = clock()
+            next_start[i] = now + delays[i]
+            tries[i] += 1
+            self._try(i, result, cwd, args, kwargs, global_storage)
+
+    def _walk(self, result: RunResult) -> Iterator[int]:
+        """The jobs to try, in the contract's order of passes.
+
+        A job's try is over when the next job is asked for, so its outcome
+        decides what comes next. A pass tries, in run order, each job that
+        has not passed and whose dependencies all have. The first pass
+        walks the whole order. At the start of a later pass the only jobs
+        ready to try are those that failed with tries left; a job becomes
+        ready when its last dependency passes, and since its dependents
+        come after it in the order, it is still tried in this pass, where a
+        full walk would have reached it. A heap of positions in the order
+        gives exactly that sequence without walking every job every pass:
+        a run costs time in proportion to its tries, not passes times jobs.
+        """
+        plan = self.plan
+        deps, budgets = plan.deps, plan.tries
+        status, tries, order = result.status, result.tries, result.order
+        retry: list[int] = []  # positions of failed jobs with tries left
+        for p, i in enumerate(order):
+            for dep in deps[i]:
+                if status[dep] is not True:
+                    break
+            else:
+                yield i
+                if not status[i] and tries[i] < budgets[i]:
+                    retry.append(p)
+        result.passes = 1
+        if not retry or self.no_act:
+            return
+
+        first_dependent, dependents = plan.dependents
+        position = _positions(order, len(plan))
+        waiting = [0] * len(plan)  # dependencies not passed yet
+        for i in order:
+            if status[i] is not True:
+                waiting[i] = sum(status[dep] is not True for dep in deps[i])
+        ready = retry  # ascending, so already a heap
+        while ready:
+            retry = []
+            while ready:
+                p = heappop(ready)
+                i = order[p]
+                yield i
+                if status[i]:
+                    for dependent in dependents[first_dependent[i]:first_dependent[i + 1]]:
+                        waiting[dependent] -= 1
+                        if not waiting[dependent] and position[dependent] >= 0:
+                            heappush(ready, position[dependent])
+                elif tries[i] < budgets[i]:
+                    retry.append(p)
             result.passes += 1
-            pending = [i for i in pending if status[i] is not True]
-            if not pending or self.no_act:
-                return
-            if not any(status[i] is False and tries[i] < budgets[i] for i in pending):
-                return
+            ready = retry
 
     def _try(
         self,
@@ -162,19 +200,24 @@ class Scheduler:
         job.storage = {}
         job.global_storage = global_storage
         job._check_phase = "check"
-        if self._has_cleanup[i]:
+        kept = self._has_cleanup[i]
+        if kept:
             self._remember(i, name, job)
 
         # cwd is None in parallel runs: a chdir there would move the jobs
         # running in other threads (see dojobber/parallel.py).
         if cwd is not None:
             try:
-                os.chdir(cwd)
+                _return_to(cwd)
             except OSError as error:
                 for notify in events.phase_ended:
                     notify(name, "check", error)
                 return self._end(i, result, FAILED, None, error)
 
+        # No local variable may hold an exception when this returns: the
+        # traceback references this frame, which would then reference the
+        # exception back, a cycle only the cyclic garbage collector frees.
+        # ``except ... as error`` unbinds ``error`` by itself.
         try:
             value = job._check_results = job.Check(*args, **kwargs)
         except KeyboardInterrupt:
@@ -184,6 +227,8 @@ class Scheduler:
             for notify in events.phase_ended:
                 notify(name, "check", error)
             if self.no_act:
+                if not kept:
+                    _forget_errors(job)
                 return self._end(i, result, FAILED, None, error)
         else:
             for notify in events.phase_ended:
@@ -191,15 +236,17 @@ class Scheduler:
             return self._end(i, result, PASSED, value, None)
 
         # Run's outcome is deliberately ignored: only the recheck decides.
-        run_error: BaseException | None = None
         try:
             job._run_results = job.Run(*args, **kwargs)
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            run_error = job._run_exception = error
-        for notify in events.phase_ended:
-            notify(name, "run", run_error)
+            job._run_exception = error
+            for notify in events.phase_ended:
+                notify(name, "run", error)
+        else:
+            for notify in events.phase_ended:
+                notify(name, "run", None)
 
         job._check_phase = "recheck"
         try:
@@ -210,9 +257,13 @@ class Scheduler:
             job._recheck_exception = error
             for notify in events.phase_ended:
                 notify(name, "recheck", error)
+            if not kept:
+                _forget_errors(job)
             return self._end(i, result, FAILED, None, error)
         for notify in events.phase_ended:
             notify(name, "recheck", None)
+        if not kept:
+            _forget_errors(job)
         return self._end(i, result, PASSED_AFTER_RUN, value, None)
 
     def _remember(self, i: int, name: str, job: Job) -> None:
@@ -255,6 +306,38 @@ class Scheduler:
                 raise
             for notify in events.cleanup_ended:
                 notify(name, None)
+
+
+def _positions(order: Sequence[int], n: int) -> Sequence[int]:
+    """Each job's position in ``order``, or -1 for a job the run does not reach."""
+    if isinstance(order, range):
+        return order  # the root's order: every job, at the position of its index
+    position = [-1] * n
+    for p, i in enumerate(order):
+        position[i] = p
+    return position
+
+
+def _forget_errors(job: Job) -> None:
+    """Unset the exceptions a finished try left on an instance nobody keeps.
+
+    Each exception's traceback references the instance (``self`` in the
+    method that raised), so leaving them would make a reference cycle that
+    only the cyclic garbage collector can free: on big graphs with many
+    failed tries, much memory and collector time. The exceptions themselves
+    live on in the run's results.
+    """
+    job._check_exception = job._run_exception = job._recheck_exception = None
+
+
+def _return_to(cwd: str) -> None:
+    """``os.chdir(cwd)``, skipped when already there (``getcwd`` is the cheaper call)."""
+    try:
+        if os.getcwd() == cwd:
+            return
+    except OSError:
+        pass  # the current directory is gone: chdir says what is wrong with cwd
+    os.chdir(cwd)
 
 
 def _restore_cwd(cwd: str | None) -> None:

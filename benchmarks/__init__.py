@@ -1,0 +1,1 @@
+"""DoJobber's benchmark suite: ``python -m benchmarks`` (see docs/performance.rst)."""

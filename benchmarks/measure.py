@@ -1,0 +1,61 @@
+"""Timing and peak-memory measurement, shared by every interpreter the suite runs."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from typing import Any, Callable
+
+
+def best_time(
+    run: Callable[[], Any],
+    reset: Callable[[], None],
+    repeat: int,
+    budget: float = float("inf"),
+) -> tuple[float, Any]:
+    """The fastest of up to ``repeat`` calls of ``run`` (seconds), and what the last built.
+
+    Stops repeating once the calls took ``budget`` seconds in all. What
+    ``run`` returns is dropped only after the clock stops: the measure is
+    the work, not the teardown.
+    """
+    best = float("inf")
+    spent = 0.0
+    built = None
+    for _ in range(repeat):
+        del built
+        reset()
+        gc.collect()
+        start = time.perf_counter()
+        built = run()
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+        if spent >= budget:
+            break
+    return best, built
+
+
+def peak_memory(run: Callable[[], Any], reset: Callable[[], None]) -> int:
+    """The most memory (bytes, as tracemalloc counts it) one call of ``run`` held."""
+    reset()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        built = run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del built
+    return peak
+
+
+def status_counts(nodestatus: dict[str, Any]) -> dict[str, int]:
+    """How many jobs passed, failed and were never tried, from a ``nodestatus``."""
+    values = list(nodestatus.values())
+    return {
+        "passed": sum(1 for v in values if v is True),
+        "failed": sum(1 for v in values if v is False),
+        "untried": sum(1 for v in values if v is None),
+    }

@@ -3,6 +3,7 @@
 #   sh dev.sh example [OPTIONS]   run the movie example verbosely
 #   sh dev.sh test [PYTEST ARGS]  run the whole test suite
 #   sh dev.sh docs                build the docs (warnings are errors)
+#   sh dev.sh bench [OPTIONS]     the benchmarks (docs/performance.rst)
 # Each creates .venv (with python3, or $PYTHON) and installs the project into
 # it on first use, and again whenever pyproject.toml changes.
 set -eu
@@ -42,7 +43,11 @@ case "$command" in
         fi
         # -E: read every page each time, so that no warning hides in the cache.
         exec .venv/bin/python -m sphinx -E -W --keep-going -b html docs docs/_build/html "$@" ;;
+    bench)
+        # Issue 3: the benchmark suite; `sh dev.sh bench --help` lists its options.
+        venv
+        exec .venv/bin/python -m benchmarks "$@" ;;
     *)
-        echo "usage: sh dev.sh example [OPTIONS] | sh dev.sh test [PYTEST ARGS] | sh dev.sh docs" >&2
+        echo "usage: sh dev.sh example [OPTIONS] | sh dev.sh test [PYTEST ARGS] | sh dev.sh docs | sh dev.sh bench [OPTIONS]" >&2
         exit 2 ;;
 esac

@@ -10,17 +10,22 @@ import graphlib
 from typing import Any
 
 
-def floor(root: type, *args: Any, **kwargs: Any) -> None:
-    """Create every job reachable from ``root`` and call its Check, deps first."""
-    deps: dict[type, tuple[type, ...]] = {}
-    stack = [root]
+def floor(root: type, *args: Any, **kwargs: Any) -> graphlib.TopologicalSorter[type]:
+    """Create every job reachable from ``root`` and call its Check, deps first.
+
+    Returns the sorter, which holds the graph, for the caller to drop.
+    """
+    deps: dict[Any, tuple[Any, ...]] = {}
+    stack: list[Any] = [root]
     while stack:
         cls = stack.pop()
         if cls not in deps:
             deps[cls] = cls_deps = tuple(cls.DEPS)
             stack.extend(cls_deps)
-    for cls in graphlib.TopologicalSorter(deps).static_order():
+    sorter = graphlib.TopologicalSorter(deps)
+    for cls in sorter.static_order():
         try:
             cls().Check(*args, **kwargs)
         except Exception:
             pass
+    return sorter

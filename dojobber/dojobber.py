@@ -312,10 +312,12 @@ class DoJobber:
                 list(map(values.__getitem__, order))
                 for values in (result.plan.names, result.status, result.results, result.errors)
             )
-        self.nodestatus = dict(zip(names, status))
-        self.noderesults = dict(compress(zip(names, results), status))
+        self.nodestatus = dict(zip(names, status, strict=True))
+        self.noderesults = dict(compress(zip(names, results, strict=True), status))
+        # Jobs whose status is False always have an error: no None gets in.
+        failed = map(operator.is_, status, repeat(False))
         self.nodeexceptions = dict(
-            compress(zip(names, errors), map(operator.is_, status, repeat(False)))  # type: ignore[arg-type]
+            compress(zip(names, errors, strict=True), failed)  # type: ignore[arg-type]
         )
 
     def _job_states(self) -> dict[str, render.JobState] | None:

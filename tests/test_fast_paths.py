@@ -9,11 +9,13 @@ blocked jobs, from the root and from inner jobs, with and without no_act.
 from __future__ import annotations
 
 import gc
+import logging
 import random
 
 import pytest
 
 from dojobber import DoJobber, Job, Observer
+from dojobber.errors import DuplicateJobNameError, JobTypeError
 
 
 class TryLog(Observer):
@@ -163,3 +165,52 @@ def test_failed_tries_leave_no_garbage_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def names_job(name, deps=()):
+    return type(name, (Job,), {"DEPS": deps, "Check": lambda self, *a, **k: None})
+
+
+def test_a_duplicate_name_met_first_is_reported_before_a_later_error():
+    # Names are checked after the walk; the error must still be the one a
+    # check on the way meets first.
+    first = names_job("Same")
+    second = type("Same", (Job,), {"DEPS": (5,)})  # also a bad DEPS entry
+    root = names_job("Root", (first, names_job("Middle", (second,))))
+    with pytest.raises(DuplicateJobNameError, match="two different job classes are named 'Same'") as caught:
+        DoJobber().configure(root)
+    assert caught.value.classes == (first, second)
+
+
+def test_an_error_met_before_a_duplicate_name_is_the_one_reported():
+    bad = type("Bad", (Job,), {"DEPS": (5,)})
+    root = names_job("Root", (bad, names_job("Same"), names_job("Other", (names_job("Same"),))))
+    with pytest.raises(JobTypeError, match="DEPS of job 'Bad' lists 5"):
+        DoJobber().configure(root)
+
+
+def test_a_duplicate_name_with_no_other_error():
+    root = names_job("Root", (names_job("Twin"), names_job("Other", (names_job("Twin"),))))
+    with pytest.raises(DuplicateJobNameError, match="named 'Twin'"):
+        DoJobber().configure(root)
+
+
+def test_the_debug_log_stops_where_a_duplicate_name_is_met():
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    log = logging.getLogger("DoJobber")
+    log.addHandler(handler)
+    try:
+        dojob = DoJobber(dojobber_loglevel=logging.DEBUG)
+        root = names_job("Root", (names_job("Twin"), names_job("Later", (names_job("Twin"),))))
+        with pytest.raises(DuplicateJobNameError):
+            dojob.configure(root)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(logging.CRITICAL)
+    assert lines == [
+        "Adding job Root",
+        "Adding job Twin",
+        "Adding job Later",
+    ]

@@ -1,0 +1,108 @@
+"""The benchmark suite (benchmarks/) runs and prints its table; no timing is checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dojobber import DoJobber, Job
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import graphs  # noqa: E402
+from benchmarks.floor import floor  # noqa: E402
+
+
+def test_the_benchmark_command_prints_a_row_per_shape_and_size():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--no-old"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for shape, description in graphs.SHAPES.items():
+        header = lines.index(f"{shape}: {description}")
+        assert lines[header + 1].split()[:6] == [
+            "jobs", "0.6.2", "this", "floor", "0.6.2/this", "this/floor",
+        ]
+        for row, size in zip(lines[header + 2:header + 4], ("20", "100"), strict=True):
+            cells = row.split()
+            assert cells[0] == size
+            assert len(cells) == 9
+            assert cells[1] == cells[4] == "-"  # 0.6.2 was not asked for
+            assert cells[2].endswith("s") and cells[3].endswith("s")  # the times
+            assert cells[5].endswith("x") and cells[8].endswith("x")  # the ratios
+    assert "Targets" in lines
+    assert (
+        "  >= 200x faster than 0.6.2, layered-failing at 400 jobs: not measured in this run"
+        in lines
+    )
+    assert lines[-1] == "No target measured: run without --quick/--sizes for the full suite."
+
+
+def test_a_bad_option_is_refused():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--shapes", "square"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "invalid choice: 'square'" in done.stderr
+
+
+@pytest.mark.parametrize("shape", list(graphs.SHAPES))
+def test_each_generated_graph_has_its_size_and_expected_outcome(shape):
+    graph = graphs.build(shape, 120, Job)
+    dojob = DoJobber()
+    dojob.configure(graph.root, default_retry_delay=0)
+    dojob.checknrun()
+    report = dojob.report()
+    assert len(dojob.nodestatus) == 120
+    if shape == "layered-failing":
+        failed = [job for job in report.jobs if job.outcome.value == "failed"]
+        assert len(failed) == 2  # 2% of the 119 jobs under the root
+        assert all(job.tries == 1 for job in failed)
+        assert not dojob.success() and dojob.partial_success()
+    else:
+        assert dojob.success()
+        tries = {job.tries for job in report.jobs if job.name != "Root"}
+        assert tries == ({3} if shape == "retry-heavy" else {1})
+
+
+def test_the_floor_creates_and_checks_every_job_once_dependencies_first():
+    made: list[str] = []
+
+    class Counted(Job):
+        def __init__(self):
+            made.append(type(self).__name__)
+
+    graph = graphs.build("diamonds", 50, Counted)
+    floor(graph.root)
+    assert sorted(made) == sorted({*made}) and len(made) == 50
+    position = {name: k for k, name in enumerate(made)}
+    for cls in graph.root.DEPS:
+        assert all(position[dep.__name__] < position[cls.__name__] for dep in cls.DEPS)
+
+
+def test_graphs_are_the_same_every_time():
+    def shape_of(root):
+        seen, stack = {}, [root]
+        while stack:
+            cls = stack.pop()
+            if cls.__name__ not in seen:
+                seen[cls.__name__] = [dep.__name__ for dep in cls.DEPS]
+                stack.extend(cls.DEPS)
+        return seen
+
+    first = graphs.build("layered", 300, Job)
+    again = graphs.build("layered", 300, Job)
+    assert shape_of(first.root) == shape_of(again.root)

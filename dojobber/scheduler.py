@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import time
+from array import array
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any, Callable, Iterator, Sequence
@@ -110,7 +111,8 @@ class Scheduler:
         delays, tries = self.plan.delays, result.tries
         clock, sleep = self.clock, self.sleep
         global_storage: dict[str, Any] = {}
-        next_start = [-math.inf] * len(self.plan)
+        # Machine floats, not a float object per job.
+        next_start = array("d", [-math.inf]) * len(self.plan)
         for i in self._walk(result):
             now = clock()
             wait_until = next_start[i]

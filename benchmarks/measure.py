@@ -38,23 +38,16 @@ def best_time(
 
 
 def best_times(
-    runs: Sequence[Callable[[], Any]],
-    reset: Callable[[], None],
-    repeat: int,
-    budget: float = 2.0,
+    runs: Sequence[Callable[[], Any]], reset: Callable[[], None], repeat: int
 ) -> list[float]:
-    """The fastest time of each of ``runs``, which take turns.
+    """The fastest of ``repeat`` timed calls of each of ``runs``, which take turns.
 
     Taking turns, each sees the machine in the same state: on a shared
-    machine its load comes and goes. At least ``repeat`` rounds, and up to
-    three times as many while all the rounds together took under ``budget``
-    seconds. Each call's result is dropped after the clock stops.
+    machine its load comes and goes. Each call's result is dropped after
+    the clock stops.
     """
     best = [float("inf")] * len(runs)
-    spent = 0.0
-    for round_number in range(3 * repeat):
-        if round_number >= repeat and spent >= budget:
-            break
+    for _ in range(repeat):
         for k, run in enumerate(runs):
             reset()
             gc.collect()
@@ -63,7 +56,6 @@ def best_times(
             elapsed = time.perf_counter() - start
             del built
             best[k] = min(best[k], elapsed)
-            spent += elapsed
     return best
 
 

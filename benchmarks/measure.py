@@ -38,16 +38,25 @@ def best_time(
 
 
 def best_times(
-    runs: Sequence[Callable[[], Any]], reset: Callable[[], None], repeat: int
+    runs: Sequence[Callable[[], Any]],
+    reset: Callable[[], None],
+    repeat: int,
+    window: float = 2.0,
+    most: int = 200,
 ) -> list[float]:
-    """The fastest of ``repeat`` timed calls of each of ``runs``, which take turns.
+    """The fastest timed call of each of ``runs``, which take turns.
 
-    Taking turns, each sees the machine in the same state: on a shared
-    machine its load comes and goes. Each call's result is dropped after
-    the clock stops.
+    At least ``repeat`` rounds, and more (up to ``most``) until the rounds
+    span ``window`` seconds: on a shared machine the load comes and goes,
+    and sampling a small graph as long as a big one gives both the same
+    chance of a quiet moment. Taking turns, the runs see the same load.
+    Each call's result is dropped after the clock stops.
     """
     best = [float("inf")] * len(runs)
-    for _ in range(repeat):
+    began = time.perf_counter()
+    for round_number in range(most):
+        if round_number >= repeat and time.perf_counter() - began >= window:
+            break
         for k, run in enumerate(runs):
             reset()
             gc.collect()

@@ -17,6 +17,7 @@ from .floor import floor
 SIZES = (100, 400, 1_000, 2_000, 10_000, 20_000, 100_000)
 QUICK_SIZES = (20, 100)
 REPEAT = 5
+WINDOW = 2.0  # seconds over which each size is timed, at least
 #: Shapes where each job is tried once and passes: there the floor does the
 #: same work as any scheduler, so "within 3x of the floor" applies to them.
 ONE_TRY_SHAPES = ("layered", "chain", "fan-out", "diamonds")
@@ -43,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     repeat = args.repeat or (1 if args.quick else REPEAT)
+    window = 0.0 if args.quick else WINDOW
     say: Say = _say
     say("DoJobber benchmarks: configure() + checknrun() on generated graphs.")
     say(
         f"This project and the floor: Python {platform.python_version()} in this process,"
-        f" taking turns, best of {repeat} runs, on {os.cpu_count()} CPUs"
+        f" taking turns, best of {repeat} or more runs over {window:g}s or more,"
+        f" on {os.cpu_count()} CPUs"
         f" ({platform.machine()})."
     )
     say("floor: follow DEPS, order with graphlib, create each job and call its Check once.")
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         say(HEADER)
         old_runs = _OldRuns(python, shape, args.old_limit)
         for size in sizes:
-            row = _measure(shape, size, repeat, memory=not args.no_memory)
+            row = _measure(shape, size, repeat, window, memory=not args.no_memory)
             row.old = old_runs.run(size)
             if row.old.statuses not in (None, row.statuses):
                 say(f"  !! statuses differ: this {row.statuses}, 0.6.2 {row.old.statuses}")
@@ -115,7 +118,7 @@ def _run_this(graph: graphs.Graph) -> DoJobber:
     return dojob
 
 
-def _measure(shape: str, size: int, repeat: int, memory: bool) -> Row:
+def _measure(shape: str, size: int, repeat: int, window: float, memory: bool) -> Row:
     graph = graphs.build(shape, size, Job)
     graph.reset()
     dojob = _run_this(graph)
@@ -125,7 +128,7 @@ def _measure(shape: str, size: int, repeat: int, memory: bool) -> Row:
         raise AssertionError(f"{shape}, {size} jobs: unexpected statuses {statuses}")
     del dojob
     this, floor_time = measure.best_times(
-        [lambda: _run_this(graph), lambda: floor(graph.root)], graph.reset, repeat
+        [lambda: _run_this(graph), lambda: floor(graph.root)], graph.reset, repeat, window
     )
     row = Row(shape, size, this, floor_time, statuses)
     if memory:

@@ -82,8 +82,6 @@ class DoJobber:
         self._coloured_for: RunResult | None = None
         self._recorder: ReportRecorder | None = None
         self._report: RunReport | None = None
-        # Pictures (dojobber.render): each job's last error, for the tooltips.
-        self._last_errors = render.LastErrors()
         # Instances still owed a Cleanup; kept across runs so none is lost.
         self._pending_cleanups: list[tuple[str, Job]] = []
         self._args: tuple[Any, ...] = ()
@@ -142,7 +140,6 @@ class DoJobber:
         # Run report (dojobber.report): times every try for report().
         self._recorder = ReportRecorder()
         watching.append(self._recorder)
-        watching.append(self._last_errors)
         watching.extend(extra_observers)
         self._plan = plan
         # workers > 1: the parallel engine, same try logic (dojobber/parallel.py).
@@ -324,13 +321,13 @@ class DoJobber:
         result = self._result
         if result is None:
             return None
-        names, errors = result.plan.names, result.errors
-        last_errors = self._last_errors.errors
-        states = {}
-        for i in result.order:
-            error = errors[i] if errors[i] is not None else last_errors.get(names[i])
-            states[names[i]] = render.JobState(result.outcome[i], result.tries[i], error)
-        return states
+        names = result.plan.names
+        # The recorder has every job's last failure, also of jobs that passed later.
+        last_errors = self._recorder.last_errors if self._recorder else {}
+        return {
+            names[i]: render.JobState(result.outcome[i], result.tries[i], last_errors.get(names[i]))
+            for i in result.order
+        }
 
     def _outcomes(self) -> dict[str, Outcome]:
         result = self._result

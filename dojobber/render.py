@@ -18,8 +18,8 @@ import pydot
 from pygraph.classes.digraph import digraph
 
 from .errors import RenderError
-from .events import Observer, Outcome
-from .output import describe
+from .events import Outcome
+from .report import JobError
 
 #: The node colour of each outcome; blocked jobs stay plain.
 COLOURS = {
@@ -75,26 +75,8 @@ class JobState:
 
     outcome: Outcome
     tries: int
-    #: The exception of its last failed try (even if a later try passed).
-    error: BaseException | None
-
-
-class LastErrors(Observer):
-    """Remembers each job's latest failure, for the tooltips.
-
-    A RunResult keeps the error of jobs that failed in the end; a job that
-    passed on its third try still deserves to show why the second failed.
-    """
-
-    def __init__(self) -> None:
-        self.errors: dict[str, BaseException] = {}
-
-    def run_started(self, jobs: Sequence[str]) -> None:
-        self.errors = {}
-
-    def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
-        if error is not None:
-            self.errors[job] = error
+    #: Its last failed try's error (even if a later try passed).
+    error: JobError | None
 
 
 def colour(graph: digraph, outcomes: Mapping[str, Outcome]) -> None:
@@ -174,10 +156,10 @@ def tooltip(name: str, state: JobState | None) -> str:
         meaning += ": a dependency did not pass"
     lines = [name, meaning, f"tries: {state.tries}"]
     if state.error is not None:
-        message = describe(state.error)
+        message = state.error.message
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + "..."
-        lines.append(f"last error: {type(state.error).__name__}: {message}")
+        lines.append(f"last error: {state.error.type}: {message}")
     return "\n".join(lines)
 
 

@@ -163,10 +163,14 @@ class ReportRecorder(Observer):
         self._started: dict[str, float] = {}
         #: job name -> seconds spent in its tries during the current/last run.
         self.seconds: dict[str, float] = {}
+        #: job name -> its latest failure, even if a later try passed. Kept
+        #: as text: the exception would keep its traceback, frames and job.
+        self.last_errors: dict[str, JobError] = {}
 
     def run_started(self, jobs: Sequence[str]) -> None:
         self._started = {}
         self.seconds = {}
+        self.last_errors = {}
 
     def try_started(self, job: str, number: int) -> None:
         self._started[job] = self._clock()
@@ -175,6 +179,8 @@ class ReportRecorder(Observer):
         started = self._started.pop(job, None)
         if started is not None:
             self.seconds[job] = self.seconds.get(job, 0.0) + self._clock() - started
+        if error is not None:
+            self.last_errors[job] = JobError.from_exception(error)
 
     def run_ended(self, result: RunResult) -> None:
         # A try cut short by KeyboardInterrupt still counts up to now.

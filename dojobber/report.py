@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from .output import describe
 from .scheduler import RunResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobError:
     """The exception that made a job fail, as text.
 
@@ -26,12 +27,7 @@ class JobError:
     @classmethod
     def from_exception(cls, error: BaseException) -> JobError:
         """Describe ``error``; a broken ``__str__`` does not stop the report."""
-        kind = type(error)
-        module = kind.__module__
-        name = kind.__qualname__
-        if module not in ("builtins", "__main__"):
-            name = f"{module}.{name}"
-        return cls(name, describe(error))
+        return cls(_type_name(type(error)), describe(error))
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -192,6 +188,14 @@ class ReportRecorder(Observer):
     def report(self, result: RunResult) -> RunReport:
         """The report of ``result``, the run this recorder just watched."""
         return RunReport.from_result(result, dict(self.seconds))
+
+
+@functools.lru_cache(maxsize=256)
+def _type_name(kind: type) -> str:
+    # Cached: a graph of many jobs failing alike would otherwise hold one
+    # copy of the same name per job.
+    module, name = kind.__module__, kind.__qualname__
+    return name if module in ("builtins", "__main__") else f"{module}.{name}"
 
 
 def _duration(seconds: float) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -190,12 +189,19 @@ class ReportRecorder(Observer):
         return RunReport.from_result(result, dict(self.seconds))
 
 
-@functools.lru_cache(maxsize=256)
+_TYPE_NAMES: dict[type, str] = {}
+
+
 def _type_name(kind: type) -> str:
     # Cached: a graph of many jobs failing alike would otherwise hold one
     # copy of the same name per job.
-    module, name = kind.__module__, kind.__qualname__
-    return name if module in ("builtins", "__main__") else f"{module}.{name}"
+    name = _TYPE_NAMES.get(kind)
+    if name is None:
+        module, name = kind.__module__, kind.__qualname__
+        if module not in ("builtins", "__main__"):
+            name = f"{module}.{name}"
+        _TYPE_NAMES[kind] = name
+    return name
 
 
 def _duration(seconds: float) -> str:

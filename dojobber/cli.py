@@ -231,6 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dojobber: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``dojobber list ... | head``): not an error
+        # worth a message. Point stdout at devnull so the final flush at
+        # exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
     except (UsageError, DoJobberError, OSError) as error:
         debug = options.debug if options else ("-d" in argv or "--debug" in argv)
         if debug:

@@ -489,3 +489,24 @@ def test_no_progress_line_when_verbose_or_not_a_terminal(work: Path) -> None:
     piped = dojobber("run", "jobs.py:Root", "--retry-delay", "0", "--arg", "nap=0.8", cwd=work)
     assert piped.returncode == 1
     assert "running:" not in piped.stderr and "\x1b" not in piped.stderr
+
+
+def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
+    jobs = tmp_path / "many.py"
+    jobs.write_text(
+        "from dojobber import DummyJob\n"
+        "previous = ()\n"
+        "for i in range(5000):\n"
+        "    previous = (type(f'Job{i}_with_a_longish_name', (DummyJob,), {'DEPS': previous}),)\n"
+        "Root = previous[0]\n"
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "dojobber", "list", f"{jobs}:Root"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().startswith(b"Job0_with_a_longish_name")
+    reader.stdout.close()  # like `| head -1`
+    error = reader.stderr.read()
+    assert reader.wait(timeout=60) == 1
+    assert error == b""

@@ -75,6 +75,15 @@ class Plan:
                 free[dep] += 1
         return start, jobs
 
+    def positions(self, order: Sequence[int]) -> Sequence[int]:
+        """Each job's position in ``order``, or -1 for a job ``order`` lacks."""
+        if isinstance(order, range):
+            return order  # the root's order: every job, at the position of its index
+        position = [-1] * len(self.names)
+        for p, i in enumerate(order):
+            position[i] = p
+        return position
+
     def order_from(self, start: int) -> Sequence[int]:
         """The jobs reachable from ``start``, dependencies first (post-order)."""
         if start == len(self.names) - 1:

@@ -114,20 +114,17 @@ class _Run:
         self.n = n
         self.order = order
         deps = plan.deps
-        position = [0] * n
+        # Jobs not reached by this run have position -1 and are never readied.
+        position = plan.positions(order)
         waiting = [0] * n
-        dependents: list[list[int]] = [[] for _ in range(n)]
         ready: list[int] = []
         for k, i in enumerate(order):
-            position[i] = k
             waiting[i] = len(deps[i])
-            for dep in deps[i]:
-                dependents[dep].append(i)
             if not deps[i]:
                 ready.append(k)  # ascending, so already a heap
         self.position = position
         self.waiting = waiting
-        self.dependents = dependents
+        self.first_dependent, self.dependents = plan.dependents
         # Heap keys are tries * n + position: first tries go before retries,
         # as in the sequential passes, and otherwise the run order decides.
         self.ready = ready
@@ -260,9 +257,10 @@ class _Run:
         result = self.result
         if result.status[i] is True:
             waiting, position, ready = self.waiting, self.position, self.ready
-            for dependent in self.dependents[i]:
+            first = self.first_dependent
+            for dependent in self.dependents[first[i]:first[i + 1]]:
                 waiting[dependent] -= 1
-                if not waiting[dependent]:
+                if not waiting[dependent] and position[dependent] >= 0:
                     heappush(ready, position[dependent])
         else:
             scheduler = self.scheduler

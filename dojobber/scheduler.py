@@ -154,7 +154,7 @@ class Scheduler:
             return
 
         first_dependent, dependents = plan.dependents
-        position = _positions(order, len(plan))
+        position = plan.positions(order)
         waiting = [0] * len(plan)  # dependencies not passed yet
         for i in order:
             if status[i] is not True:
@@ -308,16 +308,6 @@ class Scheduler:
                 raise
             for notify in events.cleanup_ended:
                 notify(name, None)
-
-
-def _positions(order: Sequence[int], n: int) -> Sequence[int]:
-    """Each job's position in ``order``, or -1 for a job the run does not reach."""
-    if isinstance(order, range):
-        return order  # the root's order: every job, at the position of its index
-    position = [-1] * n
-    for p, i in enumerate(order):
-        position[i] = p
-    return position
 
 
 def _forget_errors(job: Job) -> None:

@@ -16,17 +16,29 @@ from . import render
 from .errors import ConfigurationError, DoJobberError
 from .events import Observer, Outcome
 from .graph import Plan, build_plan, check_delay, check_tries
-from .jobs import Job
+from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
 from .parallel import ParallelScheduler, check_workers
 from .report import ReportRecorder, RunReport
 from .scheduler import RunResult, Scheduler
 
+# 0.6.2's package did ``from .dojobber import *``: scripts import the job
+# classes from this module too.
+__all__ = ["DoJobber", "DummyJob", "Job", "RunonlyJob"]
+
 log = logging.getLogger("DoJobber")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+    """DoJobber's own stderr line, for applications that log nowhere else.
+
+    The ``DoJobber`` logger propagates, as in 0.6.2, so an application's
+    handlers receive its records. To never print a line twice, this handler
+    stays silent whenever any other handler will see the record: one on the
+    ``DoJobber`` logger itself or, while it propagates, on an ancestor (the
+    root logger, where ``logging.basicConfig`` puts one). It writes to
+    whatever ``sys.stderr`` is at the time of each record.
+    """
 
     def __init__(self) -> None:
         logging.Handler.__init__(self)
@@ -39,6 +51,19 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, value: Any) -> None:
         pass
 
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _handled_elsewhere(self) and bool(super().filter(record))
+
+
+def _handled_elsewhere(ours: logging.Handler) -> bool:
+    """Whether a handler other than ``ours`` receives the DoJobber records."""
+    logger: logging.Logger | None = log
+    while logger is not None:
+        if any(handler is not ours for handler in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
+
 
 def _set_up_log(level: int | str | None) -> None:
     # One handler however many DoJobber objects exist: no duplicated lines.
@@ -46,7 +71,6 @@ def _set_up_log(level: int | str | None) -> None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
         log.addHandler(handler)
-        log.propagate = False
     log.setLevel(logging.CRITICAL if level is None else level)
 
 
@@ -300,21 +324,23 @@ class DoJobber:
         self._result = result
         # zip/compress/map rather than comprehensions: on graphs of 100,000
         # jobs this is a noticeable part of a run.
+        names = result.plan.names
         order = result.order
-        if isinstance(order, range):  # the root's run: every job, in index order
-            names, status = result.plan.names, result.status
-            results, errors = result.results, result.errors
-        else:
-            names, status, results, errors = (
-                list(map(values.__getitem__, order))
-                for values in (result.plan.names, result.status, result.results, result.errors)
-            )
-        self.nodestatus = dict(zip(names, status, strict=True))
-        self.noderesults = dict(compress(zip(names, results, strict=True), status))
+        status: Sequence[bool | None] = result.status
+        errors: Sequence[BaseException | None] = result.errors
+        run_names: Sequence[str] = names
+        if not isinstance(order, range):  # a run from a node: only its jobs
+            run_names = list(map(names.__getitem__, order))
+            status = list(map(status.__getitem__, order))
+            errors = list(map(errors.__getitem__, order))
+        self.nodestatus = dict(zip(run_names, status, strict=True))
+        # In the order the jobs passed, as 0.6.2 filled it.
+        results = result.results
+        self.noderesults = {names[i]: results[i] for i in result.passed}
         # Jobs whose status is False always have an error: no None gets in.
         failed = map(operator.is_, status, repeat(False))
         self.nodeexceptions = dict(
-            compress(zip(names, errors, strict=True), failed)  # type: ignore[arg-type]
+            compress(zip(run_names, errors, strict=True), failed)  # type: ignore[arg-type]
         )
 
     def _job_states(self) -> dict[str, render.JobState] | None:

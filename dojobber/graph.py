@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import sys
 import threading
 from array import array
 from dataclasses import dataclass, field
@@ -41,8 +42,6 @@ class Plan:
     deps: list[tuple[int, ...]]
     tries: list[int]
     delays: list[float]
-    #: Whether each job's class has a callable ``Cleanup``.
-    has_cleanup: list[bool]
     _orders: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -122,42 +121,58 @@ def _post_order(start: int, deps: list[tuple[int, ...]]) -> list[int]:
     return order
 
 
+def _finite_number(value: Any) -> bool | None:
+    """None when ``value`` is no real number (bools and strings are not);
+    else whether it is finite. Decimal is accepted like ``numbers.Real``,
+    as 0.6.2 did (it compared and rounded whatever it was given)."""
+    if isinstance(value, bool):
+        return None
+    if not isinstance(value, numbers.Real):
+        # A Decimal can only exist once its module is imported: looking it up
+        # there keeps ``import dojobber`` from importing it.
+        decimal = sys.modules.get("decimal")
+        if decimal is None or not isinstance(value, decimal.Decimal):
+            return None
+        return bool(value.is_finite())  # a NaN would raise on comparison
+    # Compared, not converted: float() of a huge int would overflow.
+    return -math.inf < cast(float, value) < math.inf
+
+
 def check_tries(value: Any, job: str | None, what: str = "TRIES") -> int:
     """Validate a TRIES value and return the budget it allows (rounded up)."""
     where = f"{what} of job {job!r}" if job else what
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    finite = _finite_number(value)
+    if finite is None:
         raise JobTypeError(f"{where} must be a number >= 1, got {value!r}", job, value)
-    # Compared, not converted: float() of a huge int would overflow.
-    number = cast(float, value)
-    if not (1 <= number < math.inf):
+    if not (finite and value >= 1):
         raise ConfigurationError(
             f"{where} must be a finite number >= 1, got {value!r}", job, value
         )
-    return math.ceil(number)
+    return int(math.ceil(value))
 
 
 def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float:
     """Validate a RETRY_DELAY value (seconds) and return it as a float."""
     where = f"{what} of job {job!r}" if job else what
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    finite = _finite_number(value)
+    if finite is None:
         raise JobTypeError(
             f"{where} must be a number of seconds >= 0, got {value!r}", job, value
         )
-    number = cast(float, value)
-    if not (0 <= number < math.inf):
+    if not (finite and value >= 0):
         raise ConfigurationError(
             f"{where} must be a finite number of seconds >= 0, got {value!r}",
             job,
             value,
         )
     # A longer wait cannot be slept (time.sleep raises OverflowError mid-run).
-    if number > threading.TIMEOUT_MAX:
+    if value > threading.TIMEOUT_MAX:
         raise ConfigurationError(
             f"{where} must be at most {threading.TIMEOUT_MAX:g} seconds, got {value!r}",
             job,
             value,
         )
-    return float(number)
+    return float(value)
 
 
 def _is_job_class(value: Any) -> bool:
@@ -253,7 +268,6 @@ def _walk(
     deps: list[tuple[int, ...]] = []
     tries: list[int] = []
     delays: list[float] = []
-    has_cleanup: list[bool] = []
     # class -> its index once all its DEPS have one; WALKING before that.
     index: dict[type[Job], int] = {}
     # The walk's path from the root, as parallel lists rather than a list of
@@ -262,7 +276,7 @@ def _walk(
     # RETRY_DELAY are read on entry, while its class is in the CPU cache.
     path: list[type[Job]] = []
     path_deps: list[tuple[type[Job], ...]] = []
-    path_attrs: list[tuple[str, Any, Any, bool]] = []
+    path_attrs: list[tuple[str, Any, Any]] = []
     next_dep: list[int] = []  # position of the next DEPS entry to visit
 
     def enter(cls: type[Job]) -> None:
@@ -273,9 +287,7 @@ def _walk(
             log.debug("Adding job %s", name)
         path_deps.append(_read_deps(cls, name))
         path.append(cls)
-        path_attrs.append(
-            (name, cls.TRIES, cls.RETRY_DELAY, callable(getattr(cls, "Cleanup", None)))
-        )
+        path_attrs.append((name, cls.TRIES, cls.RETRY_DELAY))
         next_dep.append(0)
         index[cls] = WALKING
 
@@ -294,7 +306,7 @@ def _walk(
                 raise DependencyCycleError(cycle + [dep.__name__])
         else:
             cls = path.pop()
-            name, job_tries, job_delay, cleans_up = path_attrs.pop()
+            name, job_tries, job_delay = path_attrs.pop()
             del path_deps[-1], next_dep[-1]
             if debug:
                 for dep in cls_deps:
@@ -302,7 +314,6 @@ def _walk(
             index[cls] = len(names)
             names.append(name)
             classes.append(cls)
-            has_cleanup.append(cleans_up)
             deps.append(tuple(map(index.__getitem__, cls_deps)) if cls_deps else ())
             tries.append(
                 default_tries if job_tries is None else check_tries(job_tries, name)
@@ -310,4 +321,4 @@ def _walk(
             delays.append(
                 default_delay if job_delay is None else check_delay(job_delay, name)
             )
-    return Plan(names, classes, deps, tries, delays, has_cleanup)
+    return Plan(names, classes, deps, tries, delays)

@@ -7,7 +7,7 @@ import math
 import os
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from typing import Any, Callable, Iterator, Sequence
 
@@ -38,6 +38,8 @@ class RunResult:
     results: list[Any]
     errors: list[BaseException | None]
     tries: list[int]
+    #: The jobs that passed, in the order they passed.
+    passed: list[int] = field(default_factory=list)
     passes: int = 0
     interrupted: bool = False
 
@@ -52,8 +54,8 @@ class Scheduler:
     """Runs a Plan in the contract's order: passes of depth-first post-order.
 
     ``clock`` and ``sleep`` are injectable so tests can use a fake clock.
-    ``instances`` collects (name, job) pairs whose class has a Cleanup, in
-    creation order; ``cleanup()`` drains it newest first.
+    ``instances`` collects (name, job) pairs of the instances that have a
+    Cleanup, in the order their tries started; ``cleanup()`` drains it newest first.
     """
 
     def __init__(
@@ -73,7 +75,6 @@ class Scheduler:
         self.sleep = sleep
         self.instances: list[tuple[str, Job]] = [] if instances is None else instances
         self.result: RunResult | None = None
-        self._has_cleanup = plan.has_cleanup
 
     def run(
         self, start: int, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -199,38 +200,72 @@ class Scheduler:
             for notify in events.not_created:
                 notify(name, error)
             return self._end(i, result, FAILED, None, error)
-        job.storage = {}
-        job.global_storage = global_storage
-        job._check_phase = "check"
-        kept = self._has_cleanup[i]
-        if kept:
-            self._remember(i, name, job)
+        try:
+            self._phases(i, name, job, result, cwd, args, kwargs, global_storage)
+        finally:
+            # Decided on the instance once its try is over, as 0.6.2 did at
+            # cleanup time: a Cleanup that Run set on ``self`` counts too.
+            if _has_cleanup(job, name):
+                self._remember(i, name, job)
+            else:
+                _forget_errors(job)
 
-        # cwd is None in parallel runs: a chdir there would move the jobs
-        # running in other threads (see dojobber/parallel.py).
-        if cwd is not None:
-            try:
-                _return_to(cwd)
-            except OSError as error:
-                for notify in events.phase_ended:
-                    notify(name, "check", error)
-                return self._end(i, result, FAILED, None, error)
+    def _phases(
+        self,
+        i: int,
+        name: str,
+        job: Job,
+        result: RunResult,
+        cwd: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        global_storage: dict[str, Any],
+    ) -> None:
+        """Check, and if it failed (and acting) Run and the recheck, of ``job``.
+
+        In sequential runs each phase starts in the run's directory, as in
+        0.6.2: a Check that changes directory does not move its Run. When
+        the directory cannot be restored the phase fails with that OSError
+        and the job's own method is not called. (``cwd`` is None in parallel
+        runs: a chdir there would move the jobs running in other threads;
+        see dojobber/parallel.py.)
+        """
+        events = self.events
+        try:
+            job.storage = {}
+            job.global_storage = global_storage
+            job._check_phase = "check"
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:
+            # An instance that refuses the scheduler's attributes (a read-only
+            # property, a __setattr__ that raises) fails this job, not the run.
+            log.error('Could not prepare Job "%s" - it refused storage, '
+                      "global_storage or _check_phase", name)
+            for notify in events.not_created:
+                notify(name, error)
+            return self._end(i, result, FAILED, None, error)
 
         # No local variable may hold an exception when this returns: the
         # traceback references this frame, which would then reference the
         # exception back, a cycle only the cyclic garbage collector frees.
         # ``except ... as error`` unbinds ``error`` by itself.
         try:
+            if cwd is not None:
+                _return_to(cwd)
+        except OSError as error:
+            for notify in events.phase_ended:
+                notify(name, "check", error)
+            return self._end(i, result, FAILED, None, error)
+        try:
             value = job._check_results = job.Check(*args, **kwargs)
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            job._check_exception = error
+            _set_outcome(job, "_check_exception", error)
             for notify in events.phase_ended:
                 notify(name, "check", error)
             if self.no_act:
-                if not kept:
-                    _forget_errors(job)
                 return self._end(i, result, FAILED, None, error)
         else:
             for notify in events.phase_ended:
@@ -239,33 +274,33 @@ class Scheduler:
 
         # Run's outcome is deliberately ignored: only the recheck decides.
         try:
+            if cwd is not None:
+                _return_to(cwd)
             job._run_results = job.Run(*args, **kwargs)
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            job._run_exception = error
+            _set_outcome(job, "_run_exception", error)
             for notify in events.phase_ended:
                 notify(name, "run", error)
         else:
             for notify in events.phase_ended:
                 notify(name, "run", None)
 
-        job._check_phase = "recheck"
         try:
+            if cwd is not None:
+                _return_to(cwd)
+            job._check_phase = "recheck"
             value = job._recheck_results = job.Check(*args, **kwargs)
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            job._recheck_exception = error
+            _set_outcome(job, "_recheck_exception", error)
             for notify in events.phase_ended:
                 notify(name, "recheck", error)
-            if not kept:
-                _forget_errors(job)
             return self._end(i, result, FAILED, None, error)
         for notify in events.phase_ended:
             notify(name, "recheck", None)
-        if not kept:
-            _forget_errors(job)
         return self._end(i, result, PASSED_AFTER_RUN, value, None)
 
     def _remember(self, i: int, name: str, job: Job) -> None:
@@ -285,6 +320,8 @@ class Scheduler:
         result.outcome[i] = outcome
         result.results[i] = value
         result.errors[i] = error
+        if outcome is not FAILED:
+            result.passed.append(i)
         for notify in self.events.try_ended:
             notify(self.plan.names[i], outcome, error)
 
@@ -310,6 +347,29 @@ class Scheduler:
                 notify(name, None)
 
 
+def _has_cleanup(job: Job, name: str) -> bool:
+    """Whether this instance has a callable ``Cleanup`` (looked up on it)."""
+    try:
+        return callable(getattr(job, "Cleanup", None))
+    except Exception as error:
+        # A __getattr__ or property that raises: there is no Cleanup to call,
+        # but the user should hear why.
+        log.warning('Could not look up the Cleanup of Job "%s": %s', name, error)
+        return False
+
+
+def _set_outcome(job: Job, attribute: str, error: BaseException) -> None:
+    """Record a phase's exception on the instance, if the instance lets us.
+
+    An instance that refuses it (its own ``__setattr__`` rules) keeps the
+    phase's outcome off itself; the run has it all the same.
+    """
+    try:
+        setattr(job, attribute, error)
+    except Exception:
+        pass
+
+
 def _forget_errors(job: Job) -> None:
     """Unset the exceptions a finished try left on an instance nobody keeps.
 
@@ -319,7 +379,12 @@ def _forget_errors(job: Job) -> None:
     failed tries, much memory and collector time. The exceptions themselves
     live on in the run's results.
     """
-    job._check_exception = job._run_exception = job._recheck_exception = None
+    if job._check_exception is None:
+        return  # passed at once, or never checked: nothing to forget
+    try:
+        job._check_exception = job._run_exception = job._recheck_exception = None
+    except Exception:
+        pass  # an instance with its own rules keeps them, at some cost in memory
 
 
 def _return_to(cwd: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -57,3 +59,17 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@contextmanager
+def application_logs_nowhere() -> Iterator[None]:
+    """As in a script that configured no logging: the root logger has no
+    handler (pytest's own capture handlers are set aside meanwhile), so
+    DoJobber prints its developer log lines on stderr itself."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved

@@ -7,9 +7,10 @@ that no Check ran. Keep this table and the one in the docs in step.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Callable
 
 import pytest
@@ -122,11 +123,20 @@ CASES = [
     Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), ConfigurationError),
     Case("tries-nan", attribute("TRIES", math.nan, TRIES_RANGE), ConfigurationError),
     Case("tries-inf", attribute("TRIES", math.inf, TRIES_RANGE), ConfigurationError),
+    Case("tries-decimal-nan", attribute("TRIES", Decimal("NaN"), TRIES_RANGE), ConfigurationError),
+    Case("tries-decimal-inf", attribute("TRIES", Decimal("Infinity"), TRIES_RANGE),
+         ConfigurationError),
+    Case("tries-fraction-half", attribute("TRIES", Fraction(1, 2), TRIES_RANGE),
+         ConfigurationError),
     Case("delay-string", attribute("RETRY_DELAY", "1", DELAY_TYPE), JobTypeError),
     Case("delay-bool", attribute("RETRY_DELAY", False, DELAY_TYPE), JobTypeError),
     Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), ConfigurationError),
     Case("delay-nan", attribute("RETRY_DELAY", math.nan, DELAY_RANGE), ConfigurationError),
     Case("delay-inf", attribute("RETRY_DELAY", math.inf, DELAY_RANGE), ConfigurationError),
+    Case("delay-decimal-snan", attribute("RETRY_DELAY", Decimal("sNaN"), DELAY_RANGE),
+         ConfigurationError),
+    Case("delay-decimal-negative", attribute("RETRY_DELAY", Decimal("-1"), DELAY_RANGE),
+         ConfigurationError),
     Case("delay-too-long", attribute("RETRY_DELAY", 1e300, DELAY_LONG), ConfigurationError),
     Case("default-tries-zero", default(
         "default_tries", 0, "default_tries must be a finite number >= 1, got {!r}"
@@ -160,6 +170,8 @@ def test_configuration_error(case: Case) -> None:
     assert caught.value.job == job_name
     if isinstance(value, float) and math.isnan(value):
         assert math.isnan(caught.value.value)
+    elif isinstance(value, Decimal) and value.is_nan():
+        assert caught.value.value is value
     else:
         assert caught.value.value == value
     with pytest.raises(ConfigurationError, match=r"call configure\(root\) before checknrun"):
@@ -176,14 +188,11 @@ def test_type_errors_are_also_type_errors_and_range_errors_value_errors() -> Non
 
 
 def test_deps_not_iterable_is_logged_critical(caplog: pytest.LogCaptureFixture) -> None:
+    # The DoJobber logger propagates: the application's handlers (here
+    # pytest's, on the root logger) receive its records.
     dojob = dojobber.DoJobber()
-    logger = logging.getLogger("DoJobber")
-    logger.addHandler(caplog.handler)
-    try:
-        with pytest.raises(JobTypeError):
-            dojob.configure(job("Leafy", DEPS=3))
-    finally:
-        logger.removeHandler(caplog.handler)
+    with pytest.raises(JobTypeError):
+        dojob.configure(job("Leafy", DEPS=3))
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("CRITICAL", 'DEPS for Leafy is not iterable; is "3"')
     ]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import make_job
+from conftest import application_logs_nowhere, make_job
 from dojobber import DoJobber, Job, JobTypeError
 
 
@@ -89,7 +89,8 @@ def test_failing_init_lines_and_developer_log(capsys):
 
     dojob = DoJobber(dojobber_loglevel=logging.ERROR)
     dojob.configure(Unmakeable, debug=True, default_tries=1)
-    dojob.checknrun()
+    with application_logs_nowhere():
+        dojob.checknrun()
     lines = capsys.readouterr().err.splitlines()
     assert lines[:3] == [
         'DoJobber ERROR              : Could not create Job "Unmakeable" - check its __init__',
@@ -131,7 +132,8 @@ def test_developer_log_builds_the_graph_at_debug_without_duplicates(capsys):
     for _ in range(3):
         DoJobber(dojobber_loglevel=logging.DEBUG)
     dojob = DoJobber(dojobber_loglevel=logging.DEBUG)
-    dojob.configure(root)
+    with application_logs_nowhere():
+        dojob.configure(root)
     lines = capsys.readouterr().err.splitlines()
     assert "DoJobber DEBUG              : Adding job Root" in lines
     assert "DoJobber DEBUG              : Adding dependency Root -> Leaf" in lines
@@ -144,7 +146,8 @@ def test_developer_log_builds_the_graph_at_debug_without_duplicates(capsys):
 def test_non_iterable_deps_is_logged_critical_then_raised(capsys):
     bad = make_job("Bad")
     bad.DEPS = 5
-    with pytest.raises(JobTypeError, match='DEPS for Bad is not iterable; is "5"'):
+    with application_logs_nowhere(), pytest.raises(
+            JobTypeError, match='DEPS for Bad is not iterable; is "5"'):
         DoJobber().configure(bad)
     assert capsys.readouterr().err == (
         'DoJobber CRITICAL           : DEPS for Bad is not iterable; is "5"\n')

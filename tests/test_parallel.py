@@ -621,7 +621,7 @@ def test_workers_must_be_an_int_of_at_least_one(bad):
 
 
 def test_jobs_that_chdir_are_reported_and_the_directory_restored(
-        tmp_path, monkeypatch, capsys):
+        tmp_path, monkeypatch, caplog):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "elsewhere").mkdir()
 
@@ -636,7 +636,7 @@ def test_jobs_that_chdir_are_reported_and_the_directory_restored(
     dojob.configure(type("WRoot", (DummyJob,), {"DEPS": (Wanders,)}), workers=2)
     dojob.checknrun()
     assert os.getcwd() == str(tmp_path)
-    assert "jobs must not chdir when workers > 1" in capsys.readouterr().err
+    assert "jobs must not chdir when workers > 1" in caplog.text
     DoJobber(dojobber_loglevel=None)  # back to the default level
 
 

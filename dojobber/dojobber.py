@@ -8,19 +8,23 @@ import sys
 import time
 from functools import partial
 from itertools import compress, repeat
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from pygraph.classes.digraph import digraph
-
-from . import render
 from .errors import ConfigurationError, DoJobberError
 from .events import Observer, Outcome
-from .graph import Plan, build_plan, check_delay, check_tries
+from .graph import Plan, build_plan, check_delay, check_tries, check_workers
 from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
-from .parallel import ParallelScheduler, check_workers
 from .report import ReportRecorder, RunReport
 from .scheduler import RunResult, Scheduler
+
+if TYPE_CHECKING:
+    from pygraph.classes.digraph import digraph
+
+    from . import render
+
+# Pictures (pydot, subprocess...) and pygraph load on first use, which keeps
+# ``import dojobber`` light: most runs never draw.
 
 # 0.6.2's package did ``from .dojobber import *``: scripts import the job
 # classes from this module too.
@@ -167,9 +171,11 @@ class DoJobber:
         watching.extend(extra_observers)
         self._plan = plan
         # workers > 1: the parallel engine, same try logic (dojobber/parallel.py).
-        make_scheduler: Callable[..., Scheduler] = (
-            Scheduler if workers == 1 else partial(ParallelScheduler, workers=workers)
-        )
+        make_scheduler: Callable[..., Scheduler] = Scheduler
+        if workers > 1:
+            from .parallel import ParallelScheduler  # threads only when asked for
+
+            make_scheduler = partial(ParallelScheduler, workers=workers)
         self._scheduler = make_scheduler(
             plan,
             no_act=no_act,
@@ -247,8 +253,15 @@ class DoJobber:
     @property
     def graph(self) -> digraph:
         """The job graph as a pygraph digraph, coloured by the last run."""
+        from . import render
+
         if self._graph is None:
-            self._graph = self._plan.to_digraph() if self._plan else digraph()
+            if self._plan is None:
+                from pygraph.classes.digraph import digraph
+
+                self._graph = digraph()
+            else:
+                self._graph = self._plan.to_digraph()
             self._coloured_for = None
         if self._coloured_for is not self._result and self._plan is not None:
             render.colour(self._graph, self._outcomes())
@@ -262,6 +275,8 @@ class DoJobber:
         coloured by outcome, carry a tooltip (outcome, tries, last error)
         and the graph has a legend.
         """
+        from . import render
+
         return render.dot_text(self.graph, self._job_states())
 
     def write_graph(
@@ -276,6 +291,8 @@ class DoJobber:
         ``graphviz``. Raises RenderError, saying what to install, when the
         format cannot be produced here.
         """
+        from . import render
+
         render.write(filed, render.render(self.graph_dot(), fmt, renderer), fmt)
 
     def display_graph(self) -> str:
@@ -286,6 +303,8 @@ class DoJobber:
         whose path is returned. Raises RenderError when there is no screen
         or nothing to show the picture with.
         """
+        from . import render
+
         command = render.viewer()
         fmt = render.picture_format()
         return render.show(command, render.render(self.graph_dot(), fmt), fmt)
@@ -347,6 +366,8 @@ class DoJobber:
         result = self._result
         if result is None:
             return None
+        from . import render
+
         names = result.plan.names
         # The recorder has every job's last failure, also of jobs that passed later.
         last_errors = self._recorder.last_errors if self._recorder else {}

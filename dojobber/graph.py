@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import sys
 import threading
 from array import array
-from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
-from typing import Any, Iterator, Sequence, cast
-
-from pygraph.classes.digraph import digraph
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
 
 from .errors import (
     ConfigurationError,
@@ -23,12 +19,14 @@ from .errors import (
 )
 from .jobs import Job
 
+if TYPE_CHECKING:
+    from pygraph.classes.digraph import digraph
+
 log = logging.getLogger("DoJobber")
 
 WALKING = -1  # build_plan's mark for a job whose DEPS are being walked
 
 
-@dataclass
 class Plan:
     """The validated job graph as flat lists, indexed in the root's run order.
 
@@ -37,12 +35,21 @@ class Plan:
     every job's dependencies have smaller indices.
     """
 
-    names: list[str]
-    classes: list[type[Job]]
-    deps: list[tuple[int, ...]]
-    tries: list[int]
-    delays: list[float]
-    _orders: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    # A plain class, not a dataclass: ``import dojobber`` stays lighter.
+    def __init__(
+        self,
+        names: list[str],
+        classes: list[type[Job]],
+        deps: list[tuple[int, ...]],
+        tries: list[int],
+        delays: list[float],
+    ):
+        self.names = names
+        self.classes = classes
+        self.deps = deps
+        self.tries = tries
+        self.delays = delays
+        self._orders: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.names)
@@ -94,6 +101,8 @@ class Plan:
 
     def to_digraph(self) -> digraph:
         """A pygraph digraph with an edge from every job to each dependency."""
+        from pygraph.classes.digraph import digraph  # on first use: most runs never draw
+
         graph = digraph()
         names = self.names
         for name in names:
@@ -125,6 +134,15 @@ def _finite_number(value: Any) -> bool | None:
     """None when ``value`` is no real number (bools and strings are not);
     else whether it is finite. Decimal is accepted like ``numbers.Real``,
     as 0.6.2 did (it compared and rounded whatever it was given)."""
+    kind = type(value)
+    if kind is int:
+        return True
+    if kind is float:
+        return bool(-math.inf < value < math.inf)
+    # Other types are rare: ``numbers`` is imported only for them, which
+    # keeps ``import dojobber`` lighter.
+    import numbers
+
     if isinstance(value, bool):
         return None
     if not isinstance(value, numbers.Real):
@@ -173,6 +191,18 @@ def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float
             value,
         )
     return float(value)
+
+
+def check_workers(value: Any) -> int:
+    """Validate the ``workers`` knob of ``configure``: an int >= 1 (not a bool)."""
+    if type(value) is not int:
+        import numbers  # only for the rare other integer types
+
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise JobTypeError(f"workers must be an int >= 1, got {value!r}", None, value)
+    if value < 1:
+        raise ConfigurationError(f"workers must be an int >= 1, got {value!r}", None, value)
+    return int(value)
 
 
 def _is_job_class(value: Any) -> bool:

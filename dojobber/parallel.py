@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 import threading
 from heapq import heappop, heappush
@@ -11,21 +10,11 @@ from operator import itemgetter
 from time import sleep as _sleep
 from typing import Any
 
-from .errors import ConfigurationError, JobTypeError
-from .graph import Plan
+from .graph import Plan, check_workers
 from .jobs import Job
 from .scheduler import RunResult, Scheduler
 
 log = logging.getLogger("DoJobber")
-
-
-def check_workers(value: Any) -> int:
-    """Validate the ``workers`` knob of ``configure``: an int >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise JobTypeError(f"workers must be an int >= 1, got {value!r}", None, value)
-    if value < 1:
-        raise ConfigurationError(f"workers must be an int >= 1, got {value!r}", None, value)
-    return int(value)
 
 
 class ParallelScheduler(Scheduler):

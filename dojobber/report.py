@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -111,6 +110,8 @@ class RunReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text."""
+        import json  # on first use: most runs never write JSON
+
         return json.dumps(self.to_dict(), indent=indent)
 
     def summary(self, *, slowest: int = 3, max_listed: int = 20) -> list[str]:

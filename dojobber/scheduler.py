@@ -7,7 +7,6 @@ import math
 import os
 import time
 from array import array
-from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from typing import Any, Callable, Iterator, Sequence
 
@@ -23,25 +22,26 @@ FAILED = Outcome.FAILED
 BLOCKED = Outcome.BLOCKED
 
 
-@dataclass
 class RunResult:
     """Everything one run decided, as lists indexed like the Plan.
 
     Only the indices in ``order`` (the jobs the run reached) are meaningful.
-    ``status`` is True (passed), False (failed) or None (never tried).
+    ``status`` is True (passed), False (failed) or None (never tried);
+    ``passed`` lists the jobs that passed, in the order they passed.
     """
 
-    plan: Plan
-    order: Sequence[int]
-    status: list[bool | None]
-    outcome: list[Outcome]
-    results: list[Any]
-    errors: list[BaseException | None]
-    tries: list[int]
-    #: The jobs that passed, in the order they passed.
-    passed: list[int] = field(default_factory=list)
-    passes: int = 0
-    interrupted: bool = False
+    def __init__(self, plan: Plan, order: Sequence[int]):
+        n = len(plan)
+        self.plan = plan
+        self.order = order
+        self.status: list[bool | None] = [None] * n
+        self.outcome: list[Outcome] = [BLOCKED] * n
+        self.results: list[Any] = [None] * n
+        self.errors: list[BaseException | None] = [None] * n
+        self.tries: list[int] = [0] * n
+        self.passed: list[int] = []
+        self.passes = 0
+        self.interrupted = False
 
     @property
     def success(self) -> bool:
@@ -81,11 +81,8 @@ class Scheduler:
     ) -> RunResult:
         """One full run from job index ``start``; always restores the cwd."""
         plan = self.plan
-        n = len(plan)
         order = plan.order_from(start)
-        result = RunResult(
-            plan, order, [None] * n, [BLOCKED] * n, [None] * n, [None] * n, [0] * n
-        )
+        result = RunResult(plan, order)
         self.result = result
         for notify in self.events.run_started:
             notify(list(map(plan.names.__getitem__, order)))

@@ -1,0 +1,38 @@
+"""``import dojobber`` stays light: pictures, threads, JSON and the CLI load on first use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
+         "dojobber.parallel", "dojobber.cli", "numbers")
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    done = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True)
+    return set(json.loads(done.stdout))
+
+
+def test_import_dojobber_loads_no_pictures_threads_or_cli() -> None:
+    bare = modules_after("")
+    loaded = modules_after("import dojobber") - bare
+    assert "dojobber.scheduler" in loaded
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_what_was_left_out_loads_when_used() -> None:
+    loaded = modules_after(
+        "import dojobber\n"
+        "class Leaf(dojobber.Job):\n"
+        "    def Check(self): pass\n"
+        "d = dojobber.DoJobber()\n"
+        "d.configure(Leaf, workers=2, default_tries=1.5)\n"
+        "d.checknrun()\n"
+        "d.report().to_json()\n"
+        "d.graph_dot()\n")
+    assert {"pydot", "pygraph", "json", "dojobber.render", "dojobber.parallel"} <= loaded

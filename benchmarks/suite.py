@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 from dojobber import DoJobber, Job
 
-from . import graphs, measure, old
+from . import graphs, measure, old, startup
 from .floor import floor
 
 SIZES = (100, 400, 1_000, 2_000, 10_000, 20_000, 100_000)
@@ -34,8 +34,12 @@ class Row:
     this: float  # seconds, configure() + checknrun()
     floor: float  # seconds
     statuses: dict[str, int]  # this project's passed/failed/untried counts
+    this_nogc: float = math.nan  # seconds, with the garbage collector off for both
+    floor_nogc: float = math.nan
     this_bytes: int | None = None  # peak memory of one run
     floor_bytes: int | None = None
+    this_kept: int | None = None  # memory still held after the run
+    floor_kept: int | None = None
     old: old.OldResult = field(default_factory=old.OldResult)
 
 
@@ -75,7 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             say(format_row(row))
         _say_scaling([row for row in rows if row.shape == shape], say)
-    return _say_targets({(row.shape, row.size): row for row in rows}, say)
+    started = None
+    if not (args.quick or args.sizes or args.no_startup):
+        started = startup.measure()
+        say("")
+        say(
+            "Start-up, best of 20 runs: bare interpreter"
+            f" {duration(started.bare)}, import dojobber {duration(started.imported)}"
+            f" (+{duration(started.import_cost)}), dojobber --help {duration(started.help)}"
+            f" ({started.help / started.bare:.2f}x bare)"
+        )
+    return _say_targets({(row.shape, row.size): row for row in rows}, started, say)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -90,6 +104,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-old", action="store_true", help="do not build or run DoJobber 0.6.2"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    parser.add_argument(
+        "--no-startup", action="store_true", help="skip timing import dojobber and --help"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", metavar="N", help="graph sizes")
     parser.add_argument(
         "--shapes", nargs="+", choices=list(graphs.SHAPES), default=list(graphs.SHAPES)
@@ -127,13 +144,15 @@ def _measure(shape: str, size: int, repeat: int, window: float, memory: bool) ->
     if dojob.success() is not should_pass or len(dojob.nodestatus) != size:
         raise AssertionError(f"{shape}, {size} jobs: unexpected statuses {statuses}")
     del dojob
-    this, floor_time = measure.best_times(
-        [lambda: _run_this(graph), lambda: floor(graph.root)], graph.reset, repeat, window
-    )
+    runs = [lambda: _run_this(graph), lambda: floor(graph.root)]
+    this, floor_time = measure.best_times(runs, graph.reset, repeat, window)
     row = Row(shape, size, this, floor_time, statuses)
+    row.this_nogc, row.floor_nogc = measure.best_times(
+        runs, graph.reset, repeat, window, collector=False
+    )
     if memory:
-        row.this_bytes = measure.peak_memory(lambda: _run_this(graph), graph.reset)
-        row.floor_bytes = measure.peak_memory(lambda: floor(graph.root), graph.reset)
+        row.this_bytes, row.floor_bytes = (measure.peak_memory(run, graph.reset) for run in runs)
+        row.this_kept, row.floor_kept = (measure.kept_memory(run, graph.reset) for run in runs)
     return row
 
 
@@ -180,7 +199,8 @@ class _OldRuns:
 
 HEADER = (
     f"{'jobs':>9} {'0.6.2':>9} {'this':>9} {'floor':>9} {'0.6.2/this':>11}"
-    f" {'this/floor':>11} {'B/job this':>11} {'B/job floor':>12} {'mem/floor':>10}"
+    f" {'this/floor':>11} {'no-GC/floor':>12} {'B/job this':>11} {'B/job floor':>12}"
+    f" {'mem/floor':>10} {'kept/floor':>11}"
 )
 
 
@@ -191,13 +211,15 @@ def format_row(row: Row) -> str:
         f"{row.size:>9,} {'-' if old_seconds is None else duration(old_seconds):>9}"
         f" {duration(row.this):>9} {duration(row.floor):>9}"
         f" {'-' if old_seconds is None else f'{old_seconds / row.this:,.0f}x':>11}"
-        f" {row.this / row.floor:>10.2f}x"
+        f" {row.this / row.floor:>10.2f}x {row.this_nogc / row.floor_nogc:>11.2f}x"
     )
     if row.this_bytes is not None and row.floor_bytes is not None:
         line += (
             f" {row.this_bytes / row.size:>11,.0f} {row.floor_bytes / row.size:>12,.0f}"
             f" {row.this_bytes / row.floor_bytes:>9.2f}x"
         )
+    if row.this_kept is not None and row.floor_kept:
+        line += f" {row.this_kept / row.floor_kept:>10.2f}x"
     if row.old.note:
         line += f"   0.6.2 {row.old.note}"
     return line
@@ -225,7 +247,7 @@ def _say_scaling(rows: list[Row], say: Say) -> None:
 Found = dict[tuple[str, int], Row]
 
 
-def _say_targets(found: Found, say: Say) -> int:
+def _say_targets(found: Found, started: startup.Startup | None, say: Say) -> int:
     """Print each target with the figure measured for it; 1 if one is missed."""
     verdicts: list[bool] = []
 
@@ -257,10 +279,17 @@ def _say_targets(found: Found, say: Say) -> int:
             3,
             "x",
         )
+    for size in (1_000, 10_000, 100_000):
+        target(
+            f"<= 1.5x the floor's time with the GC off for both, layered at {size:,} jobs",
+            _worst(found, ["layered"], size, lambda row: row.this_nogc / row.floor_nogc),
+            1.5,
+            "x",
+        )
     target(
-        "time at 100k / time at 10k <= 12, worst shape",
+        "time at 100k / time at 10k <= 11, worst shape",
         _worst(found, graphs.SHAPES, 100_000, lambda row: _growth(found, row)),
-        12,
+        11,
         "",
     )
     for size in (20_000, 100_000):
@@ -270,6 +299,18 @@ def _say_targets(found: Found, say: Say) -> int:
             2,
             "x",
         )
+    for size in (10_000, 100_000):
+        target(
+            f"<= 1.2x the floor's memory kept after a run at {size:,} jobs, layered",
+            _worst(found, ["layered"], size, _kept_ratio),
+            1.2,
+            "x",
+        )
+    if started is not None:
+        target("import dojobber <= 25 ms over a bare interpreter",
+               [(started.import_cost * 1e3, "import")], 25, " ms")
+        target("dojobber --help <= 3x a bare interpreter",
+               [(started.help / started.bare, "--help")], 3, "x")
     if not verdicts:
         say("No target measured: run without --quick/--sizes for the full suite.")
         return 0
@@ -291,6 +332,12 @@ def _memory_ratio(row: Row) -> float | None:
     if row.this_bytes is None or row.floor_bytes is None:
         return None
     return row.this_bytes / row.floor_bytes
+
+
+def _kept_ratio(row: Row) -> float | None:
+    if row.this_kept is None or not row.floor_kept:
+        return None
+    return row.this_kept / row.floor_kept
 
 
 def _worst(

@@ -29,21 +29,26 @@ def test_the_benchmark_command_prints_a_row_per_shape_and_size():
     lines = done.stdout.splitlines()
     for shape, description in graphs.SHAPES.items():
         header = lines.index(f"{shape}: {description}")
-        assert lines[header + 1].split()[:6] == [
-            "jobs", "0.6.2", "this", "floor", "0.6.2/this", "this/floor",
+        assert lines[header + 1].split() == [
+            "jobs", "0.6.2", "this", "floor", "0.6.2/this", "this/floor", "no-GC/floor",
+            "B/job", "this", "B/job", "floor", "mem/floor", "kept/floor",
         ]
         for row, size in zip(lines[header + 2:header + 4], ("20", "100"), strict=True):
             cells = row.split()
             assert cells[0] == size
-            assert len(cells) == 9
+            assert len(cells) == 11
             assert cells[1] == cells[4] == "-"  # 0.6.2 was not asked for
             assert cells[2].endswith("s") and cells[3].endswith("s")  # the times
-            assert cells[5].endswith("x") and cells[8].endswith("x")  # the ratios
+            # the ratios: time, time with the GC off, peak memory, memory kept
+            assert all(cells[k].endswith("x") for k in (5, 6, 9, 10))
     assert "Targets" in lines
     assert (
         "  >= 200x faster than 0.6.2, layered-failing at 400 jobs: not measured in this run"
         in lines
     )
+    assert "  <= 1.5x the floor's time with the GC off for both, layered at 1,000 jobs:" \
+        " not measured in this run" in lines
+    assert not any(line.startswith("Start-up") for line in lines)  # not with --quick
     assert lines[-1] == "No target measured: run without --quick/--sizes for the full suite."
 
 
@@ -106,3 +111,11 @@ def test_graphs_are_the_same_every_time():
     first = graphs.build("layered", 300, Job)
     again = graphs.build("layered", 300, Job)
     assert shape_of(first.root) == shape_of(again.root)
+
+
+def test_start_up_is_timed_against_a_bare_interpreter():
+    from benchmarks import startup
+
+    measured = startup.measure(rounds=1)
+    assert 0 < measured.bare < measured.help
+    assert measured.import_cost == measured.imported - measured.bare

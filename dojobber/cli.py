@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Sequence, TextIO
 from . import __version__, render
 from .dojobber import DoJobber, _set_up_log
 from .errors import DoJobberError
+from .errortext import describe, one_line
 from .graph import build_plan
 from .jobs import Job
 from .progress import ProgressLine
@@ -31,11 +32,82 @@ class UsageError(Exception):
     """A problem with the command line or the target: exit status 2, one line."""
 
 
+class OutputError(Exception):
+    """The command's output could not be written: exit status 1, one line."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but its errors are one line and exit status 2 like every other."""
+    """argparse, but its errors are one line and exit status 2 like every other,
+    and ``--help`` or ``--version`` into a closed or broken stdout is an error."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    def _print_message(self, message: str, file: TextIO | None = None) -> None:
+        if message:
+            where = "stderr" if file is not None and file is sys.stderr else "stdout"
+            _emit(file or sys.stdout, message, where)
+
+
+# Writing the output
+
+
+def _emit(stream: TextIO | None, text: str, where: str) -> None:
+    """Write ``text`` whole to ``stream`` and flush it, or raise OutputError.
+
+    ``where`` names the output in the error (``stdout``, a file name).
+    """
+    if stream is None:  # the program was started with that descriptor closed
+        raise OutputError(f"cannot write to {where}: it is closed")
+    try:
+        _write_whole(stream, text)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write to {where}: {one_line(error)}") from error
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()
+    errors = stream.errors if stream.errors not in (None, "strict") else "backslashreplace"
+    data = memoryview(text.encode(stream.encoding or "utf-8", errors))
+    # A pipe whose reader goes away during a big write takes part of it and
+    # reports success, and the text layer drops the rest without a word; so
+    # write the bytes until all are taken: the next write is the one that fails.
+    while data:
+        taken = buffer.write(data)
+        if not isinstance(taken, int) or taken <= 0:
+            raise OSError(f"the stream took no data ({taken!r})")
+        data = data[taken:]
+    buffer.flush()
+
+
+def _say(line: str) -> None:
+    """A line on stderr that nothing may stop: the command's last word."""
+    try:
+        _emit(sys.stderr, line + "\n", "stderr")
+    except OutputError:
+        pass  # stderr itself is gone; the exit status still tells
+
+
+def _quiet_broken_streams() -> None:
+    """Point a stdout or stderr that failed at devnull, so that the final
+    flush when Python exits cannot fail again and print a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
 
 
 # Loading the target
@@ -77,9 +149,9 @@ def _import_module(name: str) -> ModuleType:
         missing = error.name or ""
         if name == missing or name.startswith(missing + "."):
             raise UsageError(f"no module named {missing!r}") from error
-        raise UsageError(f"importing {name} failed: {_one_line(error)}") from error
+        raise UsageError(f"importing {name} failed: {one_line(error)}") from error
     except Exception as error:
-        raise UsageError(f"importing {name} failed: {_one_line(error)}") from error
+        raise UsageError(f"importing {name} failed: {one_line(error)}") from error
 
 
 def _import_file(path: str) -> ModuleType:
@@ -111,13 +183,8 @@ def _import_file(path: str) -> ModuleType:
         del sys.modules[name]
         if not isinstance(error, Exception):
             raise
-        raise UsageError(f"importing {path} failed: {_one_line(error)}") from error
+        raise UsageError(f"importing {path} failed: {one_line(error)}") from error
     return module
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 # Job arguments
@@ -229,25 +296,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _graph(options)
         return _list(options)
     except KeyboardInterrupt:
-        print("dojobber: interrupted", file=sys.stderr)
+        _say("dojobber: interrupted")
         return INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (``dojobber list ... | head``): not an error
-        # worth a message. Point stdout at devnull so the final flush at
-        # exit cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OutputError, BrokenPipeError) as error:
+        # Not a usage problem: the run (if any) is over; its output is lost.
+        if isinstance(error, BrokenPipeError):
+            error = OutputError(f"cannot write the output: {one_line(error)}")
+        _say(f"dojobber: error: {error}")
+        _quiet_broken_streams()
         return FAILED
     except (UsageError, DoJobberError, OSError) as error:
         debug = options.debug if options else ("-d" in argv or "--debug" in argv)
         if debug:
             traceback.print_exc()
         if isinstance(error, UsageError):
-            message = str(error)
+            message = describe(error)
         elif isinstance(error, DoJobberError):  # its message names the job and value
-            message = " ".join(str(error).split())
+            message = " ".join(describe(error).split())
         else:
-            message = _one_line(error)
-        print(f"dojobber: error: {message}", file=sys.stderr)
+            message = one_line(error)
+        _say(f"dojobber: error: {message}")
         return USAGE
 
 
@@ -297,37 +365,51 @@ def _run(options: argparse.Namespace, positional: list[str]) -> int:
         workers=options.workers,
     )
     dojob.set_args(*positional, **dict(options.arg))
-    cleanup_error = None
+    cleanup_failed = False
     try:
         dojob.checknrun()
-    except Exception as error:
-        # Jobs' own errors never propagate: this is a Cleanup that raised,
-        # after its "NAME.cleanup: fail" line was printed. The run's report
-        # is still worth writing.
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        # Jobs' own errors never propagate: Cleanups raised (sys.exit()
+        # too), after every Cleanup ran; the report lists them.
         if options.debug:
             traceback.print_exc()
-        cleanup_error = error
+        cleanup_failed = True
 
     report = dojob.report()
+    lost: OutputError | None = None
+    try:
+        _write_report(options, dojob, fmt)
+    except OutputError as error:
+        lost = error  # the summary is still worth printing
+    lines = [f"dojobber: {line}\n" for line in report.summary()]
+    _emit(sys.stderr, "".join(lines), "stderr")
+    if lost is not None:
+        raise lost
+    if report.observer_errors:
+        # Only the command's own printers watch this run: they write to stderr.
+        raise OutputError(f"cannot write to stderr: {report.observer_errors[0].error}")
+    failed = cleanup_failed or report.cleanup_errors
+    return OK if report.success and not failed else FAILED
+
+
+def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None) -> None:
+    """The JSON report and the picture the options ask for."""
     if options.json == "-":
-        _write_json(sys.stdout, report.to_json())
+        _emit(sys.stdout, dojob.report().to_json() + "\n", "stdout")
     elif options.json:
-        with open(options.json, "w", encoding="utf-8") as out:
-            _write_json(out, report.to_json())
+        try:
+            with open(options.json, "w", encoding="utf-8") as out:
+                _emit(out, dojob.report().to_json() + "\n", options.json)
+        except OSError as error:  # opening or closing it
+            raise OutputError(f"cannot write to {options.json}: {one_line(error)}") from error
     if options.graph:
         assert fmt is not None
-        dojob.write_graph(options.graph, fmt)
-    lines = report.summary()
-    if cleanup_error is not None:
-        lines.append(f"a Cleanup failed, later ones were not run: {_one_line(cleanup_error)}")
-    for line in lines:
-        print(f"dojobber: {line}", file=stderr)
-    return OK if report.success and cleanup_error is None else FAILED
-
-
-def _write_json(out: TextIO, text: str) -> None:
-    out.write(text + "\n")
-    out.flush()
+        try:
+            dojob.write_graph(options.graph, fmt)
+        except OSError as error:
+            raise OutputError(f"cannot write to {options.graph}: {one_line(error)}") from error
 
 
 def _graph(options: argparse.Namespace) -> int:
@@ -346,5 +428,5 @@ def _list(options: argparse.Namespace) -> int:
     lines = []
     for name, deps in zip(names, plan.deps, strict=True):
         lines.append(name + (" <- " + ", ".join(names[d] for d in deps) if deps else ""))
-    print("\n".join(lines))
+    _emit(sys.stdout, "".join(line + "\n" for line in lines), "stdout")
     return OK

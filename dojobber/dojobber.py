@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import operator
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from itertools import compress, repeat
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .errors import ConfigurationError, DoJobberError
 from .events import Observer, Outcome
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["DoJobber", "DummyJob", "Job", "RunonlyJob"]
 
 log = logging.getLogger("DoJobber")
+
+ALREADY_RUNNING = (
+    "checknrun is already running on this DoJobber; "
+    "use another DoJobber object for a nested run"
+)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -101,6 +108,8 @@ class DoJobber:
         sleep: Callable[[float], None] = time.sleep,
     ):
         _set_up_log(dojobber_loglevel)
+        # Held by checknrun: one run at a time, whichever thread asks.
+        self._running = threading.Lock()
         self._clock = clock
         self._sleep = sleep
         self._plan: Plan | None = None
@@ -146,8 +155,25 @@ class DoJobber:
         ``workers`` (keyword-only) > 1 runs up to that many jobs at once in
         threads (see docs/parallel.rst); 1 keeps the sequential order.
         Invalid input raises a ConfigurationError naming the job and the
-        bad value.
+        bad value; calling it while ``checknrun()`` runs raises
+        DoJobberError.
         """
+        with self._alone("configure()"):
+            self._configure(root, no_act, verbose, debug, cleanup, default_tries,
+                            default_retry_delay, observers, workers)
+
+    def _configure(
+        self,
+        root: type[Job],
+        no_act: bool,
+        verbose: bool,
+        debug: bool,
+        cleanup: bool,
+        default_tries: float,
+        default_retry_delay: float,
+        observers: Sequence[Observer],
+        workers: int,
+    ) -> None:
         workers = check_workers(workers)
         extra_observers = list(observers)
         for observer in extra_observers:
@@ -197,7 +223,14 @@ class DoJobber:
         """Run the graph from the root, or from ``node`` (a Job class or name).
 
         Every call is a fresh run: statuses, tries and storage start over.
+        One run at a time: a call from a job of the running graph, or from
+        another thread while a run is on, raises DoJobberError and leaves
+        the running one alone (use another DoJobber object instead).
         """
+        with self._alone("checknrun"):
+            self._checknrun(node)
+
+    def _checknrun(self, node: type[Job] | str | None) -> None:
         scheduler = self._configured()
         start = self._index_of(node)
         self._forget_run()
@@ -209,21 +242,46 @@ class DoJobber:
                 self._publish(result)
             if self._cleanup_after_run:
                 try:
-                    self.cleanup()
+                    self._cleanup()
                 except BaseException:
                     # After Ctrl-C the interrupt must win; the failed
-                    # Cleanup was already reported on stderr.
+                    # Cleanups were already reported on stderr.
                     if result is None or not result.interrupted:
                         raise
 
     def cleanup(self) -> None:
         """Run the Cleanup of every job instance made so far, newest first.
 
-        Each instance is cleaned up once. A Cleanup that raises stops the
-        rest (they stay pending) and the exception propagates.
+        Each instance is cleaned up once. Like ``contextlib.ExitStack``,
+        every pending Cleanup runs even when some raise; each failure is
+        printed (``NAME.cleanup: fail "MESSAGE"``) and listed in
+        ``report().cleanup_errors``; then the first exception propagates,
+        its type unchanged. Only a KeyboardInterrupt stops the rest (they
+        stay pending for the next call). Raises DoJobberError while
+        ``checknrun()`` runs: the run calls it when it ends.
         """
+        with self._alone("cleanup()"):
+            self._cleanup()
+
+    def _cleanup(self) -> None:
         if self._scheduler is not None:
+            # The report must list the failures of these Cleanups too.
+            self._report = None
             self._scheduler.cleanup()
+
+    @contextmanager
+    def _alone(self, what: str) -> Iterator[None]:
+        """Hold the run lock for ``what``, or raise if a run holds it."""
+        if not self._running.acquire(blocking=False):
+            if what == "checknrun":
+                raise DoJobberError(ALREADY_RUNNING)
+            raise DoJobberError(
+                f"{what} cannot be called while checknrun is running on this DoJobber"
+            )
+        try:
+            yield
+        finally:
+            self._running.release()
 
     def success(self) -> bool:
         """True when every job reached by the last run passed."""
@@ -247,7 +305,8 @@ class DoJobber:
         if result is None or self._recorder is None:
             raise DoJobberError("no run to report on: call checknrun() before report()")
         if self._report is None:
-            self._report = self._recorder.report(result)
+            assert self._scheduler is not None
+            self._report = self._recorder.report(result, self._scheduler.events.failures)
         return self._report
 
     @property

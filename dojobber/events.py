@@ -3,15 +3,23 @@
 The scheduler reports what happens (a try starts, a phase ends, a cleanup
 fails...) by calling these methods; observers turn that into output. An event
 nobody overrides is never dispatched, so an unobserved run pays nothing.
+An observer method that raises cannot change the run: see ``Dispatch``.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
+
+from .errortext import type_name
 
 if TYPE_CHECKING:
     from .scheduler import RunResult
+
+log = logging.getLogger("DoJobber")
 
 Phase = Literal["check", "run", "recheck"]
 
@@ -34,6 +42,12 @@ class Observer:
     Methods are called from the thread that runs the job; in a parallel run
     they may be called from several threads, so keep them quick and guard
     shared state.
+
+    An observer cannot change the run: if one of its methods raises
+    (anything but KeyboardInterrupt), the error goes to the ``DoJobber``
+    log and into the run report, and the observer gets no more events
+    until the next run, except ``run_ended``, so that it can always stop
+    what it started (a thread, a file).
     """
 
     def run_started(self, jobs: Sequence[str]) -> None:
@@ -61,6 +75,8 @@ class Observer:
         """The run is over (also after KeyboardInterrupt); ``result`` is final."""
 
 
+
+
 EVENTS = (
     "run_started",
     "try_started",
@@ -73,8 +89,21 @@ EVENTS = (
 )
 
 
+@dataclass(frozen=True)
+class ObserverFailure:
+    """An observer's method ``event`` raised ``error``; it was switched off."""
+
+    observer: Observer
+    event: str
+    error: BaseException
+
+
 class Dispatch:
-    """For each event, the list of observer methods that want it."""
+    """For each event, the methods of the observers that want it, each
+    wrapped so that an error in it switches its observer off instead of
+    reaching the scheduler. ``failures`` lists the observers switched off
+    since the last ``start_run()``.
+    """
 
     run_started: list[Callable[..., None]]
     try_started: list[Callable[..., None]]
@@ -83,13 +112,88 @@ class Dispatch:
     try_ended: list[Callable[..., None]]
     cleanup_started: list[Callable[..., None]]
     cleanup_ended: list[Callable[..., None]]
-    run_ended: list[Callable[..., None]]
 
     def __init__(self, observers: Sequence[Observer]):
-        for event in EVENTS:
-            base = getattr(Observer, event)
-            wanted: list[Any] = [
-                getattr(o, event) for o in observers
-                if getattr(type(o), event, base) is not base
-            ]
-            setattr(self, event, wanted)
+        self._observers = list(observers)
+        self._lock = threading.Lock()
+        self.failures: list[ObserverFailure] = []
+        #: Per observer, a one-item list: True once switched off. Checked by
+        #: each call, because a parallel run may still be going through an
+        #: event's old list when the observer is switched off.
+        self._off = [[False] for _ in self._observers]
+        self._wire()
+
+    def start_run(self) -> None:
+        """Switch every observer back on for a new run."""
+        with self._lock:
+            self.failures = []
+            self._off = [[False] for _ in self._observers]
+            self._wire()
+
+    def end_run(self, result: RunResult) -> None:
+        """Give ``result`` to every ``run_ended``, switched-off observers too.
+
+        A KeyboardInterrupt from one is raised only after all were called.
+        """
+        interrupt: KeyboardInterrupt | None = None
+        for k, observer in enumerate(self._observers):
+            if not _overrides(observer, "run_ended"):
+                continue
+            try:
+                observer.run_ended(result)
+            except KeyboardInterrupt as error:
+                interrupt = interrupt or error
+            except BaseException as error:
+                self._switch_off(k, "run_ended", error)
+        if interrupt is not None:
+            try:
+                raise interrupt
+            finally:
+                interrupt = None  # no frame <-> traceback cycle
+
+    def _wire(self) -> None:
+        """Make each event's list from the observers still switched on."""
+        for event in EVENTS[:-1]:
+            setattr(self, event, [
+                self._guard(k, event)
+                for k, observer in enumerate(self._observers)
+                if not self._off[k][0] and _overrides(observer, event)
+            ])
+
+    def _guard(self, k: int, event: str) -> Callable[..., None]:
+        method = getattr(self._observers[k], event)
+        off = self._off[k]
+        switch_off = self._switch_off
+
+        def notify(*args: object) -> None:
+            if off[0]:
+                return
+            try:
+                method(*args)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:
+                switch_off(k, event, error)
+
+        return notify
+
+    def _switch_off(self, k: int, event: str, error: BaseException) -> None:
+        observer = self._observers[k]
+        with self._lock:
+            if self._off[k][0]:
+                return  # already reported in this run
+            self._off[k][0] = True
+            self.failures.append(ObserverFailure(observer, event, error))
+            self._wire()
+        log.error(
+            "Observer %s raised in %s; it is switched off for the rest of the run",
+            type_name(type(observer)),
+            event,
+            exc_info=error,
+        )
+
+
+def _overrides(observer: Observer, event: str) -> bool:
+    base = getattr(Observer, event)
+    return getattr(type(observer), event, base) is not base
+

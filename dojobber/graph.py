@@ -7,6 +7,7 @@ import math
 import sys
 import threading
 from array import array
+from collections.abc import Mapping
 from functools import cached_property
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
@@ -17,6 +18,7 @@ from .errors import (
     DuplicateJobNameError,
     JobTypeError,
 )
+from .errortext import one_line, short_name, text_of
 from .jobs import Job
 
 if TYPE_CHECKING:
@@ -212,30 +214,57 @@ def _is_job_class(value: Any) -> bool:
 def _read_deps(cls: type[Job], name: str) -> tuple[type[Job], ...]:
     """The job's DEPS as distinct Job classes, in declaration order."""
     value = getattr(cls, "DEPS", ())
-    if isinstance(value, str):
-        # Iterating would complain about its first letter, which misleads.
-        raise JobTypeError(
-            f"DEPS of job {name!r} is the string {value!r}; list Job classes, not names",
-            name,
-            value,
-        )
+    kind = type(value)
+    if kind is not tuple and kind is not list:  # the usual DEPS need no more checks
+        _check_deps_kind(value, name)
     try:
         entries = tuple(value)
-    except TypeError:
-        message = f'DEPS for {name} is not iterable; is "{value}"'
-        log.critical(message)
-        raise JobTypeError(message, name, value) from None
+    except Exception as error:
+        if isinstance(error, TypeError) and not _has_iter(kind):
+            message = f'DEPS for {name} is not iterable; is "{text_of(value)}"'
+            log.critical(message)
+            raise JobTypeError(message, name, value) from None
+        raise JobTypeError(
+            f"DEPS of job {name!r} cannot be read: iterating {text_of(value, repr)} "
+            f"raised {one_line(error)}",
+            name,
+            value,
+        ) from error
     for entry in entries:
         # Inlined _is_job_class: this loop runs once per edge of the graph.
         if not (isinstance(entry, type) and issubclass(entry, Job)):
             raise JobTypeError(
-                f"DEPS of job {name!r} lists {entry!r}, which is not a Job class",
+                f"DEPS of job {name!r} lists {text_of(entry, repr)}, which is not a Job class",
                 name,
                 entry,
             )
     if len(entries) > 1 and len(set(entries)) < len(entries):
         return tuple(dict.fromkeys(entries))
     return entries
+
+
+def _check_deps_kind(value: Any, name: str) -> None:
+    """Refuse the iterables that cannot be a list of Job classes."""
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        # Iterating would complain about its first letter (or byte), which misleads.
+        instead = "names"
+    elif isinstance(value, Mapping):
+        # Iterating gives its keys: its values would be silently ignored.
+        instead = "a mapping"
+    else:
+        return
+    kind = "string" if isinstance(value, str) else short_name(type(value))
+    raise JobTypeError(
+        f"DEPS of job {name!r} is the {kind} {text_of(value, repr)}; "
+        f"list Job classes, not {instead}",
+        name,
+        value,
+    )
+
+
+def _has_iter(kind: type) -> bool:
+    """Whether iter() would try instances of ``kind`` at all."""
+    return getattr(kind, "__iter__", None) is not None or hasattr(kind, "__getitem__")
 
 
 def _check_name(cls: type[Job], by_name: dict[str, type[Job]]) -> None:

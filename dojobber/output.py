@@ -7,15 +7,10 @@ import threading
 import traceback
 from typing import TextIO
 
+from .errortext import describe, one_line
 from .events import Observer, Phase
 
-
-def describe(error: BaseException) -> str:
-    """``str(error)``, or a stand-in when the exception's ``__str__`` fails."""
-    try:
-        return str(error)
-    except Exception:
-        return f"<{type(error).__name__}: str() failed>"
+__all__ = ["FailedCleanupPrinter", "VerbosePrinter", "describe", "indented_traceback"]
 
 
 def indented_traceback(error: BaseException) -> list[str]:
@@ -24,8 +19,10 @@ def indented_traceback(error: BaseException) -> list[str]:
         text = "".join(
             traceback.format_exception(type(error), error, error.__traceback__)
         )
-    except Exception:
-        text = f"{type(error).__name__}: {describe(error)}"
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        text = one_line(error)
     return ["  " + line for line in text.splitlines()]
 
 

@@ -193,9 +193,9 @@ class _Run:
         try:
             self._work_loop()
         except BaseException as error:
-            # KeyboardInterrupt from a job, an observer (or injected clock)
-            # that raised: stop the run as Ctrl-C would, and let the calling
-            # thread re-raise it.
+            # KeyboardInterrupt from a job or an observer, or an injected
+            # clock that raised (observers' other errors never get here):
+            # stop the run as Ctrl-C would; the calling thread re-raises it.
             with self.lock:
                 if self.error is None:
                     self.error = error

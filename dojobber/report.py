@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from .events import Observer, Outcome
-from .output import describe
+from .errortext import describe, type_name
+from .events import Observer, ObserverFailure, Outcome
 from .scheduler import RunResult
 
 
@@ -29,6 +29,45 @@ class JobError:
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"type", "message"}``."""
+        return {"type": self.type, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CleanupError:
+    """A job instance's ``Cleanup`` raised ``error``."""
+
+    job: str
+    error: JobError
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"job", "error": {"type", "message"}}``."""
+        return {"job": self.job, "error": self.error.to_dict()}
+
+
+@dataclass(frozen=True)
+class ObserverError:
+    """An observer's method ``event`` raised ``error``, so the observer
+    (``module.ClassName``) got no more events in that run."""
+
+    observer: str
+    event: str
+    error: JobError
+
+    @classmethod
+    def from_failure(cls, failure: ObserverFailure) -> ObserverError:
+        """Describe a failure the event dispatch recorded."""
+        return cls(
+            type_name(type(failure.observer)),
+            failure.event,
+            JobError.from_exception(failure.error),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"observer", "event", "error": {"type", "message"}}``."""
+        return {"observer": self.observer, "event": self.event, "error": self.error.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -55,7 +94,7 @@ class JobReport:
             "outcome": self.outcome.value,
             "tries": self.tries,
             "seconds": round(self.seconds, 6),
-            "error": None if error is None else {"type": error.type, "message": error.message},
+            "error": None if error is None else error.to_dict(),
         }
 
 
@@ -67,6 +106,10 @@ class RunReport:
     jobs: list[JobReport]
     #: True when KeyboardInterrupt stopped the run before it was over.
     interrupted: bool = False
+    #: The Cleanups that raised, in the order they ran.
+    cleanup_errors: list[CleanupError] = field(default_factory=list)
+    #: The observers switched off because one of their methods raised.
+    observer_errors: list[ObserverError] = field(default_factory=list)
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,8 +119,15 @@ class RunReport:
         return self._by_name[name]
 
     @classmethod
-    def from_result(cls, result: RunResult, seconds: dict[str, float]) -> RunReport:
-        """Combine a run's final state with the time measured for each job."""
+    def from_result(
+        cls,
+        result: RunResult,
+        seconds: dict[str, float],
+        cleanup_errors: Sequence[CleanupError] = (),
+        observer_failures: Sequence[ObserverFailure] = (),
+    ) -> RunReport:
+        """Combine a run's final state with the time measured for each job,
+        the Cleanups that failed and the observers that were switched off."""
         names = result.plan.names
         jobs = []
         for i in result.order:
@@ -95,7 +145,13 @@ class RunReport:
                     else None,
                 )
             )
-        return cls(result.success, jobs, result.interrupted)
+        return cls(
+            result.success,
+            jobs,
+            result.interrupted,
+            list(cleanup_errors),
+            [ObserverError.from_failure(failure) for failure in observer_failures],
+        )
 
     def counts(self) -> dict[Outcome, int]:
         """How many jobs ended with each outcome (every outcome is a key)."""
@@ -105,8 +161,14 @@ class RunReport:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"success": bool, "jobs": [{"name", "outcome", "tries", "seconds", "error"}]}``."""
-        return {"success": self.success, "jobs": [job.to_dict() for job in self.jobs]}
+        """``{"success": bool, "jobs": [{"name", "outcome", "tries", "seconds",
+        "error"}], "cleanup_errors": [...], "observer_errors": [...]}``."""
+        return {
+            "success": self.success,
+            "jobs": [job.to_dict() for job in self.jobs],
+            "cleanup_errors": [error.to_dict() for error in self.cleanup_errors],
+            "observer_errors": [error.to_dict() for error in self.observer_errors],
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text."""
@@ -115,7 +177,8 @@ class RunReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def summary(self, *, slowest: int = 3, max_listed: int = 20) -> list[str]:
-        """A few lines a person reads at a glance: counts, failures, slowest jobs.
+        """A few lines a person reads at a glance: counts, failures, slowest
+        jobs, then each Cleanup that failed and each observer switched off.
 
         At most ``max_listed`` failed jobs and blocked names are listed; the
         JSON form always has them all.
@@ -142,6 +205,13 @@ class RunReport:
         if ranked and slowest > 0:
             times = [f"{job.name} {_duration(job.seconds)}" for job in ranked[:slowest]]
             lines.append("slowest: " + ", ".join(times))
+        for cleanup in self.cleanup_errors:
+            lines.append(f"cleanup failed: {cleanup.job}: {cleanup.error}")
+        for observer in self.observer_errors:
+            lines.append(
+                f"observer switched off: {observer.observer} raised in "
+                f"{observer.event}: {observer.error}"
+            )
         return lines
 
 
@@ -162,11 +232,14 @@ class ReportRecorder(Observer):
         #: job name -> its latest failure, even if a later try passed. Kept
         #: as text: the exception would keep its traceback, frames and job.
         self.last_errors: dict[str, JobError] = {}
+        #: The Cleanups that failed since the current/last run started.
+        self.cleanup_errors: list[CleanupError] = []
 
     def run_started(self, jobs: Sequence[str]) -> None:
         self._started = {}
         self.seconds = {}
         self.last_errors = {}
+        self.cleanup_errors = []
 
     def try_started(self, job: str, number: int) -> None:
         self._started[job] = self._clock()
@@ -185,9 +258,18 @@ class ReportRecorder(Observer):
             self.seconds[job] = self.seconds.get(job, 0.0) + now - started
         self._started = {}
 
-    def report(self, result: RunResult) -> RunReport:
-        """The report of ``result``, the run this recorder just watched."""
-        return RunReport.from_result(result, dict(self.seconds))
+    def cleanup_ended(self, job: str, error: BaseException | None) -> None:
+        if error is not None:
+            self.cleanup_errors.append(CleanupError(job, JobError.from_exception(error)))
+
+    def report(
+        self, result: RunResult, observer_failures: Sequence[ObserverFailure] = ()
+    ) -> RunReport:
+        """The report of ``result``, the run this recorder just watched,
+        listing ``observer_failures`` (the observers switched off)."""
+        return RunReport.from_result(
+            result, dict(self.seconds), self.cleanup_errors, observer_failures
+        )
 
 
 _TYPE_NAMES: dict[type, str] = {}
@@ -198,10 +280,7 @@ def _type_name(kind: type) -> str:
     # copy of the same name per job.
     name = _TYPE_NAMES.get(kind)
     if name is None:
-        module, name = kind.__module__, kind.__qualname__
-        if module not in ("builtins", "__main__"):
-            name = f"{module}.{name}"
-        _TYPE_NAMES[kind] = name
+        name = _TYPE_NAMES[kind] = type_name(kind)
     return name
 
 

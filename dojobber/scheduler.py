@@ -84,22 +84,25 @@ class Scheduler:
         order = plan.order_from(start)
         result = RunResult(plan, order)
         self.result = result
-        for notify in self.events.run_started:
-            notify(list(map(plan.names.__getitem__, order)))
+        events = self.events
+        events.start_run()
         try:
             cwd: str | None = os.getcwd()
         except OSError:
             # Called from a directory that was deleted: none to return to.
             cwd = None
         try:
+            # Inside the try: an observer that started something (a thread)
+            # in run_started is told run_ended even after a Ctrl-C here.
+            for notify in events.run_started:
+                notify(list(map(plan.names.__getitem__, order)))
             self._passes(result, cwd, args, kwargs)
         except KeyboardInterrupt:
             result.interrupted = True
             raise
         finally:
             _restore_cwd(cwd)
-            for notify in self.events.run_ended:
-                notify(result)
+            events.end_run(result)
         return result
 
     def _passes(
@@ -325,23 +328,36 @@ class Scheduler:
     def cleanup(self) -> None:
         """Call Cleanup on every remembered instance, newest first, once each.
 
-        A Cleanup that raises stops the rest; they stay pending for the next
-        call, and the exception propagates.
+        Like ``contextlib.ExitStack``: a Cleanup that raises does not stop
+        the others; when all have run, the first exception propagates. Only
+        KeyboardInterrupt stops at once (the rest stay pending).
         """
         events = self.events
         instances = self.instances
+        first: BaseException | None = None
         while instances:
-            name, job = instances.pop()
+            name, job = instances[-1]
             for notify in events.cleanup_started:
                 notify(name)
+            # Taken off only now: a Ctrl-C above leaves it pending.
+            instances.pop()
             try:
                 job.Cleanup()  # type: ignore[attr-defined]
             except BaseException as error:
                 for notify in events.cleanup_ended:
                     notify(name, error)
-                raise
-            for notify in events.cleanup_ended:
-                notify(name, None)
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                if first is None:
+                    first = error
+            else:
+                for notify in events.cleanup_ended:
+                    notify(name, None)
+        if first is not None:
+            try:
+                raise first
+            finally:
+                first = None  # no frame <-> traceback cycle
 
 
 def _has_cleanup(job: Job, name: str) -> bool:

@@ -62,6 +62,26 @@ def deps_lists(entry: Any) -> Callable[[], Any]:
     return make
 
 
+class BadDeps:
+    """A DEPS that breaks while it is read: in ``__iter__``, after its first
+    entry (``next``), or (``repr``) also in ``__repr__``."""
+
+    def __init__(self, where: str, error: Exception):
+        self.where = where
+        self.error = error
+
+    def __iter__(self) -> Any:
+        if self.where == "iter":
+            raise self.error
+        yield job("Fine")
+        raise self.error
+
+    def __repr__(self) -> str:
+        if self.where == "repr":
+            raise SystemExit("no repr either")
+        return f"BadDeps({self.where!r})"
+
+
 def duplicate_names() -> Any:
     first = job("Twin")
     second = job("Twin")
@@ -107,6 +127,34 @@ CASES = [
     Case("deps-int", deps_is(7, 'DEPS for Leafy is not iterable; is "7"'), JobTypeError),
     Case("deps-string", deps_is(
         "Fine", "DEPS of job 'Leafy' is the string 'Fine'; list Job classes, not names"
+    ), JobTypeError),
+    Case("deps-bytes", deps_is(
+        b"Leaf", "DEPS of job 'Leafy' is the bytes b'Leaf'; list Job classes, not names"
+    ), JobTypeError),
+    Case("deps-bytearray", deps_is(
+        bytearray(b"Leaf"),
+        "DEPS of job 'Leafy' is the bytearray bytearray(b'Leaf'); list Job classes, not names"
+    ), JobTypeError),
+    Case("deps-dict", deps_is(
+        {"Fine": 1}, "DEPS of job 'Leafy' is the dict {'Fine': 1}; list Job classes, not a mapping"
+    ), JobTypeError),
+    Case("deps-iter-raises", deps_is(
+        BadDeps("iter", RuntimeError("no DEPS today")),
+        "DEPS of job 'Leafy' cannot be read: iterating BadDeps('iter') raised "
+        "RuntimeError: no DEPS today"
+    ), JobTypeError),
+    Case("deps-iter-raises-TypeError", deps_is(
+        BadDeps("iter", TypeError("not now")),
+        "DEPS of job 'Leafy' cannot be read: iterating BadDeps('iter') raised TypeError: not now"
+    ), JobTypeError),
+    Case("deps-next-raises", deps_is(
+        BadDeps("next", OSError("disk gone")),
+        "DEPS of job 'Leafy' cannot be read: iterating BadDeps('next') raised OSError: disk gone"
+    ), JobTypeError),
+    Case("deps-repr-raises", deps_is(
+        BadDeps("repr", ValueError("half")),
+        "DEPS of job 'Leafy' cannot be read: iterating <BadDeps: repr() failed> raised "
+        "ValueError: half"
     ), JobTypeError),
     Case("deps-entry-name", deps_lists("Fine"), JobTypeError),
     Case("deps-entry-None", deps_lists(None), JobTypeError),

@@ -54,19 +54,25 @@ def test_cleanup_is_lifo_once_per_instance():
     assert len(log["cleaned"]) == 4
 
 
-def test_failing_cleanup_stops_the_rest_which_stay_pending():
+@pytest.mark.parametrize("workers", [1, 3])
+def test_failing_cleanups_do_not_stop_the_rest_and_the_first_propagates(workers):
+    """Like contextlib.ExitStack: every Cleanup runs, then the first error."""
     log = new_log()
     first = cleaning_job("First", log)
     messy = cleaning_job("Messy", log, (first,), cleanup_error=OSError("stuck"))
-    last = cleaning_job("Last", log, (messy,))
+    worse = cleaning_job("Worse", log, (messy,), cleanup_error=KeyError("lost"))
+    last = cleaning_job("Last", log, (worse,))
     dojob = DoJobber()
-    dojob.configure(last, cleanup=False)
+    dojob.configure(last, cleanup=False, workers=workers)
     dojob.checknrun()
-    with pytest.raises(OSError, match="stuck"):
+    with pytest.raises(KeyError, match="lost") as caught:
         dojob.cleanup()
-    assert log["cleaned"] == [("Last", 2), ("Messy", 1)]
-    dojob.cleanup()
-    assert log["cleaned"] == [("Last", 2), ("Messy", 1), ("First", 0)]
+    assert type(caught.value) is KeyError  # the first failure, newest first
+    assert log["cleaned"] == [("Last", 3), ("Worse", 2), ("Messy", 1), ("First", 0)]
+    assert [(e.job, str(e.error)) for e in dojob.report().cleanup_errors] == [
+        ("Worse", "KeyError: 'lost'"), ("Messy", "OSError: stuck")]
+    dojob.cleanup()  # each instance once: nothing is left
+    assert len(log["cleaned"]) == 4
 
 
 def test_checknrun_raises_a_failing_cleanup_after_recording_results():

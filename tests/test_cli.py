@@ -132,7 +132,8 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(done.stdout)
-    assert set(data) == {"success", "jobs"}
+    assert set(data) == {"success", "jobs", "cleanup_errors", "observer_errors"}
+    assert data["observer_errors"] == []
     for job in data["jobs"]:
         assert set(job) == {"name", "outcome", "tries", "seconds", "error"}
     return {job["name"]: job for job in data["jobs"]}
@@ -348,8 +349,7 @@ def test_failing_cleanup_exits_1_after_the_report(work: Path) -> None:
     assert json.loads(done.stdout)["success"] is True
     lines = done.stderr.splitlines()
     assert lines[0] == 'BadCleanup.cleanup: fail "the duster is lost"'
-    assert lines[-1] == ("dojobber: a Cleanup failed, later ones were not run: "
-                         "OSError: the duster is lost")
+    assert lines[-1] == "dojobber: cleanup failed: BadCleanup: OSError: the duster is lost"
     assert "Traceback" not in done.stderr
 
 
@@ -491,7 +491,7 @@ def test_no_progress_line_when_verbose_or_not_a_terminal(work: Path) -> None:
     assert "running:" not in piped.stderr and "\x1b" not in piped.stderr
 
 
-def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
+def test_list_into_a_closed_pipe_is_a_one_line_error(tmp_path):
     jobs = tmp_path / "many.py"
     jobs.write_text(
         "from dojobber import DummyJob\n"
@@ -509,4 +509,4 @@ def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
     reader.stdout.close()  # like `| head -1`
     error = reader.stderr.read()
     assert reader.wait(timeout=60) == 1
-    assert error == b""
+    assert error == b"dojobber: error: cannot write to stdout: BrokenPipeError: [Errno 32] Broken pipe\n"

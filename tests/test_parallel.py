@@ -484,17 +484,25 @@ def test_keyboard_interrupt_waits_for_running_tries_then_cleans_up(
     assert os.getcwd() == str(tmp_path)
 
 
-def test_an_observer_error_in_a_worker_stops_the_run_and_propagates():
+def test_an_observer_error_in_a_worker_switches_it_off_and_the_run_goes_on():
+    seen: list[str] = []
+
     class Broken(Observer):
         def try_ended(self, job: str, outcome: Outcome, error: Any) -> None:
+            seen.append(job)
             if job == "X3":
                 raise LookupError("observer broke on X3")
 
-    jobs = [type(f"X{k}", (DummyJob,), {}) for k in range(6)]
-    plan = build_plan(type("ObsRoot", (DummyJob,), {"DEPS": tuple(jobs)}), 1, 0.0)
-    scheduler = ParallelScheduler(plan, workers=3, observers=[Broken()])
-    with pytest.raises(LookupError, match="X3"):
-        scheduler.run(len(plan) - 1, (), {})
+    jobs = [type(f"X{k}", (DummyJob,), {"DEPS": ()}) for k in range(6)]
+    root = type("ObsRoot", (DummyJob,), {"DEPS": tuple(jobs)})
+    dojob = DoJobber()
+    dojob.configure(root, workers=3, observers=[Broken()])
+    dojob.checknrun()
+    assert dojob.success() and len(dojob.nodestatus) == 7
+    assert seen.count("X3") == 1 and "ObsRoot" not in seen  # off after X3
+    [failure] = dojob.report().observer_errors
+    assert (failure.event, str(failure.error)) == ("try_ended", "LookupError: observer broke on X3")
+    assert failure.observer.endswith("Broken")
 
 
 def test_a_failing_clock_stops_the_run_instead_of_hanging_it():

@@ -1,0 +1,221 @@
+"""The command's output cannot be written: one line on stderr, exit status 1.
+
+stdout or stderr closed, a pipe whose reader went away (also in the middle
+of the JSON report), a full disk: never a traceback, never exit status 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+EXAMPLE = TESTS / "dojobber_example.py"
+FULL = "OSError: [Errno 28] No space left on device"
+BROKEN = "BrokenPipeError: [Errno 32] Broken pipe"
+
+JOBS = '''
+import sys
+from dojobber import DummyJob, Job
+
+
+class Leaf(Job):
+    def Check(self):
+        pass
+
+    def Cleanup(self):
+        pass
+
+
+class Root(Job):
+    DEPS = [Leaf]
+
+    def Check(self):
+        pass
+
+
+Big = type("Big", (DummyJob,), {"DEPS": [type(f"Job{k}", (DummyJob,), {}) for k in range(5000)]})
+
+
+class Unspeakable(Exception):
+    def __str__(self):
+        raise SystemExit("not even a message")
+
+
+class HostileCleanup(Job):
+    def Check(self):
+        pass
+
+    def Cleanup(self):
+        raise Unspeakable()
+
+
+class ExitingCleanup(Job):
+    DEPS = [HostileCleanup]
+
+    def Check(self):
+        pass
+
+    def Cleanup(self):
+        sys.exit(3)
+'''
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "jobs.py").write_text(JOBS)
+    return tmp_path
+
+
+def dojobber(*args: str, cwd: Path, **streams: Any) -> subprocess.CompletedProcess[str]:
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    options.update(streams)
+    return subprocess.run([sys.executable, "-m", "dojobber", *args], cwd=cwd, text=True,
+                          timeout=120, check=False, **options)
+
+
+def closing(fd: int) -> dict[str, Any]:
+    """Start the command with file descriptor ``fd`` closed (``>&-``, ``2>&-``)."""
+    return {"preexec_fn": lambda: os.close(fd)}
+
+
+def last_line(done: subprocess.CompletedProcess[str]) -> str:
+    """Assert exit status 1 and no traceback; return the last stderr line."""
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    return done.stderr.splitlines()[-1]
+
+
+def test_json_to_a_closed_stdout(work: Path) -> None:
+    done = dojobber("run", "jobs.py:Root", "--json", "-", cwd=work, stdout=None, **closing(1))
+    assert last_line(done) == "dojobber: error: cannot write to stdout: it is closed"
+    # The run itself went well, and the summary says so.
+    assert done.stderr.splitlines()[0].startswith("dojobber: 2 jobs: 2 passed")
+
+
+def test_a_pipe_closed_while_the_json_is_written(work: Path) -> None:
+    reader = subprocess.Popen([sys.executable, "-m", "dojobber", "run", "jobs.py:Big",
+                               "--json", "-"], cwd=work, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.read(20) == b'{\n  "success": true,'  # like `| head -c 20`
+    reader.stdout.close()
+    error = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 1
+    assert error.splitlines()[-1] == f"dojobber: error: cannot write to stdout: {BROKEN}"
+    assert "Traceback" not in error and "Exception ignored" not in error
+
+
+def test_json_file_on_a_full_disk(work: Path) -> None:
+    done = dojobber("run", "jobs.py:Root", "--json", "/dev/full", cwd=work)
+    assert last_line(done) == f"dojobber: error: cannot write to /dev/full: {FULL}"
+    assert done.stderr.splitlines()[0].startswith("dojobber: 2 jobs: 2 passed")
+
+
+@pytest.mark.parametrize("how", ["closed", "full", "broken"])
+def test_list_cannot_write_its_lines(how: str, work: Path) -> None:
+    if how == "closed":
+        done = dojobber("list", "jobs.py:Big", cwd=work, stdout=None, **closing(1))
+        reason = "it is closed"
+    elif how == "full":
+        with open("/dev/full", "w") as full:
+            done = dojobber("list", "jobs.py:Big", cwd=work, stdout=full)
+        reason = FULL
+    else:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            done = dojobber("list", "jobs.py:Big", cwd=work, stdout=write)
+        finally:
+            os.close(write)
+        reason = BROKEN
+    assert last_line(done) == f"dojobber: error: cannot write to stdout: {reason}"
+    assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_into_a_closed_stdout(option: str, work: Path) -> None:
+    done = dojobber(option, cwd=work, stdout=None, **closing(1))
+    assert last_line(done) == "dojobber: error: cannot write to stdout: it is closed"
+
+
+@pytest.mark.parametrize("how", ["closed", "broken", "full"])
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_verbose_lines_into_a_broken_stderr_change_nothing_but_the_status(
+    how: str, workers: str, work: Path,
+) -> None:
+    """The verbose printer fails at its first line; the run goes on (the
+    JSON report shows it), and the exit status says that output was lost."""
+    args = ["run", "jobs.py:Root", "-v", "--workers", workers, "--json", "report.json"]
+    if how == "closed":
+        done = dojobber(*args, cwd=work, stderr=None, **closing(2))
+    elif how == "full":
+        with open("/dev/full", "w") as full:
+            done = dojobber(*args, cwd=work, stderr=full)
+    else:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            done = dojobber(*args, cwd=work, stderr=write)
+        finally:
+            os.close(write)
+    assert done.returncode == 1
+    report = json.loads((work / "report.json").read_text())
+    assert report["success"] is True
+    assert [job["outcome"] for job in report["jobs"]] == ["passed", "passed"]
+    assert report["cleanup_errors"] == []
+    [failure] = report["observer_errors"]
+    assert failure["observer"] == "dojobber.output.VerbosePrinter"
+    assert failure["event"] == "phase_ended"
+
+
+def test_a_cleanup_error_that_cannot_be_shown_is_one_summary_line(work: Path) -> None:
+    done = dojobber("run", "jobs.py:ExitingCleanup", "--json", "-", cwd=work)
+    lines = done.stderr.splitlines()
+    assert last_line(done) == lines[-1]
+    # Both Cleanups ran (newest first), each failure is listed.
+    assert lines[:2] == [
+        'ExitingCleanup.cleanup: fail "3"',
+        'HostileCleanup.cleanup: fail "<Unspeakable: str() failed>"',
+    ]
+    assert lines[-2:] == [
+        "dojobber: cleanup failed: ExitingCleanup: SystemExit: 3",
+        "dojobber: cleanup failed: HostileCleanup: jobs.Unspeakable: <Unspeakable: str() failed>",
+    ]
+    report = json.loads(done.stdout)
+    assert report["success"] is True
+    assert [e["job"] for e in report["cleanup_errors"]] == ["ExitingCleanup", "HostileCleanup"]
+
+
+SCENARIOS = {
+    "default": ["--arg", "movie=Noises Off"],
+    "success": ["--arg", "movie=MST3K", "--arg", "battery_state=charged",
+                "--arg", "couch_space=true"],
+    "no-act": ["-n", "--arg", "movie=Noises Off"],
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_example_report_into_a_broken_pipe(scenario: str, tmp_path: Path) -> None:
+    args = ["run", f"{EXAMPLE}:WatchMovie", "-v", "--retry-delay", "0", "--json", "-",
+            *SCENARIOS[scenario]]
+    whole = dojobber(*args, cwd=tmp_path)
+    assert whole.returncode == (0 if scenario == "success" else 1)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = dojobber(*args, cwd=tmp_path, stdout=write)
+    finally:
+        os.close(write)
+    assert last_line(done) == f"dojobber: error: cannot write to stdout: {BROKEN}"
+    # The verbose lines are the same: the run was not changed.
+    def verbose(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("dojobber: ")]
+
+    assert verbose(done.stderr) == verbose(whole.stderr) != []

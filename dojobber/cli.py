@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
-    def _print_message(self, message: str, file: TextIO | None = None) -> None:
+    def _print_message(self, message: str, file: Any = None) -> None:
         if message:
             where = "stderr" if file is not None and file is sys.stderr else "stdout"
             _emit(file or sys.stdout, message, where)
@@ -406,10 +406,14 @@ def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None)
             raise OutputError(f"cannot write to {options.json}: {one_line(error)}") from error
     if options.graph:
         assert fmt is not None
-        try:
-            dojob.write_graph(options.graph, fmt)
-        except OSError as error:
-            raise OutputError(f"cannot write to {options.graph}: {one_line(error)}") from error
+        _write_graph(dojob, options.graph, fmt)
+
+
+def _write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
+    try:
+        dojob.write_graph(path, fmt)
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
 
 
 def _graph(options: argparse.Namespace) -> int:
@@ -418,7 +422,7 @@ def _graph(options: argparse.Namespace) -> int:
     _check_can_write(options.output)
     dojob = DoJobber(_log_level(options.debug))
     dojob.configure(root)
-    dojob.write_graph(options.output, fmt)
+    _write_graph(dojob, options.output, fmt)
     return OK
 
 

@@ -219,3 +219,11 @@ def test_example_report_into_a_broken_pipe(scenario: str, tmp_path: Path) -> Non
         return [line for line in text.splitlines() if not line.startswith("dojobber: ")]
 
     assert verbose(done.stderr) == verbose(whole.stderr) != []
+
+
+@pytest.mark.parametrize("command", [["graph", "jobs.py:Root", "-o"], ["run", "jobs.py:Root",
+                                                                        "--graph"]])
+def test_a_picture_on_a_full_disk(command: list[str], work: Path) -> None:
+    (work / "picture.dot").symlink_to("/dev/full")
+    done = dojobber(*command, "picture.dot", cwd=work)
+    assert last_line(done) == f"dojobber: error: cannot write to picture.dot: {FULL}"

@@ -31,6 +31,20 @@ class UnprintableError(Exception):
         raise RuntimeError("no str for you")
 
 
+class StrExitsError(Exception):
+    """An exception whose ``__str__`` raises SystemExit."""
+
+    def __str__(self) -> str:
+        raise SystemExit("no str, and exit")
+
+
+class StrNotStrError(Exception):
+    """An exception whose ``__str__`` returns something else than a str."""
+
+    def __str__(self) -> Any:
+        return 42
+
+
 class NotAnExceptionError(BaseException):
     """A user BaseException that is not an Exception."""
 
@@ -58,6 +72,8 @@ KINDS: list[tuple[str, Callable[[], BaseException], str | None]] = [
     ("StopIteration", lambda: StopIteration("done"), "done"),
     ("MemoryError", lambda: MemoryError("pretend"), "pretend"),
     ("str-raises", lambda: UnprintableError(), "<UnprintableError: str() failed>"),
+    ("str-raises-SystemExit", lambda: StrExitsError(), "<StrExitsError: str() failed>"),
+    ("str-not-a-str", lambda: StrNotStrError(), "<StrNotStrError: str() failed>"),
     ("RecursionError", lambda: RecursionError("real one below"), None),
     ("huge-message", lambda: RuntimeError(HUGE), HUGE),
     ("non-ASCII", lambda: RuntimeError(NON_ASCII), NON_ASCII),

@@ -94,6 +94,35 @@ def test_a_job_cannot_start_a_nested_run_and_the_outer_run_goes_on(workers: int)
 
 
 @ENGINES
+def test_a_job_may_run_a_sub_graph_with_a_dojobber_of_its_own(workers: int) -> None:
+    inner_status: list[Any] = []
+
+    class Inner(Job):
+        def Check(self, *args: Any, **kwargs: Any) -> str:
+            return "inner"
+
+    class Outer(Job):
+        def Check(self, *args: Any, **kwargs: Any) -> str:
+            if self._check_phase == "check":
+                raise ValueError("run me")
+            return "outer"
+
+        def Run(self, *args: Any, **kwargs: Any) -> None:
+            own = DoJobber()
+            own.configure(type("InnerRoot", (Job,), {"DEPS": [Inner],
+                                                     "Check": lambda self: None}),
+                          workers=workers)
+            own.checknrun()
+            inner_status.append(own.nodestatus)
+
+    dojob = DoJobber()
+    dojob.configure(Outer, workers=workers)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Outer": True} and dojob.noderesults == {"Outer": "outer"}
+    assert inner_status == [{"Inner": True, "InnerRoot": True}]
+
+
+@ENGINES
 def test_a_second_thread_cannot_run_the_same_dojobber_meanwhile(workers: int) -> None:
     made: list[str] = []
     cleaned: list[str] = []

@@ -298,10 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("dojobber: interrupted")
         return INTERRUPTED
-    except (OutputError, BrokenPipeError) as error:
+    except OutputError as error:
         # Not a usage problem: the run (if any) is over; its output is lost.
-        if isinstance(error, BrokenPipeError):
-            error = OutputError(f"cannot write the output: {one_line(error)}")
         _say(f"dojobber: error: {error}")
         _quiet_broken_streams()
         return FAILED

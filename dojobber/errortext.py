@@ -13,7 +13,9 @@ def type_name(kind: type) -> str:
         module, name = kind.__module__, kind.__qualname__
         if isinstance(module, str) and isinstance(name, str):
             return name if module in ("builtins", "__main__") else f"{module}.{name}"
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
         pass
     return short_name(kind)
 

@@ -227,3 +227,16 @@ def test_a_picture_on_a_full_disk(command: list[str], work: Path) -> None:
     (work / "picture.dot").symlink_to("/dev/full")
     done = dojobber(*command, "picture.dot", cwd=work)
     assert last_line(done) == f"dojobber: error: cannot write to picture.dot: {FULL}"
+
+
+def test_a_short_listing_into_a_broken_pipe_leaves_nothing_for_exit(work: Path) -> None:
+    """The two lines stay in the stream's buffer when its flush fails; they
+    must not make Python print an error when it flushes them at exit."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = dojobber("list", "jobs.py:Root", cwd=work, stdout=write)
+    finally:
+        os.close(write)
+    assert done.stderr == f"dojobber: error: cannot write to stdout: {BROKEN}\n"
+    assert done.returncode == 1

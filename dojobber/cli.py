@@ -93,23 +93,6 @@ def _say(line: str) -> None:
         pass  # stderr itself is gone; the exit status still tells
 
 
-def _quiet_broken_streams() -> None:
-    """Point a stdout or stderr that failed at devnull, so that the final
-    flush when Python exits cannot fail again and print a traceback."""
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None:
-            continue
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
-            except (OSError, ValueError):
-                pass
-
-
 # Loading the target
 
 
@@ -301,7 +284,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as error:
         # Not a usage problem: the run (if any) is over; its output is lost.
         _say(f"dojobber: error: {error}")
-        _quiet_broken_streams()
         return FAILED
     except (UsageError, DoJobberError, OSError) as error:
         debug = options.debug if options else ("-d" in argv or "--debug" in argv)

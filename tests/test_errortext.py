@@ -35,10 +35,28 @@ class FancyError(Exception):
         return Fancy("fancy text")
 
 
+class Numbered(Exception):
+    pass
+
+
+Numbered.__module__ = 5  # type: ignore[assignment]
+
+
+class Interrupting(Exception):
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
 def test_type_name_of_a_class_that_hides_its_module() -> None:
     assert type_name(ValueError) == "ValueError"
     assert type_name(Dispatch) == "dojobber.events.Dispatch"
     assert type_name(Nameless) == "Nameless"
+    assert type_name(Numbered) == "Numbered"
+
+
+def test_ctrl_c_while_describing_still_stops_the_program() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        describe(Interrupting())
 
 
 def test_a_str_subclass_message_becomes_plain_text() -> None:

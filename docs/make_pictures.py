@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Draw the pictures of docs/pictures.rst: the movie example after its default run.
 
-Writes docs/_static/example.svg and docs/_static/example.png (or into the
-directory given as argument) with the Graphviz ``dot`` program. Run it
-again whenever the picture code changes, and commit the result::
+Writes example-graphviz.svg/.png (with Graphviz's ``dot`` program) and
+example-inprocess.svg/.png (with the in-process renderer of the
+``pictures`` extra) into docs/_static/, or into the directory given as
+argument; ``--renderer graphviz`` or ``--renderer wasm`` draws only one
+pair. Run it again whenever the picture code changes, and commit the
+result::
 
     .venv/bin/python docs/make_pictures.py
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -20,9 +24,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import dojobber_example as doex  # noqa: E402
 from dojobber import DoJobber  # noqa: E402
 
+#: The file name part of each renderer's pictures.
+NAMES = {"graphviz": "graphviz", "wasm": "inprocess"}
+
 
 def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else STATIC
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("directory", nargs="?", type=Path, default=STATIC)
+    parser.add_argument("--renderer", choices=sorted(NAMES), action="append",
+                        help="draw only with this renderer (repeatable; default: both)")
+    args = parser.parse_args(argv)
     # The same run as `python tests/dojobber_example.py`, with its defaults.
     doex.invite_friends([
         {"name": "Wendell Bagg", "email": "bagg@example.com"},
@@ -32,11 +43,12 @@ def main(argv: list[str]) -> None:
     dojob.configure(doex.WatchMovie, default_retry_delay=0)
     dojob.set_args(**vars(doex.parse_args([])))
     dojob.checknrun()
-    out.mkdir(parents=True, exist_ok=True)
-    for fmt in ("svg", "png"):
-        path = out / f"example.{fmt}"
-        dojob.write_graph(path, fmt=fmt, renderer="graphviz")
-        print(f"wrote {path}")
+    args.directory.mkdir(parents=True, exist_ok=True)
+    for renderer in args.renderer or list(NAMES):
+        for fmt in ("svg", "png"):
+            path = args.directory / f"example-{NAMES[renderer]}.{fmt}"
+            dojob.write_graph(path, fmt=fmt, renderer=renderer)
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -73,7 +74,24 @@ def _write_whole(stream: TextIO, text: str) -> None:
         return
     stream.flush()
     errors = stream.errors if stream.errors not in (None, "strict") else "backslashreplace"
-    data = memoryview(text.encode(stream.encoding or "utf-8", errors))
+    _write_bytes(buffer, text.encode(stream.encoding or "utf-8", errors))
+
+
+def _emit_bytes(data: bytes, where: str) -> None:
+    """Write ``data`` (a picture) whole to stdout's binary layer, or raise OutputError."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None) if stream is not None else None
+    if buffer is None:
+        raise OutputError(f"cannot write to {where}: it is closed or not a binary stream")
+    try:
+        stream.flush()
+        _write_bytes(buffer, data)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write to {where}: {one_line(error)}") from error
+
+
+def _write_bytes(buffer: Any, whole: bytes) -> None:
+    data = memoryview(whole)
     # A pipe whose reader goes away during a big write takes part of it and
     # reports success, and the text layer drops the rest without a word; so
     # write the bytes until all are taken: the next write is the one that fails.
@@ -235,8 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser("graph", help="draw the dependency graph without running it")
     graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    graph.add_argument("-o", "--output", metavar="FILE", required=True,
-                       help="the picture to write, format from its extension")
+    graph.add_argument("-o", "--output", metavar="FILE", default="-",
+                       help="the picture to write, format from its extension; '-' "
+                       "(the default) writes DOT to stdout")
+    graph.add_argument("-f", "--format", metavar="FORMAT",
+                       help="the picture format (dot, svg, png, pdf...), whatever "
+                       "the file's extension")
     graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
     listing = commands.add_parser("list", help="print the jobs in run order with their DEPS")
@@ -303,11 +325,13 @@ def _log_level(debug: bool) -> int:
     return logging.CRITICAL if debug else logging.CRITICAL + 1
 
 
-def _format_of(path: str) -> str:
+def _format_of(path: str, other_way: str = "") -> str:
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     if not extension:
-        raise UsageError(f"cannot tell the picture format of {path!r}: give it an extension")
-    return "dot" if extension == "gv" else extension
+        raise UsageError(
+            f"cannot tell the picture format of {path!r}: give it an extension{other_way}"
+        )
+    return render.picture_format(extension)
 
 
 def _check_can_write(path: str, fmt: str | None = None) -> None:
@@ -316,8 +340,7 @@ def _check_can_write(path: str, fmt: str | None = None) -> None:
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: no such directory {folder}")
     if fmt is not None:
-        # Graphviz must be there and know the format: try it on an empty graph.
-        render.render("digraph {}", fmt)
+        render.check_renderable(fmt)
 
 
 def _run(options: argparse.Namespace, positional: list[str]) -> int:
@@ -390,6 +413,12 @@ def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None)
 
 
 def _write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
+    """Write the picture to ``path``, or to stdout for ``-``."""
+    if path == "-":
+        picture = io.BytesIO()
+        dojob.write_graph(picture, fmt)
+        _emit_bytes(picture.getvalue(), "stdout")
+        return
     try:
         dojob.write_graph(path, fmt)
     except OSError as error:
@@ -398,8 +427,13 @@ def _write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
 
 def _graph(options: argparse.Namespace) -> int:
     root = load_target(options.target)
-    fmt = _format_of(options.output)
-    _check_can_write(options.output)
+    to_stdout = options.output == "-"
+    if options.format is not None:
+        fmt = render.picture_format(options.format)
+    else:
+        fmt = "dot" if to_stdout else _format_of(options.output, " or --format")
+    if not to_stdout:
+        _check_can_write(options.output)
     dojob = DoJobber(_log_level(options.debug))
     dojob.configure(root)
     _write_graph(dojob, options.output, fmt)

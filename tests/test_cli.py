@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -217,6 +218,9 @@ def test_example_script_still_works(tmp_path: Path) -> None:
     assert done.stdout == "Success: every job passed. Enjoy the movie!\n"
 
 
+@pytest.mark.skipif(shutil.which("dot") is None and sys.version_info < (3, 11),
+                    reason="Graphviz's dot is not installed, and the in-process renderer "
+                    "needs Python 3.11+")
 def test_graph_and_list_on_the_example(tmp_path: Path) -> None:
     listed = dojobber("list", "dojobber_example:WatchMovie", cwd=TESTS)
     assert listed.returncode == 0

@@ -18,7 +18,7 @@ import pytest
 import dojobber
 import dojobber_example as doex
 from conftest import make_job
-from dojobber import DoJobber, RenderError
+from dojobber import DoJobber, RenderError, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
@@ -361,6 +361,22 @@ def test_the_renderer_can_be_forced_and_prints_nothing(capfd):
         dojob.write_graph(io.BytesIO(), fmt="pdf", renderer="wasm")
     with pytest.raises(RenderError, match="unknown renderer 'cairo'"):
         dojob.write_graph(io.BytesIO(), fmt="svg", renderer="cairo")
+
+
+@NEEDS_311
+def test_in_process_svg_text_for_pages_that_embed_it():
+    """The SVG an HTML page can embed: drawn in-process even where dot is installed."""
+    text = render.in_process_svg(movie().graph_dot())
+    assert isinstance(text, str) and "graphviz version 16." in text
+    assert {n: fill(e) for n, e in nodes(ET.fromstring(text)).items()} == MOVIE_FILLS
+
+
+@NEEDS_311
+def test_in_process_failures_are_render_errors():
+    with pytest.raises(RenderError, match="the in-process renderer could not write 'svg': "):
+        render.render("digraph {", "svg", renderer="wasm")
+    with pytest.raises(RenderError, match="the in-process renderer could not write 'png': "):
+        render.svg_to_png(b'<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"/>')
 
 
 def no_graphviz(monkeypatch, tmp_path, *missing: str) -> None:

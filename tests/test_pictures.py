@@ -613,6 +613,7 @@ def test_example_writes_png_and_svg_files(renderer, tmp_path):
     assert {name: fill(node) for name, node in found.items()} == EXAMPLE_FILLS
 
 
+@NEEDS_A_RENDERER
 def test_example_reports_a_picture_it_cannot_write(tmp_path):
     done = example("--no-x11", "--svg_output", str(tmp_path / "missing-dir" / "movie.svg"))
     assert done.returncode == 2

@@ -339,10 +339,8 @@ def in_process_missing(fmt: str) -> list[str]:
 
 
 def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+    # find_spec is None for a module that is missing or set to None in sys.modules
+    return importlib.util.find_spec(module) is not None
 
 
 def wasm_available(fmt: str = "svg") -> bool:

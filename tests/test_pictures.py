@@ -689,14 +689,26 @@ def test_graph_refuses_unknown_formats_before_drawing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@NEEDS_311
-def test_run_draws_png_without_graphviz(tmp_path):
-    env = {**os.environ, "PATH": str(tmp_path / "no-graphviz-here")}
+def test_run_draws_png_with_and_without_graphviz(renderer, tmp_path):
+    # the renderer fixture took dot off PATH for "wasm"; the command inherits it
     done = command("run", "dojobber_example:WatchMovie", "--retry-delay", "0",
-                   "--graph", str(tmp_path / "movie.png"), env=env)
+                   "--graph", str(tmp_path / "movie.png"))
     assert done.returncode == 1, done.stderr
     width, height = png_size((tmp_path / "movie.png").read_bytes())
     assert 600 < width < 3000 and 300 < height < 2000
+
+
+@NEEDS_DOT
+def test_a_format_graphviz_refuses_fails_before_the_run(tmp_path):
+    with pytest.raises(RenderError, match="Graphviz could not write 'png:nope': .*nope"):
+        movie().write_graph(tmp_path / "x.png", "png:nope")
+    done = command("run", "dojobber_example:WatchMovie", "-v",
+                   "--graph", str(tmp_path / "x.png:nope"))
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith(
+        "dojobber: error: Graphviz could not write 'png:nope': ")
+    assert "check" not in done.stderr.decode()  # no job was tried
+    assert list(tmp_path.iterdir()) == []
 
 
 # The documentation's picture is made by a committed script, not by hand.

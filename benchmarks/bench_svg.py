@@ -80,7 +80,7 @@ def cold(dot: str, repeats: int) -> float:
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     if not render.wasm_available():
-        sys.exit("the in-process renderer is not installed: pip install 'dojobber[svg]'")
+        sys.exit("the in-process renderer is not installed: pip install 'dojobber[pictures]'")
     print(f"DoJobber {dojobber.__version__}, Python {sys.version.split()[0]}, "
           f"median of {repeats}")
     print(f"{'graph':<14}{'graphviz':>12}{'wasm cold':>12}{'wasm warm':>12}"

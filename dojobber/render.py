@@ -45,7 +45,7 @@ _FILL = {"green": "#00ff00"}
 #: Formats that are text, so they may be written to a text file.
 TEXT_FORMATS = frozenset(
     {"dot", "canon", "xdot", "plain", "plain-ext", "svg", "json", "json0", "xdot_json",
-     "imap", "cmapx", "eps", "ps"}
+     "imap", "cmapx"}
 )
 
 #: The picture formats: DoJobber's own DOT (also called ``gv``) and what a

@@ -674,6 +674,33 @@ def test_graph_writes_any_format_to_stdout(tmp_path):
     png_size(done.stdout)
 
 
+@pytest.mark.parametrize("fmt", ["dot", "png"])
+@pytest.mark.parametrize("how", ["full", "broken"])
+def test_graph_to_a_stdout_that_cannot_take_it_exits_1(how, fmt, tmp_path):
+    if fmt == "png" and not (HAS_DOT or IN_PROCESS):
+        pytest.skip("Graphviz's dot is not installed, and the in-process renderer "
+                    "needs Python 3.11+")
+    args = [sys.executable, "-m", "dojobber", "graph", "dojobber_example:WatchMovie", "-f", fmt]
+    if how == "full":
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run(args, cwd=TESTS, stdout=full, stderr=subprocess.PIPE,
+                                  timeout=120)
+        reason = "No space left on device"
+    else:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            done = subprocess.run(args, cwd=TESTS, stdout=write, stderr=subprocess.PIPE,
+                                  timeout=120)
+        finally:
+            os.close(write)
+        reason = "Broken pipe"
+    assert done.returncode == 1
+    assert done.stderr.decode().startswith("dojobber: error: cannot write to stdout: ")
+    assert reason in done.stderr.decode()
+    assert len(done.stderr.splitlines()) == 1
+
+
 def test_graph_refuses_unknown_formats_before_drawing(tmp_path):
     known = "known: dot, gv, svg, png, pdf"
     for args in (["-o", str(tmp_path / "x.pnj")], ["-f", "pnj"], ["-o", "-", "-f", "pnj"]):

@@ -10,6 +10,7 @@ from .errors import (
     DependencyCycleError,
     DoJobberError,
     DuplicateJobNameError,
+    JobTimeoutError,
     JobTypeError,
     RenderError,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "DummyJob",
     "DuplicateJobNameError",
     "Job",
+    "JobTimeoutError",
     "JobTypeError",
     "Observer",
     "Outcome",

@@ -236,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--retry-delay", type=_number, default=1, metavar="S",
                      help="seconds between tries of jobs without RETRY_DELAY "
                      "(default: %(default)g)")
+    run.add_argument("--retry-backoff", type=_number, default=1, metavar="F",
+                     help="multiply the delay by F after each try, for jobs without "
+                     "RETRY_BACKOFF (default: %(default)g, a fixed delay)")
+    run.add_argument("--retry-delay-max", type=_number, default=None, metavar="S",
+                     help="never wait longer than S seconds between tries, for jobs "
+                     "without RETRY_DELAY_MAX (default: no cap)")
+    run.add_argument("--retry-jitter", type=_number, default=0, metavar="F",
+                     help="shorten each delay by a random fraction up to F (0 to 1), "
+                     "for jobs without RETRY_JITTER (default: %(default)g)")
+    run.add_argument("--timeout", type=_number, default=None, metavar="S",
+                     help="fail a try that takes longer than S seconds, for jobs "
+                     "without TIMEOUT (default: no limit; see docs/timeouts-and-retries.rst)")
+    run.add_argument("--fail-fast", action="store_true",
+                     help="start no new try once a job has failed with no tries left")
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="run up to N jobs at once in threads (default: "
                      "%(default)s, the sequential order; see docs/parallel.rst)")
@@ -366,6 +380,11 @@ def _run(options: argparse.Namespace, positional: list[str]) -> int:
         default_retry_delay=options.retry_delay,
         observers=observers,
         workers=options.workers,
+        default_timeout=options.timeout,
+        fail_fast=options.fail_fast,
+        default_retry_backoff=options.retry_backoff,
+        default_retry_delay_max=options.retry_delay_max,
+        default_retry_jitter=options.retry_jitter,
     )
     dojob.set_args(*positional, **dict(options.arg))
     cleanup_failed = False

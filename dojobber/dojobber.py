@@ -12,9 +12,17 @@ from functools import partial
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from .errors import ConfigurationError, DoJobberError
+from .errors import ConfigurationError, DoJobberError, JobTypeError
 from .events import Observer, Outcome
-from .graph import Plan, build_plan, check_delay, check_tries, check_workers
+from .graph import (
+    Plan,
+    build_plan,
+    check_backoff_defaults,
+    check_delay,
+    check_timeout,
+    check_tries,
+    check_workers,
+)
 from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
 from .report import ReportRecorder, RunReport
@@ -143,6 +151,11 @@ class DoJobber:
         *,
         observers: Sequence[Observer] = (),
         workers: int = 1,
+        default_timeout: float | None = None,
+        fail_fast: bool = False,
+        default_retry_backoff: float = 1,
+        default_retry_delay_max: float | None = None,
+        default_retry_jitter: float = 0,
     ) -> None:
         """Build and validate the job graph reachable from ``root``.
 
@@ -154,13 +167,31 @@ class DoJobber:
         extra Observers that watch every run, e.g. a progress display.
         ``workers`` (keyword-only) > 1 runs up to that many jobs at once in
         threads (see docs/parallel.rst); 1 keeps the sequential order.
+
+        Keyword-only, see docs/timeouts-and-retries.rst: ``default_timeout``
+        is the longest a try may take, in seconds (None: no limit), for jobs
+        whose TIMEOUT is None; a try that takes longer fails with
+        JobTimeoutError. ``fail_fast`` starts no new try once a job has
+        failed with no tries left. ``default_retry_backoff`` (a factor >= 1),
+        ``default_retry_delay_max`` (seconds, None: no cap) and
+        ``default_retry_jitter`` (a fraction from 0 to 1) make the wait
+        before try n+1 ``min(RETRY_DELAY * RETRY_BACKOFF**(n-1),
+        RETRY_DELAY_MAX)``, cut by a random fraction up to RETRY_JITTER.
+
         Invalid input raises a ConfigurationError naming the job and the
         bad value; calling it while ``checknrun()`` runs raises
         DoJobberError.
         """
         with self._alone("configure()"):
-            self._configure(root, no_act, verbose, debug, cleanup, default_tries,
-                            default_retry_delay, observers, workers)
+            self._configure(
+                root, no_act, verbose, debug, cleanup, default_tries,
+                default_retry_delay, observers, workers,
+                default_timeout=default_timeout,
+                fail_fast=fail_fast,
+                default_retry_backoff=default_retry_backoff,
+                default_retry_delay_max=default_retry_delay_max,
+                default_retry_jitter=default_retry_jitter,
+            )
 
     def _configure(
         self,
@@ -173,8 +204,17 @@ class DoJobber:
         default_retry_delay: float,
         observers: Sequence[Observer],
         workers: int,
+        *,
+        default_timeout: float | None,
+        fail_fast: bool,
+        default_retry_backoff: float,
+        default_retry_delay_max: float | None,
+        default_retry_jitter: float,
     ) -> None:
         workers = check_workers(workers)
+        if not isinstance(fail_fast, bool):
+            raise JobTypeError(f"fail_fast must be True or False, got {fail_fast!r}",
+                               None, fail_fast)
         extra_observers = list(observers)
         for observer in extra_observers:
             if not isinstance(observer, Observer):
@@ -185,7 +225,17 @@ class DoJobber:
                 )
         tries = check_tries(default_tries, None, "default_tries")
         delay = check_delay(default_retry_delay, None, "default_retry_delay")
-        plan = build_plan(root, tries, delay)
+        timeout = (
+            None
+            if default_timeout is None
+            else check_timeout(default_timeout, None, "default_timeout")
+        )
+        backoff = check_backoff_defaults(
+            default_retry_backoff, default_retry_delay_max, default_retry_jitter
+        )
+        plan = build_plan(
+            root, tries, delay, default_timeout=timeout, default_backoff=backoff
+        )
         watching: list[Observer] = (
             [VerbosePrinter(debug=debug, no_act=no_act)]
             if verbose or debug
@@ -209,6 +259,7 @@ class DoJobber:
             clock=self._clock,
             sleep=self._sleep,
             instances=self._pending_cleanups,
+            fail_fast=fail_fast,
         )
         self._cleanup_after_run = cleanup
         self._graph = None

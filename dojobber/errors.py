@@ -45,5 +45,37 @@ class DependencyCycleError(ConfigurationError):
         self.cycle = cycle
 
 
+class JobTimeoutError(DoJobberError, TimeoutError):
+    """A try of a job ran longer than the job's TIMEOUT; that try failed.
+
+    ``job`` is the job's name, ``phase`` the phase the try was in when its
+    time ran out (``'check'``, which includes creating the instance,
+    ``'run'`` or ``'recheck'``), ``timeout`` the limit in seconds.
+    """
+
+    def __init__(self, job: str, phase: str, timeout: float):
+        super().__init__(
+            f"job {job!r} timed out during {phase}: "
+            f"the try took longer than its TIMEOUT of {timeout:g} seconds"
+        )
+        self.job = job
+        self.phase = phase
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError's own pickling would pass the message as the only argument.
+        return (type(self), (self.job, self.phase, self.timeout))
+
+
+class TryExpired(BaseException):
+    """Raised inside a try, by the alarm of dojobber/timeouts.py, when its
+    TIMEOUT has passed; never reaches the caller of ``checknrun``.
+
+    A BaseException, like KeyboardInterrupt, so that a job's ``except
+    Exception`` does not swallow it; the scheduler lets it through and the
+    try fails with JobTimeoutError.
+    """
+
+
 class RenderError(DoJobberError, RuntimeError):
     """A picture of the graph cannot be produced here; says what to install."""

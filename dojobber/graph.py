@@ -10,8 +10,10 @@ from array import array
 from collections.abc import Mapping
 from functools import cached_property
 from itertools import accumulate
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
 
+from .backoff import Backoff
 from .errors import (
     ConfigurationError,
     DependencyCycleError,
@@ -45,12 +47,19 @@ class Plan:
         deps: list[tuple[int, ...]],
         tries: list[int],
         delays: list[float],
+        timeouts: dict[int, float] | None = None,
+        backoff: dict[int, Backoff] | None = None,
     ):
         self.names = names
         self.classes = classes
         self.deps = deps
         self.tries = tries
         self.delays = delays
+        #: Job index -> TIMEOUT in seconds, for the jobs that have a limit.
+        self.timeouts: dict[int, float] = timeouts or {}
+        #: Job index -> its Backoff, for the jobs whose RETRY_BACKOFF,
+        #: RETRY_DELAY_MAX or RETRY_JITTER is not the default (1, none, 0).
+        self.backoff: dict[int, Backoff] = backoff or {}
         self._orders: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
@@ -207,6 +216,101 @@ def check_workers(value: Any) -> int:
     return int(value)
 
 
+def _finite(value: Any, job: str | None, what: str, wanted: str) -> bool:
+    """Whether ``value`` is finite; JobTypeError when it is no real number."""
+    finite = _finite_number(value)
+    if finite is None:
+        raise JobTypeError(f"{_where(job, what)} must be {wanted}, got {value!r}", job, value)
+    return finite
+
+
+def _out_of_range(job: str | None, what: str, wanted: str, value: Any) -> ConfigurationError:
+    return ConfigurationError(f"{_where(job, what)} must be {wanted}, got {value!r}", job, value)
+
+
+def _where(job: str | None, what: str) -> str:
+    return f"{what} of job {job!r}" if job else what
+
+
+def check_timeout(value: Any, job: str | None, what: str = "TIMEOUT") -> float | None:
+    """Validate a TIMEOUT (seconds > 0; ``math.inf`` means no limit).
+
+    Returns the limit as a float, or None for no limit.
+    """
+    wanted = "a number of seconds > 0 (math.inf for no limit)"
+    if not _finite(value, job, what, wanted):
+        if value == math.inf:
+            return None
+        raise _out_of_range(job, what, wanted, value)
+    if not value > 0:
+        raise _out_of_range(job, what, wanted, value)
+    # Longer than a thread or timer can wait for.
+    if value > threading.TIMEOUT_MAX:
+        raise _out_of_range(job, what, f"at most {threading.TIMEOUT_MAX:g} seconds", value)
+    return float(value)
+
+
+def check_backoff(value: Any, job: str | None, what: str = "RETRY_BACKOFF") -> float:
+    """Validate a RETRY_BACKOFF (the factor each retry delay grows by: >= 1)."""
+    wanted = "a finite number >= 1"
+    if not (_finite(value, job, what, wanted) and value >= 1):
+        raise _out_of_range(job, what, wanted, value)
+    return float(value)
+
+
+def check_delay_max(value: Any, job: str | None, what: str = "RETRY_DELAY_MAX") -> float:
+    """Validate a RETRY_DELAY_MAX (seconds >= 0; ``math.inf`` means no cap)."""
+    wanted = "a number of seconds >= 0 (math.inf for no cap)"
+    if not _finite(value, job, what, wanted):
+        if value == math.inf:
+            return math.inf
+        raise _out_of_range(job, what, wanted, value)
+    if not value >= 0:
+        raise _out_of_range(job, what, wanted, value)
+    return float(value)
+
+
+def check_jitter(value: Any, job: str | None, what: str = "RETRY_JITTER") -> float:
+    """Validate a RETRY_JITTER (the largest fraction a retry delay is cut by: 0 to 1)."""
+    wanted = "a number from 0 to 1"
+    if not (_finite(value, job, what, wanted) and 0 <= value <= 1):
+        raise _out_of_range(job, what, wanted, value)
+    return float(value)
+
+
+def check_backoff_defaults(backoff: Any, delay_max: Any, jitter: Any) -> Backoff:
+    """Validate ``configure``'s default_retry_backoff, default_retry_delay_max
+    (None for no cap) and default_retry_jitter."""
+    return Backoff(
+        check_backoff(backoff, None, "default_retry_backoff"),
+        math.inf
+        if delay_max is None
+        else check_delay_max(delay_max, None, "default_retry_delay_max"),
+        check_jitter(jitter, None, "default_retry_jitter"),
+    )
+
+
+#: The job attributes for timeouts and backoff; all None on most jobs.
+_read_limits = attrgetter("TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX", "RETRY_JITTER")
+_NO_LIMITS = (None, None, None, None)
+_PLAIN = Backoff()
+
+
+def _job_limits(
+    cls: type[Job], name: str, default_timeout: float | None, default_backoff: Backoff
+) -> tuple[float | None, Backoff]:
+    """The TIMEOUT (None: no limit) and Backoff of job ``cls``, validated."""
+    timeout, factor, cap, jitter = _read_limits(cls)
+    return (
+        default_timeout if timeout is None else check_timeout(timeout, name),
+        Backoff(
+            default_backoff.factor if factor is None else check_backoff(factor, name),
+            default_backoff.cap if cap is None else check_delay_max(cap, name),
+            default_backoff.jitter if jitter is None else check_jitter(jitter, name),
+        ),
+    )
+
+
 def _is_job_class(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, Job)
 
@@ -279,8 +383,19 @@ def _check_name(cls: type[Job], by_name: dict[str, type[Job]]) -> None:
         )
 
 
-def build_plan(root: Any, default_tries: int, default_delay: float) -> Plan:
+def build_plan(
+    root: Any,
+    default_tries: int,
+    default_delay: float,
+    *,
+    default_timeout: float | None = None,
+    default_backoff: Backoff = _PLAIN,
+) -> Plan:
     """Discover every job reachable from ``root`` and validate it.
+
+    The defaults apply to jobs whose attribute is None; they must be
+    validated already (``check_tries``, ``check_delay``, ``check_timeout``,
+    ``check_backoff_defaults``).
 
     Walks DEPS depth-first without recursion, so graph depth is unlimited.
     Raises a ConfigurationError subclass naming the job and the bad value.
@@ -297,7 +412,10 @@ def build_plan(root: Any, default_tries: int, default_delay: float) -> Plan:
         {} if log.isEnabledFor(logging.DEBUG) else None
     )
     try:
-        plan = _walk(root, default_tries, default_delay, entered, by_name)
+        plan = _walk(
+            root, default_tries, default_delay, entered, by_name,
+            default_timeout, default_backoff,
+        )
     except Exception:
         _check_names(entered)
         raise
@@ -318,6 +436,8 @@ def _walk(
     default_delay: float,
     entered: list[type[Job]],
     by_name: dict[str, type[Job]] | None,
+    default_timeout: float | None = None,
+    default_backoff: Backoff = _PLAIN,
 ) -> Plan:
     """build_plan's walk: every check but the one for duplicate names,
     which it makes only when given ``by_name`` (and then logs each step)."""
@@ -327,6 +447,9 @@ def _walk(
     deps: list[tuple[int, ...]] = []
     tries: list[int] = []
     delays: list[float] = []
+    timeouts: dict[int, float] = {}
+    backoff: dict[int, Backoff] = {}
+    plain = default_timeout is None and default_backoff == _PLAIN
     # class -> its index once all its DEPS have one; WALKING before that.
     index: dict[type[Job], int] = {}
     # The walk's path from the root, as parallel lists rather than a list of
@@ -380,4 +503,10 @@ def _walk(
             delays.append(
                 default_delay if job_delay is None else check_delay(job_delay, name)
             )
-    return Plan(names, classes, deps, tries, delays)
+            if not (plain and _read_limits(cls) == _NO_LIMITS):
+                limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
+                if limit is not None:
+                    timeouts[index[cls]] = limit
+                if rule != _PLAIN:
+                    backoff[index[cls]] = rule
+    return Plan(names, classes, deps, tries, delays, timeouts, backoff)

@@ -12,8 +12,10 @@ class Job:
     ``Check`` (raise unless the desired state holds) and ``Run`` (make it so).
     An optional ``Cleanup(self)`` runs after the whole graph has been run.
 
-    ``TRIES`` and ``RETRY_DELAY`` override the defaults given to
-    ``DoJobber.configure`` for this job; ``None`` means "use the default".
+    ``TRIES``, ``RETRY_DELAY``, ``RETRY_BACKOFF``, ``RETRY_DELAY_MAX``,
+    ``RETRY_JITTER`` and ``TIMEOUT`` override the defaults given to
+    ``DoJobber.configure`` for this job; ``None`` means "use the default"
+    (see docs/timeouts-and-retries.rst).
 
     A fresh instance is made for every try, with no constructor arguments.
     Before ``Check`` runs the scheduler sets ``storage`` (a dict private to
@@ -24,6 +26,10 @@ class Job:
     DEPS: ClassVar[Iterable[type[Job]]] = ()
     TRIES: ClassVar[float | None] = None
     RETRY_DELAY: ClassVar[float | None] = None
+    RETRY_BACKOFF: ClassVar[float | None] = None
+    RETRY_DELAY_MAX: ClassVar[float | None] = None
+    RETRY_JITTER: ClassVar[float | None] = None
+    TIMEOUT: ClassVar[float | None] = None
 
     # Class-level defaults, so that a subclass whose __init__ never calls
     # super().__init__() still has every attribute the scheduler promises.

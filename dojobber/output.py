@@ -7,6 +7,7 @@ import threading
 import traceback
 from typing import TextIO
 
+from .errors import JobTimeoutError
 from .errortext import describe, one_line
 from .events import Observer, Phase
 
@@ -79,13 +80,15 @@ class VerbosePrinter(FailedCleanupPrinter):
         if error is None:
             self.write([f"{job}.{phase}: pass"])
             return
-        if phase == "recheck":
-            lines = [f'{job}.recheck: fail "{describe(error)}"']
+        # A try that ran out of time says so, whatever its phase.
+        timed_out = isinstance(error, JobTimeoutError)
+        if phase == "recheck" or timed_out:
+            lines = [f'{job}.{phase}: fail "{describe(error)}"']
         else:
             lines = [f"{job}.{phase}: fail"]
         # A failed first Check is routine (Run follows), so its traceback is
         # only worth showing when no Run will follow: in no_act mode.
-        if self.debug and (phase != "check" or self.no_act):
+        if self.debug and (phase != "check" or self.no_act or timed_out):
             lines.append("  Error was:")
             lines += indented_traceback(error)
         self.write(lines)

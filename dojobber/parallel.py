@@ -204,7 +204,7 @@ class _Run:
                 self.main.notify()
 
     def _work_loop(self) -> None:
-        try_ = self.scheduler._try
+        try_ = self.scheduler._executor()
         result, args, kwargs = self.result, self.args, self.kwargs
         global_storage = self.global_storage
         lock = self.lock
@@ -257,12 +257,22 @@ class _Run:
             tries = result.tries[i]
             if not scheduler.no_act and tries < plan.tries[i]:
                 key = tries * self.n + self.position[i]
-                due = self.started[i] + plan.delays[i]
+                backoff = plan.backoff
+                due = self.started[i] + (
+                    scheduler._retry_delay(i, tries) if backoff and i in backoff
+                    else plan.delays[i]
+                )
                 if due <= scheduler.clock():
                     heappush(self.ready, key)
                 else:
                     heappush(self.delayed, (due, key))
                     self.main.notify()
+            elif scheduler.fail_fast and result.stopped_by is None:
+                # Start nothing new; the tries running now still finish.
+                result.stopped_by = i
+                self.stop = True
+                self.work.notify_all()
+                self.main.notify()
         if not self.running and not self.ready:
             self.main.notify()
 

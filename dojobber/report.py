@@ -110,6 +110,11 @@ class RunReport:
     cleanup_errors: list[CleanupError] = field(default_factory=list)
     #: The observers switched off because one of their methods raised.
     observer_errors: list[ObserverError] = field(default_factory=list)
+    #: With fail_fast: the job whose failure (no tries left) stopped the run.
+    stopped_by: str | None = None
+    #: With fail_fast: the jobs never tried because the run stopped early
+    #: (not those a failed dependency blocked anyway), in run order.
+    not_tried: list[str] = field(default_factory=list)
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -151,6 +156,8 @@ class RunReport:
             result.interrupted,
             list(cleanup_errors),
             [ObserverError.from_failure(failure) for failure in observer_failures],
+            None if result.stopped_by is None else names[result.stopped_by],
+            [names[i] for i in result.not_tried_by_fail_fast()],
         )
 
     def counts(self) -> dict[Outcome, int]:
@@ -162,12 +169,19 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"success": bool, "jobs": [{"name", "outcome", "tries", "seconds",
-        "error"}], "cleanup_errors": [...], "observer_errors": [...]}``."""
+        "error"}], "cleanup_errors": [...], "observer_errors": [...],
+        "fail_fast": None or {"stopped_by", "not_tried"}}``."""
+        fail_fast = (
+            None
+            if self.stopped_by is None
+            else {"stopped_by": self.stopped_by, "not_tried": list(self.not_tried)}
+        )
         return {
             "success": self.success,
             "jobs": [job.to_dict() for job in self.jobs],
             "cleanup_errors": [error.to_dict() for error in self.cleanup_errors],
             "observer_errors": [error.to_dict() for error in self.observer_errors],
+            "fail_fast": fail_fast,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -189,13 +203,25 @@ class RunReport:
         lines = [f"{len(self.jobs)} jobs: {head} ({_duration(total)} in jobs)"]
         if self.interrupted:
             lines.append("interrupted before the run was over")
+        if self.stopped_by is not None:
+            lines.append(f"fail-fast: stopped when {self.stopped_by} failed")
+            if self.not_tried:
+                listed = ", ".join(self.not_tried[:max_listed])
+                if len(self.not_tried) > max_listed:
+                    listed += f", ... and {len(self.not_tried) - max_listed} more"
+                lines.append(f"not tried (fail-fast): {listed}")
         failed = [job for job in self.jobs if job.outcome is Outcome.FAILED]
         for job in failed[:max_listed]:
             tries = "1 try" if job.tries == 1 else f"{job.tries} tries"
             lines.append(f"failed: {job.name} after {tries}: {job.error}")
         if len(failed) > max_listed:
             lines.append(f"failed: ... and {len(failed) - max_listed} more")
-        blocked = [job.name for job in self.jobs if job.outcome is Outcome.BLOCKED]
+        not_tried = set(self.not_tried)
+        blocked = [
+            job.name
+            for job in self.jobs
+            if job.outcome is Outcome.BLOCKED and job.name not in not_tried
+        ]
         if blocked:
             listed = ", ".join(blocked[:max_listed])
             if len(blocked) > max_listed:

@@ -8,11 +8,15 @@ import os
 import time
 from array import array
 from heapq import heappop, heappush
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
+from .errors import TryExpired
 from .events import Dispatch, Observer, Outcome
 from .graph import Plan
 from .jobs import Job
+
+if TYPE_CHECKING:
+    from .timeouts import TryFunction
 
 log = logging.getLogger("DoJobber")
 
@@ -30,7 +34,7 @@ class RunResult:
     ``passed`` lists the jobs that passed, in the order they passed.
     """
 
-    def __init__(self, plan: Plan, order: Sequence[int]):
+    def __init__(self, plan: Plan, order: Sequence[int], no_act: bool = False):
         n = len(plan)
         self.plan = plan
         self.order = order
@@ -42,6 +46,11 @@ class RunResult:
         self.passed: list[int] = []
         self.passes = 0
         self.interrupted = False
+        #: With ``fail_fast``: the job whose failure (with no tries left)
+        #: stopped the run; None when the run went to its end.
+        self.stopped_by: int | None = None
+        #: Whether the run only Checked: a failure is then final at once.
+        self.no_act = no_act
 
     @property
     def success(self) -> bool:
@@ -49,11 +58,37 @@ class RunResult:
         status = self.status
         return all(status[i] is True for i in self.order)
 
+    def not_tried_by_fail_fast(self) -> list[int]:
+        """The jobs that were never tried because fail-fast stopped the run.
+
+        A job not tried is blocked, and not listed, when one of its
+        dependencies failed with no tries left or is blocked itself: that
+        would have kept it from running anyway. The others (all their
+        dependencies passed, or were still to be tried or retried) are
+        listed, in run order. Empty unless ``stopped_by`` is set.
+        """
+        if self.stopped_by is None:
+            return []
+        deps, budgets = self.plan.deps, self.plan.tries
+        status, tries = self.status, self.tries
+        settled = [True] * len(status)  # failed for good, or blocked by one
+        listed = []
+        for i in self.order:  # dependencies first
+            if status[i] is None:
+                settled[i] = any(settled[dep] for dep in deps[i] if status[dep] is not True)
+                if not settled[i]:
+                    listed.append(i)
+            elif status[i] is False:
+                settled[i] = self.no_act or tries[i] >= budgets[i]
+        return listed
+
 
 class Scheduler:
     """Runs a Plan in the contract's order: passes of depth-first post-order.
 
-    ``clock`` and ``sleep`` are injectable so tests can use a fake clock.
+    ``clock`` and ``sleep`` are injectable so tests can use a fake clock
+    (TIMEOUT is always measured in real time). ``fail_fast`` stops starting
+    tries once a job failed with no tries left.
     ``instances`` collects (name, job) pairs of the instances that have a
     Cleanup, in the order their tries started; ``cleanup()`` drains it newest first.
     """
@@ -67,9 +102,11 @@ class Scheduler:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         instances: list[tuple[str, Job]] | None = None,
+        fail_fast: bool = False,
     ):
         self.plan = plan
         self.no_act = no_act
+        self.fail_fast = fail_fast
         self.events = Dispatch(observers)
         self.clock = clock
         self.sleep = sleep
@@ -82,7 +119,7 @@ class Scheduler:
         """One full run from job index ``start``; always restores the cwd."""
         plan = self.plan
         order = plan.order_from(start)
-        result = RunResult(plan, order)
+        result = RunResult(plan, order, self.no_act)
         self.result = result
         events = self.events
         events.start_run()
@@ -108,9 +145,10 @@ class Scheduler:
     def _passes(
         self, result: RunResult, cwd: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
-        """Try each job ``_walk`` names, after waiting out its RETRY_DELAY."""
-        delays, tries = self.plan.delays, result.tries
+        """Try each job ``_walk`` names, after waiting out its retry delay."""
+        delays, backoff, tries = self.plan.delays, self.plan.backoff, result.tries
         clock, sleep = self.clock, self.sleep
+        try_ = self._executor()
         global_storage: dict[str, Any] = {}
         # Machine floats, not a float object per job.
         next_start = array("d", [-math.inf]) * len(self.plan)
@@ -120,9 +158,26 @@ class Scheduler:
             if wait_until > now:
                 sleep(wait_until - now)
                 now = clock()
-            next_start[i] = now + delays[i]
             tries[i] += 1
-            self._try(i, result, cwd, args, kwargs, global_storage)
+            next_start[i] = now + (
+                self._retry_delay(i, tries[i]) if backoff and i in backoff else delays[i]
+            )
+            try_(i, result, cwd, args, kwargs, global_storage)
+
+    def _executor(self) -> TryFunction:
+        """What executes one try, for every engine: ``_try`` itself, or,
+        when a job has a TIMEOUT, ``_try`` within it (dojobber/timeouts.py)."""
+        if self.plan.timeouts:
+            # Loaded only for runs that need it: signals, copies, threads.
+            from .timeouts import within_timeouts
+
+            return within_timeouts(self)
+        return self._try
+
+    def _retry_delay(self, i: int, tries: int) -> float:
+        """The least time from the start of try ``tries`` of job ``i`` to its
+        next, for a job that has a backoff (the others wait ``plan.delays[i]``)."""
+        return self.plan.backoff[i].delay(self.plan.delays[i], tries, _random)
 
     def _walk(self, result: RunResult) -> Iterator[int]:
         """The jobs to try, in the contract's order of passes.
@@ -141,6 +196,7 @@ class Scheduler:
         plan = self.plan
         deps, budgets = plan.deps, plan.tries
         status, tries, order = result.status, result.tries, result.order
+        fail_fast, no_act = self.fail_fast, self.no_act
         retry: list[int] = []  # positions of failed jobs with tries left
         for p, i in enumerate(order):
             for dep in deps[i]:
@@ -148,8 +204,13 @@ class Scheduler:
                     break
             else:
                 yield i
-                if not status[i] and tries[i] < budgets[i]:
-                    retry.append(p)
+                if not status[i]:
+                    if fail_fast and (no_act or tries[i] >= budgets[i]):
+                        result.stopped_by = i
+                        result.passes = 1
+                        return
+                    if tries[i] < budgets[i]:
+                        retry.append(p)
         result.passes = 1
         if not retry or self.no_act:
             return
@@ -174,6 +235,10 @@ class Scheduler:
                             heappush(ready, position[dependent])
                 elif tries[i] < budgets[i]:
                     retry.append(p)
+                elif fail_fast:
+                    result.stopped_by = i
+                    result.passes += 1
+                    return
             result.passes += 1
             ready = retry
 
@@ -193,7 +258,7 @@ class Scheduler:
             notify(name, result.tries[i])
         try:
             job = self.plan.classes[i]()
-        except KeyboardInterrupt:
+        except _UNCAUGHT:
             raise
         except BaseException as error:
             log.error('Could not create Job "%s" - check its __init__', name)
@@ -235,7 +300,7 @@ class Scheduler:
             job.storage = {}
             job.global_storage = global_storage
             job._check_phase = "check"
-        except KeyboardInterrupt:
+        except _UNCAUGHT:
             raise
         except BaseException as error:
             # An instance that refuses the scheduler's attributes (a read-only
@@ -259,7 +324,7 @@ class Scheduler:
             return self._end(i, result, FAILED, None, error)
         try:
             value = job._check_results = job.Check(*args, **kwargs)
-        except KeyboardInterrupt:
+        except _UNCAUGHT:
             raise
         except BaseException as error:
             _set_outcome(job, "_check_exception", error)
@@ -277,7 +342,7 @@ class Scheduler:
             if cwd is not None:
                 _return_to(cwd)
             job._run_results = job.Run(*args, **kwargs)
-        except KeyboardInterrupt:
+        except _UNCAUGHT:
             raise
         except BaseException as error:
             _set_outcome(job, "_run_exception", error)
@@ -292,7 +357,7 @@ class Scheduler:
                 _return_to(cwd)
             job._check_phase = "recheck"
             value = job._recheck_results = job.Check(*args, **kwargs)
-        except KeyboardInterrupt:
+        except _UNCAUGHT:
             raise
         except BaseException as error:
             _set_outcome(job, "_recheck_exception", error)
@@ -381,6 +446,18 @@ def _set_outcome(job: Job, attribute: str, error: BaseException) -> None:
         setattr(job, attribute, error)
     except Exception:
         pass
+
+
+#: What a try lets through: Ctrl-C, and the alarm of its TIMEOUT.
+_UNCAUGHT = (KeyboardInterrupt, TryExpired)
+
+
+def _random() -> float:
+    # Looked up at each call, so that ``random.seed()`` gives repeatable
+    # jitter; imported here, as only jitter needs it.
+    import random
+
+    return random.random()
 
 
 def _forget_errors(job: Job) -> None:

@@ -117,6 +117,13 @@ TRIES_RANGE = "TRIES of job 'Leafy' must be a finite number >= 1, got {!r}"
 DELAY_TYPE = "RETRY_DELAY of job 'Leafy' must be a number of seconds >= 0, got {!r}"
 DELAY_RANGE = "RETRY_DELAY of job 'Leafy' must be a finite number of seconds >= 0, got {!r}"
 DELAY_LONG = "RETRY_DELAY of job 'Leafy' must be at most 9.22337e+09 seconds, got {!r}"
+TIMEOUT_WANTED = "a number of seconds > 0 (math.inf for no limit)"
+TIMEOUT_BAD = "TIMEOUT of job 'Leafy' must be " + TIMEOUT_WANTED + ", got {!r}"
+TIMEOUT_LONG = "TIMEOUT of job 'Leafy' must be at most 9.22337e+09 seconds, got {!r}"
+BACKOFF_BAD = "RETRY_BACKOFF of job 'Leafy' must be a finite number >= 1, got {!r}"
+CAP_WANTED = "a number of seconds >= 0 (math.inf for no cap)"
+CAP_BAD = "RETRY_DELAY_MAX of job 'Leafy' must be " + CAP_WANTED + ", got {!r}"
+JITTER_BAD = "RETRY_JITTER of job 'Leafy' must be a number from 0 to 1, got {!r}"
 
 CASES = [
     Case("root-None", root_is(None), JobTypeError),
@@ -198,6 +205,47 @@ CASES = [
     ), ConfigurationError),
     Case("default-delay-string", default(
         "default_retry_delay", "1", "default_retry_delay must be a number of seconds >= 0, got {!r}"
+    ), JobTypeError),
+    Case("timeout-string", attribute("TIMEOUT", "5", TIMEOUT_BAD), JobTypeError),
+    Case("timeout-bool", attribute("TIMEOUT", True, TIMEOUT_BAD), JobTypeError),
+    Case("timeout-zero", attribute("TIMEOUT", 0, TIMEOUT_BAD), ConfigurationError),
+    Case("timeout-negative", attribute("TIMEOUT", -1, TIMEOUT_BAD), ConfigurationError),
+    Case("timeout-nan", attribute("TIMEOUT", math.nan, TIMEOUT_BAD), ConfigurationError),
+    Case("timeout-minus-inf", attribute("TIMEOUT", -math.inf, TIMEOUT_BAD),
+         ConfigurationError),
+    Case("timeout-decimal-nan", attribute("TIMEOUT", Decimal("NaN"), TIMEOUT_BAD),
+         ConfigurationError),
+    Case("timeout-too-long", attribute("TIMEOUT", 1e300, TIMEOUT_LONG), ConfigurationError),
+    Case("backoff-string", attribute("RETRY_BACKOFF", "2", BACKOFF_BAD), JobTypeError),
+    Case("backoff-complex", attribute("RETRY_BACKOFF", 2j, BACKOFF_BAD), JobTypeError),
+    Case("backoff-below-1", attribute("RETRY_BACKOFF", 0.5, BACKOFF_BAD), ConfigurationError),
+    Case("backoff-inf", attribute("RETRY_BACKOFF", math.inf, BACKOFF_BAD), ConfigurationError),
+    Case("backoff-nan", attribute("RETRY_BACKOFF", math.nan, BACKOFF_BAD), ConfigurationError),
+    Case("delay-max-string", attribute("RETRY_DELAY_MAX", "60", CAP_BAD), JobTypeError),
+    Case("delay-max-negative", attribute("RETRY_DELAY_MAX", -1, CAP_BAD), ConfigurationError),
+    Case("delay-max-nan", attribute("RETRY_DELAY_MAX", math.nan, CAP_BAD), ConfigurationError),
+    Case("jitter-bool", attribute("RETRY_JITTER", False, JITTER_BAD), JobTypeError),
+    Case("jitter-above-1", attribute("RETRY_JITTER", 1.5, JITTER_BAD), ConfigurationError),
+    Case("jitter-negative", attribute("RETRY_JITTER", Fraction(-1, 10), JITTER_BAD),
+         ConfigurationError),
+    Case("default-timeout-zero", default(
+        "default_timeout", 0, "default_timeout must be " + TIMEOUT_WANTED + ", got {!r}"
+    ), ConfigurationError),
+    Case("default-timeout-string", default(
+        "default_timeout", "30", "default_timeout must be " + TIMEOUT_WANTED + ", got {!r}"
+    ), JobTypeError),
+    Case("default-backoff-below-1", default(
+        "default_retry_backoff", 0, "default_retry_backoff must be a finite number >= 1, got {!r}"
+    ), ConfigurationError),
+    Case("default-delay-max-negative", default(
+        "default_retry_delay_max", -5, "default_retry_delay_max must be " + CAP_WANTED
+        + ", got {!r}"
+    ), ConfigurationError),
+    Case("default-jitter-None", default(
+        "default_retry_jitter", None, "default_retry_jitter must be a number from 0 to 1, got {!r}"
+    ), JobTypeError),
+    Case("fail-fast-not-a-bool", default(
+        "fail_fast", "yes", "fail_fast must be True or False, got {!r}"
     ), JobTypeError),
     Case("observer-not-an-Observer", lambda: (
         job("Top"), {"observers": ["progress"]},
@@ -330,6 +378,27 @@ def test_huge_integer_tries_is_accepted() -> None:
     dojob.checknrun()
     assert phases.count("check") == 5
     assert dojob.nodestatus == {"Stubborn": True}
+
+
+@pytest.mark.parametrize(
+    ("attrs", "configure"),
+    [
+        ({"TIMEOUT": Decimal("2.5"), "RETRY_BACKOFF": Fraction(3, 2)}, {}),
+        ({"TIMEOUT": math.inf, "RETRY_DELAY_MAX": math.inf, "RETRY_JITTER": 1}, {}),
+        ({"RETRY_DELAY_MAX": Decimal("Infinity"), "RETRY_JITTER": Decimal("0.5")}, {}),
+        ({}, {"default_timeout": math.inf, "default_retry_delay_max": 0,
+              "default_retry_backoff": 10**400 // 10**399, "fail_fast": True}),
+    ],
+)
+def test_accepted_timeout_and_backoff_values(attrs: dict[str, Any], configure: Any) -> None:
+    """Any real number in range, Decimal and Fraction included; math.inf
+    means "no limit" for TIMEOUT and "no cap" for RETRY_DELAY_MAX."""
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy", **attrs)]), **configure)
+    CHECKS.clear()
+    dojob.checknrun()
+    assert CHECKS == ["Leafy", "Top"]
+    assert dojob.success()
 
 
 def test_same_dep_twice_counts_once() -> None:

@@ -52,6 +52,30 @@ def test_the_benchmark_command_prints_a_row_per_shape_and_size():
     assert lines[-1] == "No target measured: run without --quick/--sizes for the full suite."
 
 
+def test_the_timeout_benchmark_prints_its_ratios():
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                      check=False).returncode:
+        pytest.skip("not a git checkout: bench_timeouts.py compares two git revisions")
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_timeouts.py", "--quick", "--against", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("1. No TIMEOUT anywhere, 300 jobs, CPU time: this tree vs HEAD")
+    cases = [line.split()[:2] for line in lines[2:6]]
+    assert cases == [["layered", "workers=1:"], ["retry-heavy", "workers=1:"],
+                     ["layered", "workers=4:"], ["retry-heavy", "workers=4:"]]
+    assert all(line.split()[-2].endswith("x") for line in lines[2:6])
+    assert lines[6].startswith("2. default_timeout=60 on every job, layered, 300 jobs")
+    assert lines[7].startswith("   alarm way (main thread): ")
+    assert lines[8].startswith("   thread way (workers=4): ")
+    assert len(lines) == 9
+
+
 def test_a_bad_option_is_refused():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--shapes", "square"],

@@ -133,8 +133,9 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(done.stdout)
-    assert set(data) == {"success", "jobs", "cleanup_errors", "observer_errors"}
+    assert set(data) == {"success", "jobs", "cleanup_errors", "observer_errors", "fail_fast"}
     assert data["observer_errors"] == []
+    assert data["fail_fast"] is None  # set only when --fail-fast stopped the run
     for job in data["jobs"]:
         assert set(job) == {"name", "outcome", "tries", "seconds", "error"}
     return {job["name"]: job for job in data["jobs"]}
@@ -338,6 +339,76 @@ def test_no_act_tries_and_retry_delay(work: Path) -> None:
     assert second - first >= 0.3 - 0.05
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_timeout_fails_a_hung_job_and_the_run_goes_on(work: Path, workers: str) -> None:
+    # Nap would sleep a minute; --timeout ends its try (and the process
+    # ends, even with the try left behind in a worker's helper thread).
+    done = dojobber("run", "jobs.py:Root", "--timeout", "0.5", "--tries", "1",
+                    "--arg", "nap=60", "--arg", "fix=true", "--workers", workers,
+                    "--json", "-", cwd=work)
+    assert done.returncode == 1
+    jobs = report_of(done)
+    assert jobs["Nap"]["outcome"] == "failed"
+    assert jobs["Nap"]["error"] == {
+        "type": "dojobber.errors.JobTimeoutError",
+        "message": "job 'Nap' timed out during check: the try took longer than its "
+                   "TIMEOUT of 0.5 seconds",
+    }
+    assert jobs["Flaky"]["outcome"] == "passed_after_run"
+    assert jobs["Root"]["outcome"] == "blocked"
+
+
+FAIL_FAST = '''
+from dojobber import DummyJob, Job
+
+
+class Broken(Job):
+    def Check(self, *args, **kwargs):
+        raise OSError("the disk is gone")
+
+    def Run(self, *args, **kwargs):
+        pass
+
+
+class Fine(DummyJob):
+    pass
+
+
+class Root(DummyJob):
+    DEPS = (Broken, Fine)
+'''
+
+
+def test_fail_fast_stops_the_run_and_says_what_was_not_tried(work: Path) -> None:
+    (work / "failfast.py").write_text(FAIL_FAST)
+    done = dojobber("run", "failfast.py:Root", "--fail-fast", "--tries", "1",
+                    "--json", "-", cwd=work)
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    assert data["fail_fast"] == {"stopped_by": "Broken", "not_tried": ["Fine"]}
+    assert [job["tries"] for job in data["jobs"]] == [1, 0, 0]
+    lines = done.stderr.splitlines()
+    assert "dojobber: fail-fast: stopped when Broken failed" in lines
+    assert "dojobber: not tried (fail-fast): Fine" in lines
+
+    without = dojobber("run", "failfast.py:Root", "--tries", "1", "--json", "-", cwd=work)
+    assert [job["outcome"] for job in json.loads(without.stdout)["jobs"]] == [
+        "failed", "passed", "blocked"]
+
+
+def test_retry_backoff_options(work: Path) -> None:
+    stamps = work / "stamps"
+    done = dojobber("run", "jobs.py:Root", "--tries", "3", "--retry-delay", "0.2",
+                    "--retry-backoff", "3", "--retry-delay-max", "0.45",
+                    "--retry-jitter", "0", "--arg", f"stamps={stamps}", cwd=work)
+    assert done.returncode == 1
+    first, second, third = (float(t) for t in stamps.read_text().split())
+    # Waits of 0.2 s, then 0.45 s (0.6 s capped); a job sees its start a
+    # hair later, by a different hair each try: allow for that, not more.
+    assert second - first >= 0.2 - 0.05
+    assert third - second >= 0.45 - 0.05
+
+
 def test_cleanup_runs_unless_no_cleanup(work: Path) -> None:
     kept = dojobber("run", "jobs.py:Root", "--no-cleanup", "--arg", "fix=true", cwd=work)
     assert kept.returncode == 0
@@ -405,6 +476,15 @@ def test_debug_shows_the_traceback(work: Path) -> None:
          "default_tries must be a finite number >= 1, got 0"),
         (["run", "jobs.py:Root", "--retry-delay", "-1"],
          "default_retry_delay must be a finite number of seconds >= 0, got -1"),
+        (["run", "jobs.py:Root", "--timeout", "0"],
+         "default_timeout must be a number of seconds > 0 (math.inf for no limit), got 0"),
+        (["run", "jobs.py:Root", "--retry-backoff", "0.5"],
+         "default_retry_backoff must be a finite number >= 1, got 0.5"),
+        (["run", "jobs.py:Root", "--retry-delay-max", "-2"],
+         "default_retry_delay_max must be a number of seconds >= 0 (math.inf for no cap), "
+         "got -2"),
+        (["run", "jobs.py:Root", "--retry-jitter", "2"],
+         "default_retry_jitter must be a number from 0 to 1, got 2"),
         (["run", "jobs.py:Root", "--arg", "novalue"],
          "argument --arg: 'novalue' is not KEY=VALUE (see 'dojobber run --help')"),
         (["run", "jobs.py:Root", "--tries", "many"],

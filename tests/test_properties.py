@@ -116,7 +116,8 @@ def specs(draw: st.DrawFn, max_jobs: int = 8) -> Spec:
     return spec
 
 
-def make_job(world: World, name: str, b: Behaviour, deps: list[type[dojobber.Job]]) -> type:
+def make_job(world: World, name: str, b: Behaviour, deps: list[type[dojobber.Job]],
+             extra: dict[str, Any] | None = None) -> type:
     log = world.log
 
     class Random(dojobber.Job):
@@ -155,14 +156,17 @@ def make_job(world: World, name: str, b: Behaviour, deps: list[type[dojobber.Job
                 log.append(("cleanup", name, self.instance))
 
     Random.__name__ = Random.__qualname__ = name
+    for attribute, value in (extra or {}).items():
+        setattr(Random, attribute, value)
     return Random
 
 
-def build(spec: Spec, world: World) -> list[type[dojobber.Job]]:
+def build(spec: Spec, world: World,
+          extra: list[dict[str, Any]] | None = None) -> list[type[dojobber.Job]]:
     classes: list[type[dojobber.Job]] = []
     for i, b in enumerate(spec.behaviours):
         deps = [classes[d] for d in spec.deps[i]]
-        classes.append(make_job(world, f"J{i}", b, deps))
+        classes.append(make_job(world, f"J{i}", b, deps, extra[i] if extra else None))
     return classes
 
 
@@ -186,15 +190,18 @@ def delay(spec: Spec, i: int) -> float:
     return spec.default_delay if d is None else d
 
 
-def run(spec: Spec) -> tuple[World, dojobber.DoJobber, list[type[dojobber.Job]]]:
+def run(
+    spec: Spec, extra: list[dict[str, Any]] | None = None, **options: Any
+) -> tuple[World, dojobber.DoJobber, list[type[dojobber.Job]]]:
     world = World(FakeClock())
-    classes = build(spec, world)
+    classes = build(spec, world, extra)
     dojob = dojobber.DoJobber(clock=world.clock, sleep=world.clock.sleep)
     dojob.configure(
         classes[-1],
         no_act=spec.no_act,
         default_tries=spec.default_tries,
         default_retry_delay=spec.default_delay,
+        **options,
     )
     dojob.checknrun(classes[spec.start])
     return world, dojob, classes
@@ -398,3 +405,97 @@ def test_workers_give_the_same_results_as_one_worker(spec: Spec, workers: int) -
         dojob.checknrun(classes[spec.start])
         results.append((outcome_of(dojob), dict(world.tries)))
     assert results[1] == results[0]
+
+
+# Timeouts, fail-fast and backoff (docs/timeouts-and-retries.rst)
+
+#: Every way of spelling "the 0.6.2 behaviour" with the new settings.
+DEFAULT_OPTIONS = st.fixed_dictionaries({}, optional={
+    "default_timeout": st.sampled_from([None, math.inf]),
+    "fail_fast": st.just(False),
+    "default_retry_backoff": st.sampled_from([1, 1.0]),
+    "default_retry_delay_max": st.sampled_from([None, math.inf]),
+    "default_retry_jitter": st.sampled_from([0, 0.0]),
+})
+DEFAULT_ATTRIBUTES = st.fixed_dictionaries({}, optional={
+    "TIMEOUT": st.sampled_from([None, math.inf]),
+    "RETRY_BACKOFF": st.sampled_from([None, 1]),
+    "RETRY_DELAY_MAX": st.sampled_from([None, math.inf]),
+    "RETRY_JITTER": st.sampled_from([None, 0]),
+})
+
+
+def trace(world: World, dojob: dojobber.DoJobber) -> tuple[Any, ...]:
+    errors = {name: (type(e), str(e)) for name, e in dojob.nodeexceptions.items()}
+    return (world.log, world.clock.sleeps, world.clock.now, dojob.nodestatus,
+            dojob.noderesults, errors)
+
+
+@given(specs(), DEFAULT_OPTIONS, st.data())
+def test_default_settings_give_the_same_trace_as_none(
+    spec: Spec, options: dict[str, Any], data: st.DataObject
+) -> None:
+    """Timeouts, fail-fast and backoff at their defaults (given or not, on
+    configure or on the jobs) change nothing: same tries at the same
+    (fake) times, same sleeps, same results."""
+    extra = [data.draw(DEFAULT_ATTRIBUTES) for _ in spec.behaviours]
+    plain = trace(*run(spec)[:2])
+    assert trace(*run(spec, extra, **options)[:2]) == plain
+
+
+BACKOFFS = st.fixed_dictionaries({}, optional={
+    "RETRY_BACKOFF": st.sampled_from([1, 1.5, 2, 4]),
+    "RETRY_DELAY_MAX": st.sampled_from([0, 0.5, 2, math.inf]),
+    "RETRY_JITTER": st.sampled_from([0, 0.5, 1]),
+})
+
+
+@given(specs(), st.data())
+def test_two_tries_start_at_least_the_backed_off_delay_apart(
+    spec: Spec, data: st.DataObject
+) -> None:
+    """Try n+1 starts at least (1 - jitter) * min(delay * backoff**(n-1), cap)
+    after try n, and the scheduler never sleeps longer than the full wait."""
+    extra = [data.draw(BACKOFFS) for _ in spec.behaviours]
+    world, _, _ = run(spec, extra)
+    for i in reachable(spec, spec.start):
+        rule = extra[i]
+        starts = [e[3] for e in events(world, "init", f"J{i}")]
+        for n, (earlier, later) in enumerate(zip(starts, starts[1:], strict=False), 1):
+            wait = min(delay(spec, i) * rule.get("RETRY_BACKOFF", 1) ** (n - 1),
+                       rule.get("RETRY_DELAY_MAX", math.inf))
+            assert later - earlier >= wait * (1 - rule.get("RETRY_JITTER", 0)) - 1e-9
+    longest = max((min(delay(spec, i) * e.get("RETRY_BACKOFF", 1) ** 3,
+                       e.get("RETRY_DELAY_MAX", math.inf))
+                   for i, e in enumerate(extra)), default=0)
+    assert all(0 < s <= longest for s in world.clock.sleeps)
+
+
+@given(specs())
+def test_fail_fast_starts_no_try_after_a_job_ran_out_of_tries(spec: Spec) -> None:
+    world, dojob, _ = run(spec, fail_fast=True)
+    report = dojob.report()
+    status = dojob.nodestatus
+    out = [n for n, s in status.items()
+           if s is False and (spec.no_act or world.tries[n] == budget(spec, int(n[1:])))]
+    if report.stopped_by is None:
+        # Nothing ran out of tries: the run is the same as without fail-fast.
+        assert out == []
+        assert trace(world, dojob) == trace(*run(spec)[:2])
+        return
+    assert report.stopped_by in out
+    # Its last try was the last try of the run.
+    inits = events(world, "init")
+    assert inits[-1][1] == report.stopped_by
+    assert world.tries[report.stopped_by] == (1 if spec.no_act else
+                                               budget(spec, int(report.stopped_by[1:])))
+    # Not tried: never tried, and nothing failed for good blocks them.
+    for name in report.not_tried:
+        assert status[name] is None and world.tries[name] == 0
+    # Every other job never tried is blocked by a dependency that failed
+    # for good or is blocked itself.
+    for name, s in status.items():
+        if s is None and name not in report.not_tried:
+            deps = [f"J{d}" for d in spec.deps[int(name[1:])]]
+            assert any(d in out or (status[d] is None and d not in report.not_tried)
+                       for d in deps), name

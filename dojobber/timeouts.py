@@ -1,0 +1,284 @@
+"""Time limits on tries: a try that runs past its job's TIMEOUT fails with JobTimeoutError.
+
+This sits where a try is executed, around ``Scheduler._try``: the engines ask
+``Scheduler._executor()`` for the function that runs one try and never see
+the difference. A try that has a limit is run one of two ways:
+
+- **Interrupted by an alarm**, when the try runs in the main thread on a
+  platform with ``signal.setitimer`` (the sequential engine, called from
+  the main thread, with no other SIGALRM handler installed): SIGALRM raises
+  TryExpired inside the job's code, whatever it is doing (a blocking call
+  such as ``time.sleep``, a socket read or a lock wait is interrupted too),
+  and the try ends there.
+- **Abandoned in a helper thread** everywhere else (worker threads of a
+  parallel run, a run started from another thread, Windows): the try runs
+  in its own daemon thread while the calling thread waits at most the
+  limit. Python cannot stop a thread, so a try still running then is left
+  behind: from that moment nothing it reports (events, outcome, instance
+  to clean up) reaches the run.
+
+Either way the try's outcome is JobTimeoutError, reported as the end of the
+phase it was in, and the run goes on. A try does all its reporting through
+``events``, ``_end`` and ``_remember`` of the scheduler it runs on; here it
+runs on a copy whose three are gated by a ``_Watch``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import signal
+import sys
+import threading
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import JobTimeoutError, TryExpired
+from .events import Outcome
+
+if TYPE_CHECKING:
+    from .scheduler import RunResult, Scheduler
+
+log = logging.getLogger("DoJobber")
+
+#: One try: ``(job index, result, cwd, args, kwargs, global_storage)``.
+TryFunction = Callable[
+    [int, "RunResult", "str | None", "tuple[Any, ...]", "dict[str, Any]", "dict[str, Any]"],
+    None,
+]
+
+#: The events a try reports, in ``Dispatch``.
+TRY_EVENTS = ("try_started", "not_created", "phase_ended", "try_ended")
+
+#: Seconds between two alarms in a try that caught the first and carried on.
+REPEAT = 1.0
+#: Seconds until an alarm that went off inside DoJobber's own code comes back.
+DEFER = 0.005
+
+
+def within_timeouts(scheduler: Scheduler) -> TryFunction:
+    """``scheduler._try``, with each job's TIMEOUT enforced.
+
+    Jobs without a TIMEOUT are tried exactly as without this wrapper.
+    """
+    timeouts = scheduler.plan.timeouts
+    plain = scheduler._try
+
+    def execute(
+        i: int,
+        result: RunResult,
+        cwd: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        global_storage: dict[str, Any],
+    ) -> None:
+        limit = timeouts.get(i)
+        if limit is None:
+            return plain(i, result, cwd, args, kwargs, global_storage)
+        watch = _Watch(scheduler, i, result, limit)
+        if alarm_available():
+            watch.under_alarm(cwd, args, kwargs, global_storage)
+        else:
+            watch.in_thread(cwd, args, kwargs, global_storage)
+        return None
+
+    return execute
+
+
+def alarm_available() -> bool:
+    """Whether a try started now can be interrupted by SIGALRM."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        # Someone else's alarm (or an outer run's) is not ours to take over.
+        and signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
+
+
+class _Watch:
+    """One try under a time limit: the phase it is in, and whether what it
+    reports still counts. ``lock`` orders the try's reports against the end
+    of its time."""
+
+    def __init__(self, scheduler: Scheduler, i: int, result: RunResult, limit: float):
+        self.scheduler = scheduler
+        self.i = i
+        self.name = scheduler.plan.names[i]
+        self.result = result
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.phase = "check"
+        self.live = True  # what the try reports still reaches the run
+        self.ended = False  # the try reported its outcome
+        self.expired = False  # the alarm went off: only a timeout is reported now
+        self.armed = False  # the alarm is ours to handle (the signal way)
+        self.error: BaseException | None = None  # escaped the try's thread
+
+    # The copy of the scheduler the try runs on
+
+    def _scheduler(self) -> Scheduler:
+        scheduler = self.scheduler
+        clone = copy.copy(scheduler)
+        events = clone.events = copy.copy(scheduler.events)
+        for event in TRY_EVENTS:
+            setattr(events, event, [self._gate(n) for n in getattr(scheduler.events, event)])
+        events.phase_ended.insert(0, self._gate(self._phase_ended))
+        clone._end = self._end  # type: ignore[method-assign]
+        clone._remember = self._gate(scheduler._remember)  # type: ignore[method-assign]
+        return clone
+
+    def _gate(self, report: Callable[..., None]) -> Callable[..., None]:
+        lock = self.lock
+
+        def gated(*args: Any) -> None:
+            with lock:
+                if self.live and not self.expired:
+                    report(*args)
+
+        return gated
+
+    def _phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
+        self.phase = "run" if phase == "check" else "recheck"
+
+    def _end(
+        self, i: int, result: RunResult, outcome: Outcome, value: Any, error: BaseException | None
+    ) -> None:
+        with self.lock:
+            if not self.live:
+                return
+            self.ended = True
+            if self.expired:
+                # The job caught the alarm and finished anyway: too late.
+                self._time_out(None)
+            else:
+                self.scheduler._end(i, result, outcome, value, error)
+
+    def _time_out(self, traceback: TracebackType | None) -> None:
+        """Fail the try with JobTimeoutError, as the end of its current phase."""
+        error = JobTimeoutError(self.name, self.phase, self.limit)
+        error.__traceback__ = traceback
+        for notify in self.scheduler.events.phase_ended:
+            notify(self.name, self.phase, error)
+        self.scheduler._end(self.i, self.result, Outcome.FAILED, None, error)
+
+    # The signal way
+
+    def under_alarm(
+        self,
+        cwd: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        global_storage: dict[str, Any],
+    ) -> None:
+        """Try in this (the main) thread; SIGALRM interrupts it at the limit."""
+        clone = self._scheduler()
+        previous = signal.signal(signal.SIGALRM, self._alarm)
+        self.armed = True
+        try:
+            signal.setitimer(signal.ITIMER_REAL, self.limit, min(self.limit, REPEAT))
+            clone._try(self.i, self.result, cwd, args, kwargs, global_storage)
+        except TryExpired as expired:
+            with self.lock:
+                self.ended = True
+                self._time_out(_job_frames(expired.__traceback__))
+        finally:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _alarm(self, signum: int, frame: FrameType | None) -> None:
+        if not self.armed or self.ended:
+            return
+        if frame is not None and _is_ours(frame):
+            # Between two phases, or recording the outcome: an exception
+            # here would cut DoJobber's bookkeeping in half. Come back soon.
+            signal.setitimer(signal.ITIMER_REAL, DEFER, min(self.limit, REPEAT))
+            return
+        self.expired = True
+        raise TryExpired(self.name, self.limit)
+
+    # The thread way
+
+    def in_thread(
+        self,
+        cwd: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        global_storage: dict[str, Any],
+    ) -> None:
+        """Try in a helper thread; wait at most the limit, then abandon it."""
+        clone = self._scheduler()
+        # Waited for rather than Thread.join: a join that Ctrl-C interrupts
+        # can leave the Thread marked as ended while it runs (CPython < 3.13).
+        finished = threading.Event()
+
+        def target() -> None:
+            try:
+                clone._try(self.i, self.result, cwd, args, kwargs, global_storage)
+            except BaseException as error:
+                with self.lock:
+                    if self.live:
+                        self.error = error  # the waiting thread raises it
+                    else:
+                        log.debug("Abandoned try of %s raised %r", self.name, error)
+            finally:
+                finished.set()
+
+        thread = threading.Thread(target=target, name=f"dojobber-try-{self.name}", daemon=True)
+        try:
+            thread.start()
+            finished.wait(self.limit)
+        except BaseException:
+            # Ctrl-C while waiting: the try is left behind, like the run.
+            with self.lock:
+                self.live = False
+            raise
+        with self.lock:
+            expired = not finished.is_set() and not self.ended
+            if expired:
+                self.live = False
+                self._time_out(_stack_of(thread))
+        if expired:
+            return
+        # Done, or only its bookkeeping after the outcome is left.
+        finished.wait()
+        error, self.error = self.error, None
+        if error is not None:
+            try:
+                raise error
+            finally:
+                error = None  # no frame <-> traceback cycle
+
+
+def _is_ours(frame: FrameType) -> bool:
+    name = frame.f_globals.get("__name__")
+    return isinstance(name, str) and name.startswith("dojobber.")
+
+
+def _job_frames(traceback: TracebackType | None) -> TracebackType | None:
+    """The part of an alarm's traceback inside the job: where it was stuck.
+
+    DoJobber's own frames are left out (the scheduler's before, the alarm
+    handler's after); they would also tie the run's state to the error in a
+    reference cycle.
+    """
+    while traceback is not None and _is_ours(traceback.tb_frame):
+        traceback = traceback.tb_next
+    last = traceback
+    while last is not None and last.tb_next is not None:
+        if _is_ours(last.tb_next.tb_frame):
+            last.tb_next = None
+        else:
+            last = last.tb_next
+    return traceback
+
+
+def _stack_of(thread: threading.Thread) -> TracebackType | None:
+    """Where a thread left behind is now, as a traceback of its job's frames."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    traceback = None
+    while frame is not None and not _is_ours(frame):
+        traceback = TracebackType(traceback, frame, frame.f_lasti, frame.f_lineno)
+        frame = frame.f_back
+    return traceback

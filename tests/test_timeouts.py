@@ -1,0 +1,448 @@
+"""TIMEOUT and default_timeout: a try that takes too long fails, the run goes on.
+
+Every hanging job here blocks on an Event that the test never sets while
+the run lasts; a watchdog timer sets it after a minute, so that a broken
+timeout makes the test fail (the job would then pass) instead of hanging
+the suite. No test measures how long anything took.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import dojobber
+from conftest import make_job
+from dojobber import DoJobber, Job, JobTimeoutError, Observer, Outcome
+from dojobber.backoff import Backoff
+
+WATCHDOG = 60.0  # seconds; only reached when timeouts are broken
+
+
+@pytest.fixture
+def stuck() -> Iterator[threading.Event]:
+    """An Event nobody sets during the run: a call that never returns."""
+    event = threading.Event()
+    watchdog = threading.Timer(WATCHDOG, event.set)
+    watchdog.daemon = True
+    watchdog.start()
+    yield event
+    watchdog.cancel()
+    event.set()  # release the tries a thread left behind
+    for thread in threading.enumerate():
+        if thread.name.startswith("dojobber-try-"):
+            thread.join(WATCHDOG)
+
+
+class Trace(Observer):
+    """Every event of a try, in order, as (event, job, detail) tuples."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def try_started(self, job: str, number: int) -> None:
+        self.events.append(("try_started", job, number))
+
+    def not_created(self, job: str, error: BaseException) -> None:
+        self.events.append(("not_created", job, type(error).__name__))
+
+    def phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
+        self.events.append(("phase_ended", job, phase, type(error).__name__))
+
+    def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
+        self.events.append(("try_ended", job, outcome.value, type(error).__name__))
+
+
+def hanging(stuck: threading.Event, log: list[str], name: str = "Hang", *,
+            phase: str = "check", **attrs: Any) -> type[Job]:
+    """A job whose ``phase`` blocks until ``stuck`` is set; it logs when the
+    blocking call is left (returned or interrupted)."""
+
+    def block(where: str) -> None:
+        try:
+            stuck.wait()
+        finally:
+            log.append(f"left {where}")
+
+    def check(job: Job) -> None:
+        if job._check_phase == phase:
+            block(phase)
+        if phase != "check" and job._check_phase == "check":
+            raise LookupError("not there yet")
+
+    def run(job: Job) -> None:
+        if phase == "run":
+            block("run")
+
+    attrs.setdefault("TIMEOUT", 0.5)
+    attrs.setdefault("RETRY_DELAY", 0)
+    return make_job(name, check=check, run=run, **attrs)
+
+
+def configure(root: type[Job], **options: Any) -> tuple[DoJobber, Trace]:
+    trace = Trace()
+    dojob = DoJobber()
+    dojob.configure(root, observers=[trace], **options)
+    return dojob, trace
+
+
+def in_thread(function: Any) -> None:
+    """Call ``function`` in a thread other than the main one, and wait for it."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function()
+        except BaseException as error:  # re-raised in the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(WATCHDOG * 2)
+    assert not thread.is_alive()
+    if failure:
+        raise failure[0]
+
+
+ENGINES = [
+    pytest.param({"workers": 1}, id="sequential-main-thread"),
+    pytest.param({"workers": 3}, id="threads"),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_hung_check_fails_its_try_and_the_run_goes_on(
+    engine: dict[str, Any], stuck: threading.Event
+) -> None:
+    log: list[str] = []
+    hang = hanging(stuck, log, TRIES=2)
+    other = make_job("Other", check=lambda job: "fine")
+    after = make_job("After", deps=(hang,))
+    dojob, trace = configure(make_job("Root", deps=(hang, other, after)), **engine)
+    dojob.checknrun()
+
+    assert not stuck.is_set()  # the watchdog did not have to help
+    assert dojob.nodestatus == {"Hang": False, "Other": True, "After": None, "Root": None}
+    assert dojob.noderesults == {"Other": "fine"}
+    error = dojob.nodeexceptions["Hang"]
+    assert type(error) is JobTimeoutError
+    assert isinstance(error, TimeoutError) and isinstance(error, dojobber.DoJobberError)
+    assert (error.job, error.phase, error.timeout) == ("Hang", "check", 0.5)
+    assert str(error) == (
+        "job 'Hang' timed out during check: the try took longer than its TIMEOUT of 0.5 seconds"
+    )
+    # A timed-out try counts as a try: the job got both of its tries.
+    assert dojob.report()["Hang"].tries == 2
+    hang_events = [e for e in trace.events if e[1] == "Hang"]
+    assert hang_events == [
+        ("try_started", "Hang", 1),
+        ("phase_ended", "Hang", "check", "JobTimeoutError"),
+        ("try_ended", "Hang", "failed", "JobTimeoutError"),
+        ("try_started", "Hang", 2),
+        ("phase_ended", "Hang", "check", "JobTimeoutError"),
+        ("try_ended", "Hang", "failed", "JobTimeoutError"),
+    ]
+    if engine["workers"] == 1:
+        # In the main thread the alarm interrupts the blocking call itself.
+        assert log == ["left check", "left check"]
+    else:
+        # A worker thread cannot be interrupted: the tries were left behind.
+        assert log == []
+
+
+def test_the_error_pickles_with_its_data() -> None:
+    """A try run in another process (an executor) sends its error back."""
+    error = pickle.loads(pickle.dumps(JobTimeoutError("Hang", "run", 2.5)))
+    assert (type(error), error.job, error.phase, error.timeout) == (
+        JobTimeoutError, "Hang", "run", 2.5)
+    assert str(error) == (
+        "job 'Hang' timed out during run: the try took longer than its TIMEOUT of 2.5 seconds"
+    )
+
+
+def test_sequential_run_from_another_thread_abandons_the_try(stuck: threading.Event) -> None:
+    log: list[str] = []
+    hang = hanging(stuck, log)
+    dojob, trace = configure(make_job("Root", deps=(hang, make_job("Other"))))
+    in_thread(dojob.checknrun)
+    assert dojob.nodestatus == {"Hang": False, "Other": True, "Root": None}
+    assert type(dojob.nodeexceptions["Hang"]) is JobTimeoutError
+    assert log == []  # still blocked in its thread: abandoned, not interrupted
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_abandoned_try_never_touches_the_run_afterwards(
+    engine: dict[str, Any], stuck: threading.Event
+) -> None:
+    """When the stuck call returns at last, the try goes on in its thread:
+    its Check passes, but nothing of it reaches the results, the events,
+    the report or the Cleanups."""
+    log: list[str] = []
+    cleaned: list[str] = []
+
+    def check(job: Job) -> str:
+        stuck.wait()
+        log.append("check returned")
+        return "too late"
+
+    slow = make_job("Slow", check=check, TIMEOUT=0.2, TRIES=1,
+                    Cleanup=lambda job: cleaned.append("Slow"))
+    dojob, trace = configure(make_job("Root", deps=(slow,)), **engine)
+    run = dojob.checknrun if engine["workers"] > 1 else (lambda: in_thread(dojob.checknrun))
+    run()
+    before = (dict(dojob.nodestatus), list(trace.events), dojob.report().to_dict())
+    stuck.set()
+    for thread in threading.enumerate():
+        if thread.name == "dojobber-try-Slow":
+            thread.join(WATCHDOG)
+    assert log == ["check returned"]
+    assert (dict(dojob.nodestatus), trace.events, dojob.report().to_dict()) == before
+    assert dojob.nodestatus == {"Slow": False, "Root": None}
+    dojob.cleanup()
+    assert cleaned == []  # its instance never reached the run
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("phase", ["run", "recheck"])
+def test_the_error_names_the_phase_and_the_try_ends_there(
+    engine: dict[str, Any], phase: str, stuck: threading.Event
+) -> None:
+    log: list[str] = []
+    hang = hanging(stuck, log, phase=phase, TRIES=1)
+    dojob, trace = configure(hang, **engine)
+    dojob.checknrun()
+    error = dojob.nodeexceptions["Hang"]
+    assert (type(error), error.phase) == (JobTimeoutError, phase)
+    phases = [e[2:] for e in trace.events if e[0] == "phase_ended"]
+    if phase == "run":
+        # No recheck after a Run that ran out of time.
+        assert phases == [("check", "LookupError"), ("run", "JobTimeoutError")]
+    else:
+        assert phases == [
+            ("check", "LookupError"), ("run", "NoneType"), ("recheck", "JobTimeoutError")
+        ]
+
+
+def test_a_check_that_swallows_the_alarm_still_times_out() -> None:
+    """A bare ``except`` cannot turn a timed-out try into a pass: the alarm
+    comes back while the try goes on, and an outcome after it is too late."""
+    seen: list[str] = []
+
+    def check(job: Job) -> str:
+        deadline = time.monotonic() + WATCHDOG
+        while time.monotonic() < deadline:
+            try:
+                time.sleep(WATCHDOG)
+            except BaseException as caught:  # noqa: BLE001 - what is tested
+                seen.append(type(caught).__name__)
+                if len(seen) == 2:
+                    return "passed anyway"
+        return "watchdog"
+
+    dojob, trace = configure(make_job("Greedy", check=check, TIMEOUT=0.2, TRIES=1))
+    dojob.checknrun()
+    assert seen == ["TryExpired", "TryExpired"]
+    assert dojob.nodestatus == {"Greedy": False}
+    assert type(dojob.nodeexceptions["Greedy"]) is JobTimeoutError
+    assert [e[0] for e in trace.events] == ["try_started", "phase_ended", "try_ended"]
+
+
+def test_the_alarm_never_cuts_dojobbers_own_code_in_half() -> None:
+    """An alarm due while DoJobber's own code runs waits until the job's
+    code runs again. Here DoJobber's jitter arithmetic is handed a random
+    source that blocks for longer than the TIMEOUT, in C code (so the
+    innermost Python frame is DoJobber's): it is not interrupted, and the
+    job's own sleep after it is."""
+    held = threading.Lock()
+    held.acquire()
+    slow_random = functools.partial(held.acquire, True, 0.4)  # False after 0.4 s
+    done: list[float] = []
+
+    def check(job: Job) -> None:
+        done.append(Backoff(jitter=1).delay(2.0, 1, slow_random))
+        time.sleep(WATCHDOG)
+
+    dojob, _ = configure(make_job("Careful", check=check, TIMEOUT=0.1, TRIES=1))
+    dojob.checknrun()
+    assert done == [2.0]
+    assert type(dojob.nodeexceptions["Careful"]) is JobTimeoutError
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fast_jobs_with_a_timeout_run_as_usual(engine: dict[str, Any]) -> None:
+    cleaned: list[str] = []
+    tries: list[int] = []
+
+    def check(job: Job) -> str:
+        if job._check_phase == "check":
+            tries.append(1)
+            if len(tries) < 2:
+                raise LookupError("first try fails")
+        return job._check_phase
+
+    quick = make_job("Quick", check=check, run=lambda job: None, TIMEOUT=30,
+                     RETRY_DELAY=0, Cleanup=lambda job: cleaned.append("Quick"))
+    dojob, trace = configure(make_job("Root", deps=(quick,), TIMEOUT=30), **engine)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Quick": True, "Root": True}
+    assert dojob.noderesults == {"Quick": "recheck", "Root": None}
+    assert cleaned == ["Quick"]  # Cleanup called once per instance, as usual
+    assert [e for e in trace.events if e[1] == "Quick"][:4] == [
+        ("try_started", "Quick", 1),
+        ("phase_ended", "Quick", "check", "LookupError"),
+        ("phase_ended", "Quick", "run", "NoneType"),
+        ("phase_ended", "Quick", "recheck", "NoneType"),
+    ]
+
+
+def test_default_timeout_applies_and_math_inf_opts_out(stuck: threading.Event) -> None:
+    log: list[str] = []
+    limited = hanging(stuck, log, "Limited", TIMEOUT=None, TRIES=1)
+    patient = make_job("Patient", check=lambda job: time.sleep(0.3) or "waited",
+                       TIMEOUT=math.inf)
+    dojob, _ = configure(make_job("Root", deps=(limited, patient)), default_timeout=0.1)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Limited": False, "Patient": True, "Root": None}
+    assert dojob.nodeexceptions["Limited"].timeout == 0.1
+    assert dojob.noderesults["Patient"] == "waited"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_hung_init_times_out_in_the_check_phase(
+    engine: dict[str, Any], stuck: threading.Event
+) -> None:
+    class Unborn(Job):
+        TIMEOUT = 0.2
+        TRIES = 1
+
+        def __init__(self) -> None:
+            stuck.wait()
+
+    dojob, trace = configure(Unborn, **engine)
+    dojob.checknrun()
+    assert dojob.nodeexceptions["Unborn"].phase == "check"
+    assert trace.events[1:] == [
+        ("phase_ended", "Unborn", "check", "JobTimeoutError"),
+        ("try_ended", "Unborn", "failed", "JobTimeoutError"),
+    ]
+
+
+def test_verbose_and_debug_lines_say_what_timed_out(
+    stuck: threading.Event, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log: list[str] = []
+    dojob = DoJobber()
+    dojob.configure(hanging(stuck, log, TRIES=1), debug=True)
+    dojob.checknrun()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (
+        "Hang.check: fail \"job 'Hang' timed out during check: the try took longer "
+        'than its TIMEOUT of 0.5 seconds"'
+    )
+    assert lines[1] == "  Error was:"
+    # The traceback shows where the job was stuck, and nothing of DoJobber.
+    text = "\n".join(lines)
+    assert "in block" in text and "stuck.wait()" in text
+    assert "dojobber/" not in text.replace("dojobber.errors.JobTimeoutError", "")
+
+
+def test_debug_shows_where_an_abandoned_try_was_stuck(
+    stuck: threading.Event, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log: list[str] = []
+    dojob = DoJobber()
+    dojob.configure(hanging(stuck, log, TRIES=1), debug=True, workers=2)
+    dojob.checknrun()
+    text = capsys.readouterr().err
+    assert "in block" in text and "stuck.wait()" in text
+
+
+def test_someone_elses_alarm_handler_is_left_alone(stuck: threading.Event) -> None:
+    """With a SIGALRM handler of the application's own, tries are run in a
+    helper thread instead, and the handler is still there afterwards."""
+    log: list[str] = []
+    calls: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        calls.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        dojob, _ = configure(hanging(stuck, log, TRIES=1))
+        dojob.checknrun()
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert type(dojob.nodeexceptions["Hang"]) is JobTimeoutError
+    assert log == [] and calls == []  # abandoned, not interrupted
+
+
+def test_ctrl_c_while_waiting_for_a_timed_try(stuck: threading.Event) -> None:
+    """KeyboardInterrupt in the thread that waits for a try: the run stops as
+    usual, and the try left behind reports nothing when it ends."""
+    log: list[str] = []
+    hang = hanging(stuck, log, TIMEOUT=WATCHDOG, TRIES=1)
+    dojob, trace = configure(make_job("Root", deps=(hang,)))
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # An alarm of the test's own makes DoJobber use a helper thread (see
+    # above); its handler then plays Ctrl-C in the main thread.
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            dojob.checknrun()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert dojob.nodestatus == {"Hang": None, "Root": None}
+    events = list(trace.events)
+    stuck.set()
+    for thread in threading.enumerate():
+        if thread.name == "dojobber-try-Hang":
+            thread.join(WATCHDOG)
+    assert log == ["left check"]
+    assert trace.events == events == [("try_started", "Hang", 1)]
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_ctrl_c_from_a_timed_job_stops_the_run(where: str) -> None:
+    def check(job: Job) -> None:
+        raise KeyboardInterrupt
+
+    dojob, _ = configure(make_job("Root", deps=(make_job("Quit", check=check, TIMEOUT=30),)))
+    with pytest.raises(KeyboardInterrupt):
+        if where == "main":
+            dojob.checknrun()
+        else:
+            in_thread(dojob.checknrun)
+    assert dojob.nodestatus == {"Quit": None, "Root": None}
+
+
+def test_an_abandoned_try_that_raises_later_is_only_logged(
+    stuck: threading.Event, caplog: pytest.LogCaptureFixture
+) -> None:
+    def check(job: Job) -> None:
+        stuck.wait()
+        raise KeyboardInterrupt  # would stop a run; this one is over
+
+    dojob, _ = configure(make_job("Late", check=check, TIMEOUT=0.2, TRIES=1), workers=2)
+    dojob.checknrun()
+    with caplog.at_level(logging.DEBUG, logger="DoJobber"):
+        stuck.set()
+        for thread in threading.enumerate():
+            if thread.name == "dojobber-try-Late":
+                thread.join(WATCHDOG)
+    assert "Abandoned try of Late raised KeyboardInterrupt()" in caplog.messages
+    assert dojob.nodestatus == {"Late": False}

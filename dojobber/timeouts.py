@@ -111,7 +111,8 @@ class _Watch:
         self.phase = "check"
         self.live = True  # what the try reports still reaches the run
         self.ended = False  # the try reported its outcome
-        self.expired = False  # the alarm went off: only a timeout is reported now
+        self.due = False  # the limit has passed (the signal way)
+        self.expired = False  # the alarm was raised: only a timeout is reported now
         self.armed = False  # the alarm is ours to handle (the signal way)
         self.error: BaseException | None = None  # escaped the try's thread
 
@@ -139,7 +140,11 @@ class _Watch:
         return gated
 
     def _phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
-        self.phase = "run" if phase == "check" else "recheck"
+        # The phase that comes next, if any; else the try is in its last one.
+        if phase == "run" or (
+            phase == "check" and error is not None and not self.scheduler.no_act
+        ):
+            self.phase = "run" if phase == "check" else "recheck"
 
     def _end(
         self, i: int, result: RunResult, outcome: Outcome, value: Any, error: BaseException | None
@@ -148,8 +153,9 @@ class _Watch:
             if not self.live:
                 return
             self.ended = True
-            if self.expired:
-                # The job caught the alarm and finished anyway: too late.
+            if self.due:
+                # Finished after the limit: the job caught the alarm and
+                # carried on, or the alarm was put off until now.
                 self._time_out(None)
             else:
                 self.scheduler._end(i, result, outcome, value, error)
@@ -190,9 +196,11 @@ class _Watch:
     def _alarm(self, signum: int, frame: FrameType | None) -> None:
         if not self.armed or self.ended:
             return
-        if frame is not None and _is_ours(frame):
-            # Between two phases, or recording the outcome: an exception
-            # here would cut DoJobber's bookkeeping in half. Come back soon.
+        self.due = True
+        if not _in_job_code(frame):
+            # Between two phases, recording an outcome, or in an observer:
+            # an exception here would cut DoJobber's bookkeeping in half or
+            # switch an observer off. Come back as soon as the job runs.
             signal.setitimer(signal.ITIMER_REAL, DEFER, min(self.limit, REPEAT))
             return
         self.expired = True
@@ -249,6 +257,17 @@ class _Watch:
                 raise error
             finally:
                 error = None  # no frame <-> traceback cycle
+
+
+def _in_job_code(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs the job's own code: it is not DoJobber's, and
+    the nearest DoJobber frame around it is the scheduler calling the job
+    (not an observer being notified, for instance)."""
+    if frame is None or _is_ours(frame):
+        return False
+    while frame is not None and not _is_ours(frame):
+        frame = frame.f_back
+    return frame is not None and frame.f_globals.get("__name__") == "dojobber.scheduler"
 
 
 def _is_ours(frame: FrameType) -> bool:

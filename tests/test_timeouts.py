@@ -446,3 +446,36 @@ def test_an_abandoned_try_that_raises_later_is_only_logged(
                 thread.join(WATCHDOG)
     assert "Abandoned try of Late raised KeyboardInterrupt()" in caplog.messages
     assert dojob.nodestatus == {"Late": False}
+
+
+class SlowObserver(Observer):
+    """Takes its time over every phase_ended (longer than the TIMEOUT)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
+        time.sleep(0.3)
+        self.seen.append((phase, type(error).__name__))
+
+
+@pytest.mark.parametrize("no_act", [False, True])
+def test_the_alarm_never_interrupts_an_observer(no_act: bool) -> None:
+    """The limit passes while an observer works: the observer finishes (and
+    stays on), and the try fails with JobTimeoutError all the same, even
+    though the job itself is quick."""
+    observer = SlowObserver()
+
+    def check(job: Job) -> str:
+        if no_act:
+            raise LookupError("not there")
+        return "at once"
+
+    quick = make_job("Quick", check=check, TIMEOUT=0.1, TRIES=1)
+    dojob = DoJobber()
+    dojob.configure(quick, observers=[observer], no_act=no_act)
+    dojob.checknrun()
+    first = "LookupError" if no_act else "NoneType"
+    assert observer.seen == [("check", first), ("check", "JobTimeoutError")]
+    assert type(dojob.nodeexceptions["Quick"]) is JobTimeoutError
+    assert dojob.report().observer_errors == []

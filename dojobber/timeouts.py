@@ -9,7 +9,8 @@ the difference. A try that has a limit is run one of two ways:
   the main thread, with no other SIGALRM handler installed): SIGALRM raises
   TryExpired inside the job's code, whatever it is doing (a blocking call
   such as ``time.sleep``, a socket read or a lock wait is interrupted too),
-  and the try ends there.
+  and the try ends there. Outside the job's code (DoJobber's bookkeeping,
+  an observer) the alarm waits until the job's code runs again.
 - **Abandoned in a helper thread** everywhere else (worker threads of a
   parallel run, a run started from another thread, Windows): the try runs
   in its own daemon thread while the calling thread waits at most the
@@ -30,6 +31,7 @@ import logging
 import signal
 import sys
 import threading
+from functools import partial
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -52,7 +54,7 @@ TRY_EVENTS = ("try_started", "not_created", "phase_ended", "try_ended")
 
 #: Seconds between two alarms in a try that caught the first and carried on.
 REPEAT = 1.0
-#: Seconds until an alarm that went off inside DoJobber's own code comes back.
+#: Seconds until an alarm that went off outside the job's code comes back.
 DEFER = 0.005
 
 
@@ -76,10 +78,12 @@ def within_timeouts(scheduler: Scheduler) -> TryFunction:
         if limit is None:
             return plain(i, result, cwd, args, kwargs, global_storage)
         watch = _Watch(scheduler, i, result, limit)
+        attempt = partial(watch.scheduler_for_try()._try, i, result, cwd, args, kwargs,
+                          global_storage)
         if alarm_available():
-            watch.under_alarm(cwd, args, kwargs, global_storage)
+            watch.under_alarm(attempt)
         else:
-            watch.in_thread(cwd, args, kwargs, global_storage)
+            watch.in_thread(attempt)
         return None
 
     return execute
@@ -118,7 +122,8 @@ class _Watch:
 
     # The copy of the scheduler the try runs on
 
-    def _scheduler(self) -> Scheduler:
+    def scheduler_for_try(self) -> Scheduler:
+        """A copy of the scheduler whose reports all go through this watch."""
         scheduler = self.scheduler
         clone = copy.copy(scheduler)
         events = clone.events = copy.copy(scheduler.events)
@@ -170,20 +175,13 @@ class _Watch:
 
     # The signal way
 
-    def under_alarm(
-        self,
-        cwd: str | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        global_storage: dict[str, Any],
-    ) -> None:
-        """Try in this (the main) thread; SIGALRM interrupts it at the limit."""
-        clone = self._scheduler()
+    def under_alarm(self, attempt: Callable[[], None]) -> None:
+        """Make the try in this (the main) thread; SIGALRM interrupts it at the limit."""
         previous = signal.signal(signal.SIGALRM, self._alarm)
         self.armed = True
         try:
             signal.setitimer(signal.ITIMER_REAL, self.limit, min(self.limit, REPEAT))
-            clone._try(self.i, self.result, cwd, args, kwargs, global_storage)
+            attempt()
         except TryExpired as expired:
             with self.lock:
                 self.ended = True
@@ -208,22 +206,15 @@ class _Watch:
 
     # The thread way
 
-    def in_thread(
-        self,
-        cwd: str | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        global_storage: dict[str, Any],
-    ) -> None:
-        """Try in a helper thread; wait at most the limit, then abandon it."""
-        clone = self._scheduler()
+    def in_thread(self, attempt: Callable[[], None]) -> None:
+        """Make the try in a helper thread; wait at most the limit, then abandon it."""
         # Waited for rather than Thread.join: a join that Ctrl-C interrupts
         # can leave the Thread marked as ended while it runs (CPython < 3.13).
         finished = threading.Event()
 
         def target() -> None:
             try:
-                clone._try(self.i, self.result, cwd, args, kwargs, global_storage)
+                attempt()
             except BaseException as error:
                 with self.lock:
                     if self.live:

@@ -17,14 +17,14 @@ from benchmarks import graphs  # noqa: E402
 from benchmarks.floor import floor  # noqa: E402
 
 
+def python(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` at the top of the repository, output captured."""
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
 def test_the_benchmark_command_prints_a_row_per_shape_and_size():
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--no-old"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = python("-m", "benchmarks", "--quick", "--no-old")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     for shape, description in graphs.SHAPES.items():
@@ -56,13 +56,7 @@ def test_the_timeout_benchmark_prints_its_ratios():
     if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
                       check=False).returncode:
         pytest.skip("not a git checkout: bench_timeouts.py compares two git revisions")
-    done = subprocess.run(
-        [sys.executable, "benchmarks/bench_timeouts.py", "--quick", "--against", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = python("benchmarks/bench_timeouts.py", "--quick", "--against", "HEAD")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].startswith("1. No TIMEOUT anywhere, 300 jobs, CPU time: this tree vs HEAD")

@@ -36,3 +36,17 @@ def test_what_was_left_out_loads_when_used() -> None:
         "d.report().to_json()\n"
         "d.graph_dot()\n")
     assert {"pydot", "pygraph", "json", "dojobber.render", "dojobber.parallel"} <= loaded
+
+
+def test_timeouts_load_only_for_runs_that_have_one() -> None:
+    run = (
+        "import dojobber\n"
+        "class Leaf(dojobber.Job):\n"
+        "    TIMEOUT = {}\n"
+        "    def Check(self): pass\n"
+        "d = dojobber.DoJobber()\n"
+        "d.configure(Leaf)\n"
+        "d.checknrun()\n"
+    )
+    assert "dojobber.timeouts" not in modules_after(run.format(None))
+    assert "dojobber.timeouts" in modules_after(run.format(30))

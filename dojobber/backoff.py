@@ -28,9 +28,6 @@ class Backoff:
             return NotImplemented
         return (self.factor, self.cap, self.jitter) == (other.factor, other.cap, other.jitter)
 
-    def __hash__(self) -> int:
-        return hash((self.factor, self.cap, self.jitter))
-
     def __repr__(self) -> str:
         return f"Backoff(factor={self.factor!r}, cap={self.cap!r}, jitter={self.jitter!r})"
 

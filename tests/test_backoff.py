@@ -133,6 +133,13 @@ def test_backoff_arithmetic(backoff: Backoff, base: float, tries: int, wait: flo
     assert backoff.delay(base, tries, random.random) == wait
 
 
+def test_backoffs_compare_and_show_their_values() -> None:
+    assert Backoff(2.0, 60.0, 0.5) == Backoff(factor=2.0, cap=60.0, jitter=0.5)
+    assert Backoff() != Backoff(jitter=0.1)
+    assert Backoff() != (1.0, math.inf, 0.0)
+    assert repr(Backoff(2.0)) == "Backoff(factor=2.0, cap=inf, jitter=0.0)"
+
+
 def test_an_endless_backoff_stops_at_what_can_be_slept() -> None:
     import threading
 

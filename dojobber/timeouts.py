@@ -39,6 +39,7 @@ from .errors import JobTimeoutError, TryExpired
 from .events import Outcome
 
 if TYPE_CHECKING:
+    from .jobs import Job
     from .scheduler import RunResult, Scheduler
 
 log = logging.getLogger("DoJobber")
@@ -131,7 +132,7 @@ class _Watch:
             setattr(events, event, [self._gate(n) for n in getattr(scheduler.events, event)])
         events.phase_ended.insert(0, self._gate(self._phase_ended))
         clone._end = self._end  # type: ignore[method-assign]
-        clone._remember = self._gate(scheduler._remember)  # type: ignore[method-assign]
+        clone._remember = self._remember  # type: ignore[method-assign]
         return clone
 
     def _gate(self, report: Callable[..., None]) -> Callable[..., None]:
@@ -143,6 +144,13 @@ class _Watch:
                     report(*args)
 
         return gated
+
+    def _remember(self, i: int, name: str, job: Job) -> None:
+        # An instance whose try the alarm ended gets its Cleanup: that try
+        # is over. One left behind in a thread does not: it may still run.
+        with self.lock:
+            if self.live:
+                self.scheduler._remember(i, name, job)
 
     def _phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
         # The phase that comes next, if any; else the try is in its last one.

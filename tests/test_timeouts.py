@@ -479,3 +479,27 @@ def test_the_alarm_never_interrupts_an_observer(no_act: bool) -> None:
     assert observer.seen == [("check", first), ("check", "JobTimeoutError")]
     assert type(dojob.nodeexceptions["Quick"]) is JobTimeoutError
     assert dojob.report().observer_errors == []
+
+
+def test_an_interrupted_try_is_cleaned_up_like_any_other(stuck: threading.Event) -> None:
+    """In the main thread the try really ends, so its instance gets its
+    Cleanup (one per try, newest first); a try left behind in a thread
+    does not (see test_an_abandoned_try_never_touches_the_run_afterwards)."""
+    log: list[str] = []
+    cleaned: list[int] = []
+
+    def cleanup(job: Job) -> None:
+        cleaned.append(job.number)
+
+    class Numbered(Job):
+        made = 0
+
+        def __init__(self) -> None:
+            Numbered.made += 1
+            self.number = Numbered.made
+
+    hang = hanging(stuck, log, TRIES=2, Cleanup=cleanup)
+    dojob, _ = configure(type("Hang", (hang, Numbered), {}))
+    dojob.checknrun()
+    assert log == ["left check", "left check"]
+    assert cleaned == [2, 1]

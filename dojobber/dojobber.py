@@ -29,6 +29,8 @@ from .report import ReportRecorder, RunReport
 from .scheduler import RunResult, Scheduler
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from pygraph.classes.digraph import digraph
 
     from . import render
@@ -150,7 +152,8 @@ class DoJobber:
         default_retry_delay: float = 1,
         *,
         observers: Sequence[Observer] = (),
-        workers: int = 1,
+        workers: int | None = None,
+        executor: Executor | None = None,
         default_timeout: float | None = None,
         fail_fast: bool = False,
         default_retry_backoff: float = 1,
@@ -166,7 +169,11 @@ class DoJobber:
         TRIES or RETRY_DELAY is None. ``observers`` (keyword-only) are
         extra Observers that watch every run, e.g. a progress display.
         ``workers`` (keyword-only) > 1 runs up to that many jobs at once in
-        threads (see docs/parallel.rst); 1 keeps the sequential order.
+        threads (see docs/parallel.rst); 1 (the default) keeps the
+        sequential order. ``executor`` (keyword-only), any
+        ``concurrent.futures.Executor``, runs each try as one task on it,
+        ``workers`` tries at once (default: the executor's size); see
+        docs/scaling-out.rst.
 
         Keyword-only, see docs/timeouts-and-retries.rst: ``default_timeout``
         is the longest a try may take, in seconds (None: no limit), for jobs
@@ -185,7 +192,7 @@ class DoJobber:
         with self._alone("configure()"):
             self._configure(
                 root, no_act, verbose, debug, cleanup, default_tries,
-                default_retry_delay, observers, workers,
+                default_retry_delay, observers, workers, executor,
                 default_timeout=default_timeout,
                 fail_fast=fail_fast,
                 default_retry_backoff=default_retry_backoff,
@@ -203,7 +210,8 @@ class DoJobber:
         default_tries: float,
         default_retry_delay: float,
         observers: Sequence[Observer],
-        workers: int,
+        workers: int | None,
+        executor: Executor | None,
         *,
         default_timeout: float | None,
         fail_fast: bool,
@@ -211,7 +219,12 @@ class DoJobber:
         default_retry_delay_max: float | None,
         default_retry_jitter: float,
     ) -> None:
-        workers = check_workers(workers)
+        if workers is not None:
+            workers = check_workers(workers)
+        if executor is not None:
+            from .executor import check_executor
+
+            executor = check_executor(executor)
         if not isinstance(fail_fast, bool):
             raise JobTypeError(f"fail_fast must be True or False, got {fail_fast!r}",
                                None, fail_fast)
@@ -246,9 +259,14 @@ class DoJobber:
         watching.append(self._recorder)
         watching.extend(extra_observers)
         self._plan = plan
-        # workers > 1: the parallel engine, same try logic (dojobber/parallel.py).
+        # workers > 1: the parallel engine, same try logic (dojobber/parallel.py);
+        # an executor: the same engine, each try sent to it (dojobber/executor.py).
         make_scheduler: Callable[..., Scheduler] = Scheduler
-        if workers > 1:
+        if executor is not None:
+            from .executor import ExecutorScheduler  # only when asked for
+
+            make_scheduler = partial(ExecutorScheduler, executor=executor, workers=workers)
+        elif workers is not None and workers > 1:
             from .parallel import ParallelScheduler  # threads only when asked for
 
             make_scheduler = partial(ParallelScheduler, workers=workers)

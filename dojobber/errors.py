@@ -79,3 +79,35 @@ class TryExpired(BaseException):
 
 class RenderError(DoJobberError, RuntimeError):
     """A picture of the graph cannot be produced here; says what to install."""
+
+
+class ExecutorError(DoJobberError, RuntimeError):
+    """A try could not be run on the run's executor; that try failed.
+
+    ``job`` is the job's name. The executor's own exception, if any, is the
+    ``__cause__``.
+    """
+
+    def __init__(self, message: str, job: str):
+        super().__init__(message)
+        self.job = job
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0], self.job))
+
+
+class TransferError(ExecutorError):
+    """Something a try needs could not be sent to its worker or back: it
+    cannot be pickled on one side or unpickled on the other. ``what``
+    names it (``'the class'``, ``"global_storage['key']"``...)."""
+
+    def __init__(self, message: str, job: str, what: str):
+        super().__init__(message, job)
+        self.what = what
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0], self.job, self.what))
+
+
+class WorkerLostError(ExecutorError):
+    """The worker process running a try died before the try ended."""

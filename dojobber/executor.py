@@ -17,7 +17,7 @@ from .errors import ExecutorError, JobTypeError, TransferError, WorkerLostError
 from .events import Observer, Outcome, Phase
 from .graph import Plan
 from .parallel import ParallelScheduler
-from .scheduler import BLOCKED, FAILED, RunResult, Scheduler
+from .scheduler import FAILED, RunResult, Scheduler
 
 log = logging.getLogger("DoJobber")
 
@@ -49,7 +49,7 @@ def executor_size(executor: Executor) -> int:
     client = getattr(executor, "_client", None)  # distributed's ClientExecutor
     if client is not None:
         try:
-            return max(1, sum(client.nthreads().values()))
+            return max(1, int(sum(client.nthreads().values())))
         except Exception as error:
             log.debug("Could not ask the Dask cluster its size: %s", error)
     return os.cpu_count() or 1
@@ -186,15 +186,16 @@ def _try_here(
             key: _received(data, name, f"global_storage[{key!r}]") for key, data in storage.items()
         }
     except TransferError as problem:
-        number_ = errors.add(problem)
-        events.append((time.time(), "not_created", None, number_))
-        return TryRecord(FAILED, events, errors.sent, number_)
+        sent = errors.add(problem)
+        events.append((time.time(), "not_created", None, sent))
+        return TryRecord(FAILED, events, errors.sent, sent)
 
     plan = Plan([name], [cls], [()], [1], [0.0])
     if timeout is not None:
         plan.timeouts = {0: timeout}  # type: ignore[attr-defined]
     scheduler = Scheduler(plan, no_act=no_act, observers=[_Recorder(events, errors)])
-    result = RunResult(plan, [0], [None], [BLOCKED], [None], [None], [number])
+    result = RunResult(plan, [0])
+    result.tries[0] = number
     scheduler._executor()(0, result, None, args, kwargs, global_storage)
 
     outcome, error = result.outcome[0], result.errors[0]
@@ -218,8 +219,8 @@ def _try_here(
         error = problems.pop(0)
         when, event, phase, _ = events[-1]
         events[-1] = (when, event, phase, errors.add(error))
-    for problem in problems:
-        log.warning("%s", problem)
+    for unsent in problems:
+        log.warning("%s", unsent)
     if error is not None:
         record.error = errors.add(error)
     return record

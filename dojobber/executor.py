@@ -146,6 +146,9 @@ class TryRecord:
     deleted: list[Any] = field(default_factory=list)
     #: The DoJobber log records of the try: ``(level, message)``.
     logs: list[tuple[int, str]] = field(default_factory=list)
+    #: KeyboardInterrupt ended the try (Ctrl-C reached the worker, or a job
+    #: raised it): the caller stops the run, as if it happened there.
+    interrupted: bool = False
 
 
 def run_try(task: bytes) -> bytes:
@@ -196,10 +199,14 @@ def _try_here(
     scheduler = Scheduler(plan, no_act=no_act, observers=[_Recorder(events, errors)])
     result = RunResult(plan, [0])
     result.tries[0] = number
-    scheduler._executor()(0, result, None, args, kwargs, global_storage)
+    interrupted = False
+    try:
+        scheduler._executor()(0, result, None, args, kwargs, global_storage)
+    except KeyboardInterrupt:
+        interrupted = True
 
     outcome, error = result.outcome[0], result.errors[0]
-    record = TryRecord(outcome, events, errors.sent)
+    record = TryRecord(outcome, events, errors.sent, interrupted=interrupted)
     problems: list[TransferError] = []
     if outcome is not FAILED:
         record.value = _sent(result.results[0], name, "the value returned by Check", problems)
@@ -212,7 +219,7 @@ def _try_here(
         except Exception:
             pass
         record.instance = _sent(job, name, "the instance (for its Cleanup)", problems)
-    if problems and outcome is not FAILED:
+    if problems and outcome is not FAILED and not interrupted:
         # The try passed here but cannot pass there: the Check that passed
         # is reported failing with what could not be sent.
         record.outcome = FAILED
@@ -482,13 +489,16 @@ class _Remote:
             for key in record.deleted:
                 global_storage.pop(key, None)
                 self.wire.pop(key, None)
-        scheduler._end(i, result, outcome, value, error)
+        if not record.interrupted:
+            scheduler._end(i, result, outcome, value, error)
         if job is not None and job is not _LOST:
             try:
                 job.global_storage = global_storage
             except Exception:
                 pass
             scheduler._remember(i, name, job)
+        if record.interrupted:
+            raise KeyboardInterrupt
 
 
 def _pickled(value: Any, job: str, what: str) -> bytes | TransferError:

@@ -1,0 +1,301 @@
+"""Tries on concurrent.futures executors: a thread pool, a process pool, Dask.
+
+The process pool and the Dask LocalCluster are real (worker processes, started
+here, shared by the module's tests). Job classes live in tests/executor_jobs.py
+so that worker processes can import them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import types
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dojobber
+import executor_jobs as jobs
+from dojobber.errors import ExecutorError, TransferError, WorkerLostError
+from dojobber.executor import RemoteTraceback, executor_size
+
+
+def _context() -> Any:
+    # Not "fork": the caller has threads (the engine's waiting threads) when
+    # the pool starts its processes, and forking a threaded process is unsafe.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[ProcessPoolExecutor]:
+    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def dask_executor() -> Iterator[Executor]:
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed (pip install dojobber[dask])"
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client.get_executor()
+
+
+@pytest.fixture(params=["threads", "processes", "dask"])
+def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
+    if request.param == "threads":
+        with ThreadPoolExecutor(2) as pool:
+            yield pool
+    else:
+        yield request.getfixturevalue("process_pool" if request.param == "processes"
+                                      else "dask_executor")
+
+
+@pytest.fixture(autouse=True)
+def no_cleanups_yet() -> None:
+    jobs.CLEANED.clear()
+
+
+def run(
+    root: type[dojobber.Job], executor: Executor | None, level: int | None = None, **options: Any
+) -> dojobber.DoJobber:
+    dojob = dojobber.DoJobber(level)
+    options.setdefault("default_retry_delay", 0)
+    dojob.configure(root, executor=executor, **options)
+    dojob.checknrun()
+    return dojob
+
+
+def described(dojob: dojobber.DoJobber) -> dict[str, str]:
+    return {name: f"{type(e).__name__}: {e}" for name, e in dojob.nodeexceptions.items()}
+
+
+# --- The same outcomes as one worker -----------------------------------------
+
+
+@st.composite
+def scripted_graphs(draw: st.DrawFn) -> tuple[list[list[int]], dict[str, Any], int]:
+    n = draw(st.integers(1, 8))
+    deps = [sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else []
+            for i in range(n)]
+    script = {
+        jobs.SCRIPTED[i].__name__: (draw(st.integers(0, 3)),
+                                    draw(st.frozensets(st.integers(1, 3), max_size=2)))
+        for i in range(n)
+    }
+    return deps, script, draw(st.integers(1, 4))
+
+
+def run_scripted(
+    graph: tuple[list[list[int]], dict[str, Any], int], executor: Executor | None
+) -> tuple[Any, ...]:
+    deps, script, tries = graph
+    classes = jobs.SCRIPTED[:len(deps)]
+    for cls, job_deps in zip(classes, deps):
+        cls.DEPS = [classes[d] for d in job_deps]
+    root = jobs.ScriptedRoot
+    root.DEPS = classes
+    names = {cls.__name__: [classes[d].__name__ for d in job_deps]
+             for cls, job_deps in zip(classes, deps)}
+    dojob = dojobber.DoJobber()
+    dojob.configure(root, executor=executor, default_tries=tries, default_retry_delay=0)
+    dojob.set_args(script=script, deps=names)
+    dojob.checknrun()
+    report = dojob.report()
+    return (dojob.nodestatus, dict(sorted(dojob.noderesults.items())), described(dojob),
+            {job.name: job.tries for job in report.jobs})
+
+
+@pytest.mark.parametrize("kind", ["processes", "dask"])
+def test_random_graphs_end_as_with_one_worker(kind: str, request: pytest.FixtureRequest) -> None:
+    pool = request.getfixturevalue("process_pool" if kind == "processes" else "dask_executor")
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(scripted_graphs())
+    def same(graph: tuple[list[list[int]], dict[str, Any], int]) -> None:
+        assert run_scripted(graph, pool) == run_scripted(graph, None)
+
+    same()
+
+
+# --- global_storage, Cleanup, events ------------------------------------------
+
+
+def test_storage_changes_come_back_and_cleanups_run_here(executor: Executor) -> None:
+    dojob = run(jobs.Forgets, executor)
+    assert dojob.nodestatus == {"MadeFirst": True, "MadeSecond": True, "Forgets": True}
+    # MadeSecond saw the list MadeFirst appended to in place; Forgets deleted it.
+    assert dojob.noderesults["Forgets"] == ["MadeFirst", "MadeSecond"]
+    here = os.getpid()
+    assert [(name, cleaned_in) for name, _, cleaned_in in jobs.CLEANED] == [
+        ("MadeSecond", here), ("MadeFirst", here)]  # newest first, in this process
+    if not isinstance(executor, ThreadPoolExecutor):
+        assert all(made_in != here for _, made_in, _ in jobs.CLEANED)
+        assert dojob.noderesults["MadeFirst"] != here
+
+
+def test_two_tries_setting_one_key_the_later_ending_wins(process_pool: Executor) -> None:
+    dojob = run(jobs.ReadsKey, process_pool)
+    assert dojob.noderesults["ReadsKey"] == "slow"
+
+
+def test_verbose_lines_are_replayed_here_when_each_try_ends(
+    process_pool: Executor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(jobs.MadeSecond, process_pool, verbose=True)
+    assert capsys.readouterr().err.splitlines() == [
+        "MadeFirst.check: fail", "MadeFirst.run: pass", "MadeFirst.recheck: pass",
+        "MadeSecond.check: fail", "MadeSecond.run: pass", "MadeSecond.recheck: pass",
+    ]
+
+
+def test_no_act_only_checks(process_pool: Executor) -> None:
+    dojob = run(jobs.MadeSecond, process_pool, no_act=True)
+    assert dojob.nodestatus == {"MadeFirst": False, "MadeSecond": None}
+    assert described(dojob) == {"MadeFirst": "RuntimeError: not made yet"}
+
+
+def test_a_worker_traceback_shows_in_debug_lines(
+    process_pool: Executor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dojob = run(jobs.RaisesOddError, process_pool, debug=True,
+                default_tries=1)
+    error = dojob.nodeexceptions["RaisesOddError"]
+    assert isinstance(error.__cause__, RemoteTraceback)
+    err = capsys.readouterr().err
+    assert "  dojobber.executor.RemoteTraceback: in the worker:" in err
+    assert 'in Check\n      raise NeedsTwoArguments("this", "that")' in err
+
+
+def test_log_lines_of_a_try_are_logged_here(
+    process_pool: Executor, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="DoJobber"):
+        dojob = run(jobs.BadInit, process_pool, logging.ERROR, default_tries=1)
+    assert described(dojob) == {"BadInit": "OSError: no init today"}
+    assert [r.getMessage() for r in caplog.records] == [
+        'Could not create Job "BadInit" - check its __init__']
+
+
+# --- What cannot be sent fails its try, not the run -------------------------
+
+
+def test_what_cannot_be_sent_back_fails_that_try_with_its_name(
+    executor: Executor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dojob = run(jobs.AllOfThem, executor, default_tries=1, verbose=True)
+    errors = dojob.nodeexceptions
+    assert dojob.nodestatus["Fine"] is True
+    assert set(errors) == {"ReturnsLock", "RaisesLockedError", "RaisesOddError",
+                           "StoresLock", "KeepsLockForCleanup"}
+    assert {name: type(errors[name]).__name__ for name in errors} == dict.fromkeys(errors, "TransferError")
+    assert str(errors["ReturnsLock"]).startswith(
+        "cannot send the value returned by Check of job 'ReturnsLock' back from the worker: "
+        "TypeError: cannot pickle '_thread.lock' object")
+    assert str(errors["StoresLock"]).startswith(
+        "cannot send global_storage['lock'] of job 'StoresLock' back from the worker: TypeError")
+    assert str(errors["KeepsLockForCleanup"]).startswith(
+        "cannot send the instance (for its Cleanup) of job 'KeepsLockForCleanup' back")
+    assert str(errors["RaisesLockedError"]).startswith(
+        "executor_jobs.LockedError: held a lock (raised by job 'RaisesLockedError' in the "
+        "worker; the exception itself cannot be sent back: TypeError: cannot pickle")
+    assert str(errors["RaisesOddError"]).startswith(
+        "executor_jobs.NeedsTwoArguments: this and that (raised by job 'RaisesOddError' in "
+        "the worker; the exception itself cannot be sent back: TypeError: ")
+    # The Check that passed in the worker is reported failing, with the reason.
+    assert "ReturnsLock.check: fail" in capsys.readouterr().err.splitlines()
+    assert jobs.CLEANED == []
+
+
+def test_an_unpicklable_class_or_argument_fails_its_try(process_pool: Executor) -> None:
+    class Local(dojobber.Job):  # not importable: defined in a function
+        def Check(self) -> None:
+            pass
+
+    root = type("Root", (dojobber.DummyJob,), {"DEPS": [Local, jobs.Fine]})
+    dojob = run(root, process_pool, default_tries=1)
+    assert dojob.nodestatus == {"Local": False, "Fine": True, "Root": None}
+    assert isinstance(dojob.nodeexceptions["Local"], TransferError)
+    assert str(dojob.nodeexceptions["Local"]).startswith(
+        "cannot send the class of job 'Local' to the executor: ")
+
+    dojob = dojobber.DoJobber()
+    dojob.configure(jobs.Fine, executor=process_pool)
+    dojob.set_args(lambda: None)
+    dojob.checknrun()
+    error = dojob.nodeexceptions["Fine"]
+    assert isinstance(error, TransferError)
+    # The pickle module's own words differ between Python versions.
+    assert re.fullmatch(
+        r"cannot send the arguments \(set_args\) of job 'Fine' to the executor: "
+        r"(AttributeError|PicklingError): Can't pickle .*<lambda>.*", str(error))
+
+
+def test_a_class_the_workers_cannot_import_fails_its_try(process_pool: Executor) -> None:
+    module = types.ModuleType("only_in_the_caller")
+    sys.modules[module.__name__] = module
+    try:
+        Hidden = type("Hidden", (jobs.Fine,), {"__module__": module.__name__})
+        module.Hidden = Hidden  # type: ignore[attr-defined]
+        dojob = run(Hidden, process_pool, default_tries=1)
+    finally:
+        del sys.modules[module.__name__]
+    error = dojob.nodeexceptions["Hidden"]
+    assert isinstance(error, TransferError) and error.what == "the class"
+    assert str(error) == (
+        "cannot receive the class of job 'Hidden' in the worker: ModuleNotFoundError: "
+        "No module named 'only_in_the_caller' (job classes and everything they are "
+        "given must be importable there)")
+
+
+# --- Workers that die, Ctrl-C, sizes -------------------------------------------
+
+
+def test_a_worker_killed_mid_try_fails_that_try_only() -> None:
+    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
+        dojob = run(jobs.Survivors, pool)
+    assert dojob.nodestatus == {"Dies": False, "Beside": True, "AfterBeside": True,
+                                "Survivors": None}
+    assert isinstance(dojob.nodeexceptions["Dies"], WorkerLostError)
+    assert str(dojob.nodeexceptions["Dies"]) == (
+        "the worker process running the try of job 'Dies' died (os._exit, a signal or "
+        "out of memory) before the try ended")
+    assert {job.name: job.tries for job in dojob.report().jobs}["Dies"] == 1
+
+
+def test_ctrl_c_in_a_try_stops_the_run_after_cleanups(process_pool: Executor) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run(jobs.Interrupts, process_pool)
+    assert jobs.CLEANED == [("Interrupts", 0, os.getpid())]
+
+
+def test_a_broken_executor_that_cannot_be_replaced_fails_each_try() -> None:
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    dojob = run(jobs.MadeSecond, pool, default_tries=1)
+    assert dojob.nodestatus == {"MadeFirst": False, "MadeSecond": None}
+    assert isinstance(dojob.nodeexceptions["MadeFirst"], ExecutorError)
+    assert "the executor refused a try of job 'MadeFirst': RuntimeError: cannot schedule" in str(
+        dojob.nodeexceptions["MadeFirst"])
+
+
+def test_workers_default_to_the_executors_size(dask_executor: Executor) -> None:
+    with ThreadPoolExecutor(3) as pool:
+        assert executor_size(pool) == 3
+    assert executor_size(dask_executor) == 2
+    assert executor_size(types.SimpleNamespace(submit=print)) == (os.cpu_count() or 1)  # type: ignore[arg-type]
+
+
+def test_an_executor_without_submit_is_refused_at_configure() -> None:
+    with pytest.raises(dojobber.JobTypeError, match=r"executor must be a concurrent.futures"
+                       r".Executor \(an object with submit\(\)\), got 'process'"):
+        dojobber.DoJobber().configure(jobs.Fine, executor="process")  # type: ignore[arg-type]

@@ -8,23 +8,29 @@ import importlib.util
 import io
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from types import ModuleType
-from typing import Any, NoReturn, Sequence, TextIO
+from typing import Any, Iterator, NoReturn, Sequence, TextIO
 
 from . import __version__, render
 from .dojobber import DoJobber, _set_up_log
 from .errors import DoJobberError
 from .errortext import describe, one_line
-from .graph import build_plan
+from .graph import build_plan, check_workers
 from .jobs import Job
 from .progress import ProgressLine
 
 #: Exit statuses.
 OK, FAILED, USAGE = 0, 1, 2
 INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C
+
+#: The executors ``--executor`` can start.
+EXECUTORS = ("process", "thread", "dask")
 
 TARGET_HELP = "the root job: package.module:RootJob or path/to/file.py:RootJob"
 
@@ -250,9 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "without TIMEOUT (default: no limit; see docs/timeouts-and-retries.rst)")
     run.add_argument("--fail-fast", action="store_true",
                      help="start no new try once a job has failed with no tries left")
-    run.add_argument("--workers", type=int, default=1, metavar="N",
-                     help="run up to N jobs at once in threads (default: "
-                     "%(default)s, the sequential order; see docs/parallel.rst)")
+    run.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="run up to N jobs at once: in threads, or with --executor "
+                     "N tries in flight (default: 1, the sequential order; with "
+                     "--executor, its size; see docs/parallel.rst)")
+    run.add_argument("--executor", choices=EXECUTORS, default=None,
+                     help="send each try to a process pool, a thread pool or a Dask "
+                     "cluster (see docs/scaling-out.rst)")
+    run.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="with --executor dask: the address of a running Dask "
+                     "scheduler (default: start a local cluster of N processes)")
     run.add_argument("--no-cleanup", action="store_true",
                      help="do not call the jobs' Cleanup methods")
     run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
@@ -365,10 +378,23 @@ def _run(options: argparse.Namespace, positional: list[str]) -> int:
         _check_can_write(options.graph, fmt)
     if options.json and options.json != "-":
         _check_can_write(options.json)
+    if options.workers is not None:
+        check_workers(options.workers)
+
+    with _executor(options) as executor:
+        return _run_on(options, positional, root, fmt, executor)
+
+
+def _run_on(
+    options: argparse.Namespace,
+    positional: list[str],
+    root: type[Job],
+    fmt: str | None,
+    executor: Executor | None,
+) -> int:
     verbose = options.verbose or options.debug
     stderr = sys.stderr
     observers = [ProgressLine(stderr)] if ProgressLine.wanted(stderr, verbose) else []
-
     dojob = DoJobber(_log_level(options.debug))
     dojob.configure(
         root,
@@ -385,6 +411,7 @@ def _run(options: argparse.Namespace, positional: list[str]) -> int:
         default_retry_backoff=options.retry_backoff,
         default_retry_delay_max=options.retry_delay_max,
         default_retry_jitter=options.retry_jitter,
+        executor=executor,
     )
     dojob.set_args(*positional, **dict(options.arg))
     cleanup_failed = False
@@ -442,6 +469,59 @@ def _write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
         dojob.write_graph(path, fmt)
     except OSError as error:
         raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
+
+
+@contextmanager
+def _executor(options: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor ``--executor`` asks for, shut down when the run is over."""
+    kind, workers = options.executor, options.workers
+    if options.scheduler is not None and kind != "dask":
+        raise UsageError("--scheduler ADDRESS needs --executor dask")
+    if kind is None:
+        yield None
+    elif kind == "dask":
+        with _dask(options.scheduler, workers) as executor:
+            yield executor
+    elif kind == "thread":
+        with ThreadPoolExecutor(workers) as pool:
+            yield pool
+    else:
+        with ProcessPoolExecutor(workers, mp_context=process_context()) as processes:
+            yield processes
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """How ``--executor process`` starts its processes: never by a bare fork.
+
+    The run has threads when the pool starts processes (one per try in
+    flight), and forking a process that has threads can deadlock the
+    child; "forkserver" (POSIX) or "spawn" start clean processes that
+    import the job's module by name.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@contextmanager
+def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
+    try:
+        # Through importlib: an optional extra, and it has no type hints.
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise UsageError(
+            "--executor dask needs Dask's distributed: pip install 'dojobber[dask]'"
+        ) from None
+    if address is not None:
+        with distributed.Client(address, timeout=10) as client:
+            yield client.get_executor()
+        return
+    with distributed.LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client.get_executor()
 
 
 def _graph(options: argparse.Namespace) -> int:

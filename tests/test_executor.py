@@ -7,10 +7,12 @@ so that worker processes can import them.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 import re
+import subprocess
 import sys
 import types
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -299,3 +301,44 @@ def test_an_executor_without_submit_is_refused_at_configure() -> None:
     with pytest.raises(dojobber.JobTypeError, match=r"executor must be a concurrent.futures"
                        r".Executor \(an object with submit\(\)\), got 'process'"):
         dojobber.DoJobber().configure(jobs.Fine, executor="process")  # type: ignore[arg-type]
+
+
+# --- The command line ------------------------------------------------------------
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m dojobber run ARGS`` in tests/, where executor_jobs is importable."""
+    return subprocess.run([sys.executable, "-m", "dojobber", "run", *args], cwd=TESTS,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("kind", ["process", "thread"])
+def test_cli_executor_runs_each_try_there(kind: str) -> None:
+    done = cli("executor_jobs:MadeSecond", "--executor", kind, "--workers", "2", "-v",
+               "--json", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[:6] == [
+        "MadeFirst.check: fail", "MadeFirst.run: pass", "MadeFirst.recheck: pass",
+        "MadeSecond.check: fail", "MadeSecond.run: pass", "MadeSecond.recheck: pass"]
+    assert [job["outcome"] for job in json.loads(done.stdout)["jobs"]] == [
+        "passed_after_run", "passed_after_run"]
+
+
+def test_cli_dask_on_a_running_scheduler(dask_executor: Executor) -> None:
+    address = dask_executor._client.scheduler.address  # type: ignore[attr-defined]
+    done = cli("executor_jobs:AfterBeside", "--executor", "dask", "--scheduler", address)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "dojobber: 2 jobs: 2 passed, 0 passed_after_run, 0 failed, 0 blocked "
+        + done.stderr.splitlines()[0].split(" blocked ")[1])
+
+
+def test_cli_scheduler_without_dask_is_a_usage_error() -> None:
+    done = cli("executor_jobs:Fine", "--executor", "process", "--scheduler", "tcp://x:1")
+    assert done.returncode == 2
+    assert done.stderr == "dojobber: error: --scheduler ADDRESS needs --executor dask\n"
+    done = cli("executor_jobs:Fine", "--executor", "process", "--workers", "0")
+    assert done.returncode == 2
+    assert done.stderr == "dojobber: error: workers must be an int >= 1, got 0\n"

@@ -10,9 +10,12 @@ from .errors import (
     DependencyCycleError,
     DoJobberError,
     DuplicateJobNameError,
+    ExecutorError,
     JobTimeoutError,
     JobTypeError,
     RenderError,
+    TransferError,
+    WorkerLostError,
 )
 from .events import Observer, Outcome
 from .jobs import DummyJob, Job, RunonlyJob
@@ -27,6 +30,7 @@ __all__ = [
     "DoJobberError",
     "DummyJob",
     "DuplicateJobNameError",
+    "ExecutorError",
     "Job",
     "JobTimeoutError",
     "JobTypeError",
@@ -34,6 +38,8 @@ __all__ = [
     "Outcome",
     "RenderError",
     "RunonlyJob",
+    "TransferError",
     "VERSION",
+    "WorkerLostError",
     "__version__",
 ]

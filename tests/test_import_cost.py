@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
-         "dojobber.parallel", "dojobber.cli", "numbers")
+         "dojobber.parallel", "dojobber.cli", "numbers", "dojobber.executor",
+         "concurrent.futures", "multiprocessing", "pickle")
 
 
 def modules_after(code: str) -> set[str]:

@@ -108,6 +108,37 @@ class ReadsKey(Job):
         return self.global_storage["key"]  # type: ignore[no-any-return]
 
 
+class SetsTags(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        # 0 and 8 share a slot of a small set: their order depends on
+        # insertion, so an equal set can pickle differently.
+        self.global_storage["tags"] = {0, 8}
+
+
+class RebuildsTags(Job):
+    """Slowly puts the same set back, built in another order: no change."""
+
+    DEPS = [SetsTags]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.4)
+        self.global_storage["tags"] = set(sorted(self.global_storage["tags"], reverse=True))
+
+
+class AddsTag(Job):
+    DEPS = [SetsTags]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        self.global_storage["tags"].add(16)
+
+
+class ReadsTags(Job):
+    DEPS = [RebuildsTags, AddsTag]
+
+    def Check(self, *args: Any, **kwargs: Any) -> list[int]:
+        return sorted(self.global_storage["tags"])
+
+
 # --- What cannot be sent -----------------------------------------------------
 
 
@@ -163,13 +194,32 @@ class KeepsLockForCleanup(Job):
         CLEANED.append(("KeepsLockForCleanup", 0, os.getpid()))
 
 
+class StoresOddKey(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        self.global_storage[threading.Lock()] = 1
+
+
+class BadStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no words")
+
+
+class RaisesBadStr(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        raise BadStr()
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 class Fine(Job):
     def Check(self, *args: Any, **kwargs: Any) -> str:
         return "fine"
 
 
 class AllOfThem(Job):
-    DEPS = [ReturnsLock, RaisesLockedError, RaisesOddError, StoresLock, KeepsLockForCleanup, Fine]
+    DEPS = [ReturnsLock, RaisesLockedError, RaisesOddError, StoresLock, KeepsLockForCleanup,
+            StoresOddKey, RaisesBadStr, Fine]
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass

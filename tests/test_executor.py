@@ -11,11 +11,18 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import re
 import subprocess
 import sys
 import types
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from typing import Any, Iterator
 
 import pytest
@@ -25,7 +32,7 @@ from hypothesis import strategies as st
 import dojobber
 import executor_jobs as jobs
 from dojobber.errors import ExecutorError, TransferError, WorkerLostError
-from dojobber.executor import RemoteTraceback, executor_size
+from dojobber.executor import RemoteTraceback, executor_size, run_try
 
 
 def _context() -> Any:
@@ -150,6 +157,12 @@ def test_two_tries_setting_one_key_the_later_ending_wins(process_pool: Executor)
     assert dojob.noderesults["ReadsKey"] == "slow"
 
 
+def test_an_equal_value_that_pickles_differently_is_no_change(executor: Executor) -> None:
+    dojob = run(jobs.ReadsTags, executor)
+    # RebuildsTags ended last, but its set was equal to what it was given.
+    assert dojob.noderesults["ReadsTags"] == [0, 8, 16]
+
+
 def test_verbose_lines_are_replayed_here_when_each_try_ends(
     process_pool: Executor, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -198,7 +211,13 @@ def test_what_cannot_be_sent_back_fails_that_try_with_its_name(
     errors = dojob.nodeexceptions
     assert dojob.nodestatus["Fine"] is True
     assert set(errors) == {"ReturnsLock", "RaisesLockedError", "RaisesOddError",
-                           "StoresLock", "KeepsLockForCleanup"}
+                           "StoresLock", "KeepsLockForCleanup", "StoresOddKey", "RaisesBadStr"}
+    bad_str = errors.pop("RaisesBadStr")  # it travels; only its words are missing
+    assert type(bad_str).__name__ == "BadStr"
+    assert str(errors["StoresOddKey"]).startswith(
+        "cannot send global_storage[<unlocked _thread.lock object at ")
+    assert ">] (its key) of job 'StoresOddKey' back from the worker: TypeError" in str(
+        errors["StoresOddKey"])
     assert {name: type(errors[name]).__name__ for name in errors} == dict.fromkeys(errors, "TransferError")
     assert str(errors["ReturnsLock"]).startswith(
         "cannot send the value returned by Check of job 'ReturnsLock' back from the worker: "
@@ -274,6 +293,63 @@ def test_a_worker_killed_mid_try_fails_that_try_only() -> None:
     assert {job.name: job.tries for job in dojob.report().jobs}["Dies"] == 1
 
 
+def test_a_pool_broken_by_an_earlier_run_is_replaced() -> None:
+    with ProcessPoolExecutor(1, mp_context=_context()) as pool:
+        assert run(jobs.Dies, pool).nodestatus == {"Dies": False}
+        # The pool the caller gave is broken now; the next run replaces it.
+        assert run(jobs.Fine, pool).nodestatus == {"Fine": True}
+        assert isinstance(run(jobs.Dies, pool).nodeexceptions["Dies"], WorkerLostError)
+
+
+class Unhelpful(Executor):
+    """An executor whose every task ends as ``outcome`` says."""
+
+    def __init__(self, outcome: BaseException | None):
+        self.outcome = outcome
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        if self.outcome is None:
+            future.cancel()
+        else:
+            future.set_exception(self.outcome)
+        return future
+
+
+@pytest.mark.parametrize("outcome, message", [
+    (None, "the executor cancelled the try of job 'Fine'"),
+    (RuntimeError("worker gone"),
+     "the executor could not run the try of job 'Fine': RuntimeError: worker gone"),
+    (BrokenExecutor("gone"), "the executor is broken and cannot be replaced (job 'Fine'): "
+     "TypeError: DoJobber only replaces a ProcessPoolExecutor, not <"),
+])
+def test_an_executor_that_fails_a_task_fails_that_try(
+    outcome: BaseException | None, message: str
+) -> None:
+    dojob = run(jobs.Fine, Unhelpful(outcome), default_tries=2)
+    error = dojob.nodeexceptions["Fine"]
+    assert isinstance(error, ExecutorError) and str(error).startswith(message)
+    assert {job.name: job.tries for job in dojob.report().jobs} == {"Fine": 2}
+
+
+def test_a_worker_that_cannot_import_the_class_answers_with_that_error() -> None:
+    module = types.ModuleType("gone_from_the_worker")
+    sys.modules[module.__name__] = module
+    Hidden = type("Hidden", (jobs.Fine,), {"__module__": module.__name__})
+    module.Hidden = Hidden  # type: ignore[attr-defined]
+    class_data = pickle.dumps(Hidden)
+    del sys.modules[module.__name__]
+    # The task as the caller sends it, to the function each task calls.
+    task = pickle.dumps(("Hidden", 1, False, None, logging.CRITICAL, class_data,
+                         pickle.dumps(((), {})), {}))
+    record = pickle.loads(run_try(task))
+    assert record.outcome is dojobber.Outcome.FAILED
+    assert [event for _, event, _, _ in record.events] == ["not_created"]
+    error = pickle.loads(record.errors[record.error].data)
+    assert str(error).startswith("cannot receive the class of job 'Hidden' in the worker: "
+                                 "ModuleNotFoundError: No module named 'gone_from_the_worker'")
+
+
 def test_ctrl_c_in_a_try_stops_the_run_after_cleanups(process_pool: Executor) -> None:
     with pytest.raises(KeyboardInterrupt):
         run(jobs.Interrupts, process_pool)
@@ -295,6 +371,8 @@ def test_workers_default_to_the_executors_size(dask_executor: Executor) -> None:
         assert executor_size(pool) == 3
     assert executor_size(dask_executor) == 2
     assert executor_size(types.SimpleNamespace(submit=print)) == (os.cpu_count() or 1)  # type: ignore[arg-type]
+    lost = types.SimpleNamespace(submit=print, _client=types.SimpleNamespace(nthreads=None))
+    assert executor_size(lost) == (os.cpu_count() or 1)  # type: ignore[arg-type]
 
 
 def test_an_executor_without_submit_is_refused_at_configure() -> None:

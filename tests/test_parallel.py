@@ -617,7 +617,7 @@ def test_the_command_line_takes_workers(tmp_path):
 
 # Configuration and working directory ----------------------------------------------
 
-@pytest.mark.parametrize("bad", [0, -2, True, 2.0, "4", None])
+@pytest.mark.parametrize("bad", [0, -2, True, 2.0, "4", [2]])  # None: the default
 def test_workers_must_be_an_int_of_at_least_one(bad):
     dojob = DoJobber()
     error = JobTypeError if not isinstance(bad, int) or isinstance(bad, bool) else ConfigurationError

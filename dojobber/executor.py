@@ -9,11 +9,12 @@ import threading
 import time
 import traceback
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .errors import ExecutorError, JobTypeError, TransferError, WorkerLostError
+from .errors import ExecutorError, JobTimeoutError, JobTypeError, TransferError, WorkerLostError
 from .events import Observer, Outcome, Phase
 from .graph import Plan
 from .parallel import ParallelScheduler
@@ -23,6 +24,11 @@ log = logging.getLogger("DoJobber")
 
 #: Both sides run the same Python, so the newest protocol is understood.
 PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+#: Seconds past a try's TIMEOUT after which the caller stops waiting for it.
+#: The worker enforces TIMEOUT itself; this is for a try that defeats that
+#: (blocks the alarm, or never returns to Python code).
+STUCK_AFTER = 5.0
 
 
 def check_executor(value: Any) -> Executor:
@@ -193,9 +199,9 @@ def _try_here(
         events.append((time.time(), "not_created", None, sent))
         return TryRecord(FAILED, events, errors.sent, sent)
 
-    plan = Plan([name], [cls], [()], [1], [0.0])
-    if timeout is not None:
-        plan.timeouts = {0: timeout}  # type: ignore[attr-defined]
+    # The same TIMEOUT as in the caller, enforced here (dojobber/timeouts.py):
+    # an alarm in a process pool's worker, an abandoned thread in Dask's.
+    plan = Plan([name], [cls], [()], [1], [0.0], timeouts=None if timeout is None else {0: timeout})
     scheduler = Scheduler(plan, no_act=no_act, observers=[_Recorder(events, errors)])
     result = RunResult(plan, [0])
     result.tries[0] = number
@@ -396,10 +402,11 @@ class _Remote:
         events = scheduler.events
         for notify in events.try_started:
             notify(name, result.tries[i])
+        limit = scheduler.plan.timeouts.get(i)
         try:
-            task = self._task(i, name, result.tries[i])
-            record: TryRecord = pickle.loads(self.pool.run(task, name))
-        except ExecutorError as error:
+            task = self._task(i, name, result.tries[i], limit)
+            record: TryRecord = pickle.loads(self.pool.run(task, name, limit))
+        except (ExecutorError, JobTimeoutError) as error:
             # Nothing ran, or nothing came back: like a job not created.
             log.error('Could not run a try of Job "%s" on the executor: %s', name, error)
             for notify in events.not_created:
@@ -407,7 +414,7 @@ class _Remote:
             return scheduler._end(i, result, FAILED, None, error)
         self._replay(i, name, record, result, global_storage)
 
-    def _task(self, i: int, name: str, number: int) -> bytes:
+    def _task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
         plan = self.scheduler.plan
         class_data = self._classes.get(i)
         if class_data is None:
@@ -426,11 +433,10 @@ class _Remote:
                 f"cannot send {what} of job {name!r} to the executor: {self._args_problem}",
                 name, what,
             )
-        timeout = getattr(plan, "timeouts", {}).get(i)
         with self.lock:
             storage = dict(self.wire)
         return pickle.dumps(
-            (name, number, self.scheduler.no_act, timeout, log.getEffectiveLevel(),
+            (name, number, self.scheduler.no_act, limit, log.getEffectiveLevel(),
              class_data, args_data, storage),
             PROTOCOL,
         )
@@ -572,32 +578,67 @@ class _Pool:
             executor.shutdown(wait=True)
         self.made.clear()
 
-    def run(self, task: bytes, name: str) -> bytes:
-        """Send ``task`` and wait for its answer."""
+    def run(self, task: bytes, name: str, limit: float | None) -> bytes:
+        """Send ``task`` and wait for its answer (at most ``limit`` and
+        STUCK_AFTER seconds, when the job has a TIMEOUT)."""
+        wait = None if limit is None else limit + STUCK_AFTER
         with self._shared():
             generation, future = self._submit(task, name)
-            broken = False
+            lost: type[BaseException] | None = None
             try:
-                return _answer(future, name)
-            except BrokenExecutor:
-                broken = True
+                return _answer(future, name, wait)
+            except (BrokenExecutor, _Stuck) as error:
+                lost = type(error)
                 with self.state:
                     # The pool's other tries stay counted: they broke with it.
                     alone = self.in_flight[generation] == 1
             finally:
-                if not broken:
+                if lost is None:
                     with self.state:
                         self.in_flight[generation] -= 1
+        if lost is _Stuck:
+            self._abandon(generation, future, name)
+            raise JobTimeoutError(name, "its try on the executor", limit or 0.0)
         self._renew(generation, name)
         if alone:
             raise WorkerLostError(_lost(name), name)
         with self._isolated():
             generation, future = self._submit(task, name)
             try:
-                return _answer(future, name)
+                return _answer(future, name, wait)
             except BrokenExecutor:
                 self._renew(generation, name)
                 raise WorkerLostError(_lost(name), name) from None
+            except _Stuck:
+                self._abandon(generation, future, name)
+                raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
+
+    def _abandon(self, generation: int, future: Future[bytes], name: str) -> None:
+        """Give up on a stuck try; its answer, if it ever comes, is dropped.
+
+        The processes of a standard-library process pool are killed (the
+        stuck one among them) and the pool replaced: the tries that were
+        running beside it are sent again. Other executors cannot be told to
+        stop a task: it keeps its worker busy until it ends by itself.
+        """
+        future.cancel()
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.state:
+            executor = self.executor if generation == self.generation else None
+        if executor is None:
+            return  # that pool broke and was replaced already: its processes are gone
+        if not isinstance(executor, ProcessPoolExecutor):
+            log.warning("The try of Job \"%s\" is stuck past its TIMEOUT; it keeps "
+                        "running on the executor", name)
+            return
+        kill = getattr(executor, "kill_workers", None)  # Python 3.14
+        if callable(kill):
+            kill()
+        else:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+        self._renew(generation, name)
 
     def _submit(self, task: bytes, name: str) -> tuple[int, Future[bytes]]:
         for _ in range(2):
@@ -631,7 +672,7 @@ class _Pool:
             self.executor = executor
             self.made.append(executor)
             self.generation += 1
-            log.warning("A worker process died; the process pool was replaced")
+            log.warning("A worker process died or was stopped; the process pool was replaced")
 
     @contextmanager
     def _shared(self) -> Iterator[None]:
@@ -662,12 +703,20 @@ class _Pool:
                 self.state.notify_all()
 
 
-def _answer(future: Future[bytes], name: str) -> bytes:
-    """The future's result; BrokenExecutor and KeyboardInterrupt pass, the
-    rest (cancelled, a worker lost as the executor reports it) is an
-    ExecutorError."""
+class _Stuck(Exception):
+    """A try did not come back in time (its TIMEOUT and STUCK_AFTER)."""
+
+
+def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
+    """The future's result within ``wait`` seconds (None: no limit), else _Stuck.
+
+    BrokenExecutor and KeyboardInterrupt pass; the rest (cancelled, a
+    worker lost as the executor reports it) is an ExecutorError.
+    """
     try:
-        return future.result()
+        return future.result(wait)
+    except FutureTimeout:
+        raise _Stuck() from None
     except (BrokenExecutor, KeyboardInterrupt):
         raise
     except CancelledError as error:

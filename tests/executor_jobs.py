@@ -9,6 +9,7 @@ state that travels between the caller and the workers.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from typing import Any
@@ -283,6 +284,40 @@ class BadInit(Job):
 
 class ScriptedRoot(Job):
     """The root of a random graph (DEPS set by the test)."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+# --- TIMEOUT -------------------------------------------------------------------
+
+
+class Sleeps(Job):
+    """Its Run outlasts its TIMEOUT."""
+
+    TIMEOUT = 0.3
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("not yet")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(3)
+
+
+class Immune(Job):
+    """Blocks the alarm that enforces its TIMEOUT, then outlasts it."""
+
+    TIMEOUT = 0.3
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(30)
+
+
+class StuckBesideOthers(Job):
+    DEPS = [Immune, AfterBeside]
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass

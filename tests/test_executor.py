@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import types
@@ -31,7 +32,8 @@ from hypothesis import strategies as st
 
 import dojobber
 import executor_jobs as jobs
-from dojobber.errors import ExecutorError, TransferError, WorkerLostError
+import dojobber.executor
+from dojobber.errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
 from dojobber.executor import RemoteTraceback, executor_size, run_try
 
 
@@ -348,6 +350,28 @@ def test_a_worker_that_cannot_import_the_class_answers_with_that_error() -> None
     error = pickle.loads(record.errors[record.error].data)
     assert str(error).startswith("cannot receive the class of job 'Hidden' in the worker: "
                                  "ModuleNotFoundError: No module named 'gone_from_the_worker'")
+
+
+def test_timeout_applies_in_the_worker(executor: Executor) -> None:
+    dojob = run(jobs.Sleeps, executor)
+    error = dojob.nodeexceptions["Sleeps"]
+    assert isinstance(error, JobTimeoutError)
+    assert str(error) == ("job 'Sleeps' timed out during run: the try took longer than "
+                          "its TIMEOUT of 0.3 seconds")
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask")
+def test_a_try_stuck_past_its_timeout_is_killed_with_its_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dojobber.executor, "STUCK_AFTER", 0.5)
+    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
+        dojob = run(jobs.StuckBesideOthers, pool)
+    assert dojob.nodestatus == {"Immune": False, "Beside": True, "AfterBeside": True,
+                                "StuckBesideOthers": None}
+    assert str(dojob.nodeexceptions["Immune"]) == (
+        "job 'Immune' timed out during its try on the executor: the try took longer than "
+        "its TIMEOUT of 0.3 seconds")
 
 
 def test_ctrl_c_in_a_try_stops_the_run_after_cleanups(process_pool: Executor) -> None:

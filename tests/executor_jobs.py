@@ -321,3 +321,20 @@ class StuckBesideOthers(Job):
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+class FailsAtOnce(Job):
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("no")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class FailFastRoot(Job):
+    DEPS = [FailsAtOnce, Fine]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass

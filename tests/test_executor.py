@@ -360,6 +360,11 @@ def test_timeout_applies_in_the_worker(executor: Executor) -> None:
                           "its TIMEOUT of 0.3 seconds")
 
 
+def test_fail_fast_starts_nothing_after_a_final_failure(process_pool: Executor) -> None:
+    dojob = run(jobs.FailFastRoot, process_pool, workers=1, fail_fast=True)
+    assert dojob.nodestatus == {"FailsAtOnce": False, "Fine": None, "FailFastRoot": None}
+
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask")
 def test_a_try_stuck_past_its_timeout_is_killed_with_its_pool(
     monkeypatch: pytest.MonkeyPatch,

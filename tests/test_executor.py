@@ -53,6 +53,12 @@ def process_pool() -> Iterator[ProcessPoolExecutor]:
 
 
 @pytest.fixture(scope="module")
+def thread_pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(2) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
 def dask_executor() -> Iterator[Executor]:
     distributed = pytest.importorskip(
         "distributed", reason="Dask's distributed is not installed (pip install dojobber[dask])"
@@ -71,13 +77,10 @@ def dask_executor() -> Iterator[Executor]:
 
 
 @pytest.fixture(params=["threads", "processes", "dask"])
-def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
-    if request.param == "threads":
-        with ThreadPoolExecutor(2) as pool:
-            yield pool
-    else:
-        yield request.getfixturevalue("process_pool" if request.param == "processes"
-                                      else "dask_executor")
+def executor(request: pytest.FixtureRequest) -> Executor:
+    names = {"threads": "thread_pool", "processes": "process_pool", "dask": "dask_executor"}
+    pool: Executor = request.getfixturevalue(names[request.param])
+    return pool
 
 
 @pytest.fixture(autouse=True)
@@ -135,9 +138,12 @@ def run_scripted(
             {job.name: job.tries for job in report.jobs})
 
 
-@pytest.mark.parametrize("kind", ["processes", "dask"])
+@pytest.mark.parametrize("kind", ["threads", "processes", "dask"])
 def test_random_graphs_end_as_with_one_worker(kind: str, request: pytest.FixtureRequest) -> None:
-    pool = request.getfixturevalue("process_pool" if kind == "processes" else "dask_executor")
+    if kind == "threads":
+        pool: Executor = request.getfixturevalue("thread_pool")
+    else:
+        pool = request.getfixturevalue("process_pool" if kind == "processes" else "dask_executor")
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
     @given(scripted_graphs())
@@ -449,6 +455,25 @@ def test_cli_dask_on_a_running_scheduler(dask_executor: Executor) -> None:
     assert done.stderr.splitlines()[0] == (
         "dojobber: 2 jobs: 2 passed, 0 passed_after_run, 0 failed, 0 blocked "
         + done.stderr.splitlines()[0].split(" blocked ")[1])
+
+
+def test_cli_dask_starts_a_local_cluster_of_n_workers() -> None:
+    done = cli("executor_jobs:Forgets", "--executor", "dask", "--workers", "1", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    assert [job["outcome"] for job in json.loads(done.stdout)["jobs"]] == [
+        "passed_after_run", "passed_after_run", "passed"]
+
+
+def test_cli_dask_without_distributed_says_what_to_install() -> None:
+    # As if the dask extra was not installed: importing distributed fails.
+    code = ("import sys; sys.modules['distributed'] = None\n"
+            "from dojobber.cli import main\n"
+            "sys.exit(main(['run', 'executor_jobs:Fine', '--executor', 'dask']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=TESTS, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr == ("dojobber: error: --executor dask needs Dask's distributed: "
+                           "pip install 'dojobber[dask]'\n")
 
 
 def test_cli_scheduler_without_dask_is_a_usage_error() -> None:

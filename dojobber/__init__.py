@@ -9,6 +9,7 @@ from .errors import (
     ConfigurationError,
     DependencyCycleError,
     DoJobberError,
+    DoJobberWarning,
     DuplicateJobNameError,
     ExecutorError,
     JobTimeoutError,
@@ -17,6 +18,7 @@ from .errors import (
     TransferError,
     WorkerLostError,
 )
+from .eventlog import EventLog
 from .events import Observer, Outcome
 from .jobs import DummyJob, Job, RunonlyJob
 
@@ -28,7 +30,9 @@ __all__ = [
     "DependencyCycleError",
     "DoJobber",
     "DoJobberError",
+    "DoJobberWarning",
     "DummyJob",
+    "EventLog",
     "DuplicateJobNameError",
     "ExecutorError",
     "Job",

@@ -10,24 +10,37 @@ import json
 import logging
 import multiprocessing
 import os
+import re
+import signal
 import sys
+import threading
 import traceback
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
-from types import ModuleType
+from contextlib import ExitStack, contextmanager
+from types import FrameType, ModuleType
 from typing import Any, Iterator, NoReturn, Sequence, TextIO
 
 from . import __version__, render
 from .dojobber import DoJobber, _set_up_log
-from .errors import DoJobberError
+from .errors import DoJobberError, DoJobberWarning
 from .errortext import describe, one_line
+from .eventlog import EventLog
+from .events import Observer
 from .graph import build_plan, check_workers
+from .hints import did_you_mean
+from .joblines import JobLines
 from .jobs import Job
+from .output import FailedCleanupPrinter, VerbosePrinter
 from .progress import ProgressLine
+from .report import WOULD_RUN, RunReport
+from .terminal import colour_wanted, escape, paint
 
 #: Exit statuses.
 OK, FAILED, USAGE = 0, 1, 2
+WOULD_RUN_STATUS = 3  # a dry run (-n) found jobs that would run
 INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C
+TERMINATED = 143  # ... and by SIGTERM (128 + 15)
 
 #: The executors ``--executor`` can start.
 EXECUTORS = ("process", "thread", "dask")
@@ -37,6 +50,11 @@ TARGET_HELP = "the root job: package.module:RootJob or path/to/file.py:RootJob"
 
 class UsageError(Exception):
     """A problem with the command line or the target: exit status 2, one line."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the run stops as it does on Ctrl-C (a KeyboardInterrupt,
+    so every ``except KeyboardInterrupt`` cleanup path runs)."""
 
 
 class OutputError(Exception):
@@ -127,24 +145,48 @@ def load_target(target: str) -> type[Job]:
     its ``if __name__ == '__main__'`` block does not run), with its directory
     first on ``sys.path`` as when it is run as a script. For a module name,
     the current directory comes first on ``sys.path``, as with ``python -m``.
-    Raises UsageError with a one-line message when anything is wrong.
+    Raises UsageError with a one-line message when anything is wrong; a
+    misspelt job name gets a "did you mean" suggestion.
     """
     where, colon, attribute = target.rpartition(":")
     if not colon or not where or not attribute:
-        raise UsageError(f"target {target!r} must be MODULE:JOB or FILE.py:JOB")
-    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
-        module = _import_file(where)
-    else:
-        module = _import_module(where)
+        raise UsageError(
+            f"target {target!r} must be MODULE:JOB or FILE.py:JOB "
+            f"('dojobber list {target.rstrip(':')}' lists the Job classes it defines)"
+        )
+    module = load_module(where)
     value: Any = module
     for part in attribute.split("."):
         try:
             value = getattr(value, part)
         except AttributeError:
-            raise UsageError(f"{where} has no attribute {attribute!r}") from None
+            hint = did_you_mean(part, _job_classes(value) or _public_names(value))
+            raise UsageError(f"{where} has no attribute {attribute!r}{hint}") from None
     if not (isinstance(value, type) and issubclass(value, Job)):
         raise UsageError(f"{target} is {value!r}, not a Job class")
     return value
+
+
+def load_module(where: str) -> ModuleType:
+    """Import a module name or a ``.py`` file, as ``load_target`` does."""
+    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
+        return _import_file(where)
+    return _import_module(where)
+
+
+def _job_classes(namespace: Any, defined_in: str | None = None) -> list[str]:
+    """The names of the Job classes in ``namespace``, in definition order;
+    with ``defined_in``, only those whose module is that one."""
+    names = []
+    for name, value in list(vars(namespace).items()):
+        if isinstance(value, type) and issubclass(value, Job) and not name.startswith("_"):
+            if defined_in is None or value.__module__ == defined_in:
+                names.append(name)
+    return names
+
+
+def _public_names(namespace: Any) -> list[str]:
+    return [name for name in dir(namespace) if not name.startswith("_")]
 
 
 def _import_module(name: str) -> ModuleType:
@@ -164,9 +206,7 @@ def _import_module(name: str) -> ModuleType:
 def _import_file(path: str) -> ModuleType:
     if not os.path.isfile(path):
         raise UsageError(f"no such file: {path}")
-    name = os.path.splitext(os.path.basename(path))[0]
-    if not name.isidentifier():
-        raise UsageError(f"cannot import {path}: {name!r} is not a valid module name")
+    name = _module_name(path)
     full = os.path.abspath(path)
     loaded = sys.modules.get(name)
     if loaded is not None:
@@ -194,6 +234,13 @@ def _import_file(path: str) -> ModuleType:
     return module
 
 
+def _module_name(path: str) -> str:
+    """The module name a file is imported as: its name, with what Python does
+    not allow in a name made ``_`` (``deploy-web.py`` is ``deploy_web``)."""
+    name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    return "_" + name if not name or name[0].isdigit() else name
+
+
 # Job arguments
 
 
@@ -218,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dojobber",
         description="Run, draw or list a DoJobber job graph.",
         epilog="Exit status: 0 every job passed, 1 a job failed or was blocked, "
-        "2 a usage or configuration error.",
+        "2 a usage or configuration error, 3 a dry run (-n) found jobs that "
+        "would run, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -277,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
                      "(.png, .svg, .pdf, .dot ...)")
     run.add_argument("--json", metavar="FILE",
                      help="write the run report as JSON to FILE ('-' for stdout)")
+    run.add_argument("--events", metavar="FILE",
+                     help="write every event as a line of JSON to FILE as it "
+                     "happens ('-' for stdout)")
+    run.add_argument("--log-file", metavar="FILE",
+                     help="also write the human lines (each finished job, the "
+                     "-v lines with -v, the summary) to FILE")
 
     graph = commands.add_parser("graph", help="draw the dependency graph without running it")
     graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
@@ -288,8 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "the file's extension")
     graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
-    listing = commands.add_parser("list", help="print the jobs in run order with their DEPS")
-    listing.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    listing = commands.add_parser(
+        "list", help="print the jobs in run order with their DEPS",
+        description="Print the jobs of TARGET in run order with their DEPS; given "
+        "only a module or file (no :JOB), print the Job classes it defines.")
+    listing.add_argument("target", metavar="TARGET",
+                         help=TARGET_HELP + ", or only the module or file")
     listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
     return parser
 
@@ -323,13 +381,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if positional and options.command != "run":
             raise UsageError(f"'{options.command}' takes no arguments after --")
         if options.command == "run":
-            return _run(options, positional)
+            with _sigterm_stops_the_run():
+                return _run(options, positional)
         if options.command == "graph":
             return _graph(options)
         return _list(options)
-    except KeyboardInterrupt:
-        _say("dojobber: interrupted")
-        return INTERRUPTED
+    except KeyboardInterrupt as stop:
+        return _stopped(stop)
     except OutputError as error:
         # Not a usage problem: the run (if any) is over; its output is lost.
         _say(f"dojobber: error: {error}")
@@ -344,8 +402,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = " ".join(describe(error).split())
         else:
             message = one_line(error)
-        _say(f"dojobber: error: {message}")
+        _say(f"dojobber: error: {escape(message)}")
         return USAGE
+
+
+def _stopped(stop: KeyboardInterrupt) -> int:
+    """The last line and the exit status of a run stopped by Ctrl-C or SIGTERM."""
+    _say(_stop_line(stop))
+    return TERMINATED if isinstance(stop, Terminated) else INTERRUPTED
+
+
+def _stop_line(stop: KeyboardInterrupt) -> str:
+    if isinstance(stop, Terminated):
+        return "dojobber: terminated (SIGTERM)"
+    return "dojobber: interrupted"
 
 
 def _log_level(debug: bool) -> int:
@@ -363,24 +433,66 @@ def _format_of(path: str, other_way: str = "") -> str:
 
 def _check_can_write(path: str, fmt: str | None = None) -> None:
     """Fail before the run, not after it, for a file that cannot be produced."""
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: no such directory {folder}")
+    writable = (
+        os.access(path, os.W_OK) if os.path.exists(path)
+        else os.access(folder, os.W_OK | os.X_OK)
+    )
+    if not writable:
+        raise UsageError(f"cannot write {path}: permission denied")
     if fmt is not None:
         render.check_renderable(fmt)
 
 
-def _run(options: argparse.Namespace, positional: list[str]) -> int:
-    root = load_target(options.target)
+def _check_outputs(options: argparse.Namespace) -> str | None:
+    """Check every file the run will write, before the first job starts;
+    return the picture format of ``--graph``."""
+    if options.json == "-" and options.events == "-":
+        raise UsageError("--json - and --events - cannot both write to stdout")
     fmt = None
     if options.graph:
         fmt = _format_of(options.graph)
         _check_can_write(options.graph, fmt)
-    if options.json and options.json != "-":
-        _check_can_write(options.json)
+    for path in (options.json, options.events, options.log_file):
+        if path and path != "-":
+            _check_can_write(path)
     if options.workers is not None:
         check_workers(options.workers)
+    return fmt
 
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    # One stop is enough: a second SIGTERM must not cut the Cleanups short
+    # (a supervisor that wants the process dead sends SIGKILL).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C for the duration of a run.
+
+    Only the command does this: the library installs no signal handler.
+    A handler can only be installed from the main thread; elsewhere (the
+    command called from a test's thread) SIGTERM keeps its meaning.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(options: argparse.Namespace, positional: list[str]) -> int:
+    root = load_target(options.target)
+    fmt = _check_outputs(options)
     with _executor(options) as executor:
         return _run_on(options, positional, root, fmt, executor)
 
@@ -392,55 +504,153 @@ def _run_on(
     fmt: str | None,
     executor: Executor | None,
 ) -> int:
-    verbose = options.verbose or options.debug
     stderr = sys.stderr
-    observers = [ProgressLine(stderr)] if ProgressLine.wanted(stderr, verbose) else []
-    dojob = DoJobber(_log_level(options.debug))
-    dojob.configure(
-        root,
-        no_act=options.no_act,
-        verbose=options.verbose,
-        debug=options.debug,
-        cleanup=not options.no_cleanup,
-        default_tries=options.tries,
-        default_retry_delay=options.retry_delay,
-        observers=observers,
-        workers=options.workers,
-        default_timeout=options.timeout,
-        fail_fast=options.fail_fast,
-        default_retry_backoff=options.retry_backoff,
-        default_retry_delay_max=options.retry_delay_max,
-        default_retry_jitter=options.retry_jitter,
-        executor=executor,
-    )
-    dojob.set_args(*positional, **dict(options.arg))
-    cleanup_failed = False
-    try:
-        dojob.checknrun()
-    except KeyboardInterrupt:
-        raise
-    except BaseException:
-        # Jobs' own errors never propagate: Cleanups raised (sys.exit()
-        # too), after every Cleanup ran; the report lists them.
-        if options.debug:
-            traceback.print_exc()
-        cleanup_failed = True
+    with ExitStack() as files:
+        log = (
+            files.enter_context(open(options.log_file, "w", encoding="utf-8"))
+            if options.log_file else None
+        )
+        events = None
+        if options.events == "-":
+            events = sys.stdout
+        elif options.events:
+            events = files.enter_context(open(options.events, "w", encoding="utf-8"))
+        observers, job_lines = _observers(options, stderr, log, events)
+        dojob = DoJobber(_log_level(options.debug))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DoJobberWarning)
+            dojob.configure(
+                root,
+                no_act=options.no_act,
+                verbose=options.verbose,
+                debug=options.debug,
+                cleanup=not options.no_cleanup,
+                default_tries=options.tries,
+                default_retry_delay=options.retry_delay,
+                observers=observers,
+                workers=options.workers,
+                default_timeout=options.timeout,
+                fail_fast=options.fail_fast,
+                default_retry_backoff=options.retry_backoff,
+                default_retry_delay_max=options.retry_delay_max,
+                default_retry_jitter=options.retry_jitter,
+                executor=executor,
+            )
+        _say_warnings(caught, log)
+        budgets = dojob.tries_allowed()
+        for lines in job_lines:
+            lines.budgets = budgets
+        dojob.set_args(*positional, **dict(options.arg))
+        stop: KeyboardInterrupt | None = None
+        cleanup_failed = False
+        try:
+            dojob.checknrun()
+        except KeyboardInterrupt as error:
+            # Ctrl-C or SIGTERM: the Cleanups have run; the report is still due.
+            stop = error
+        except BaseException:
+            # Jobs' own errors never propagate: Cleanups raised (sys.exit()
+            # too), after every Cleanup ran; the report lists them.
+            if options.debug:
+                traceback.print_exc()
+            cleanup_failed = True
 
-    report = dojob.report()
-    lost: OutputError | None = None
-    try:
-        _write_report(options, dojob, fmt)
-    except OutputError as error:
-        lost = error  # the summary is still worth printing
-    lines = [f"dojobber: {line}\n" for line in report.summary()]
-    _emit(sys.stderr, "".join(lines), "stderr")
-    if lost is not None:
-        raise lost
-    if report.observer_errors:
-        # Only the command's own printers watch this run: they write to stderr.
-        raise OutputError(f"cannot write to stderr: {report.observer_errors[0].error}")
-    failed = cleanup_failed or report.cleanup_errors
-    return OK if report.success and not failed else FAILED
+        report = dojob.report()
+        lost: OutputError | None = None
+        try:
+            _write_report(options, dojob, fmt)
+        except OutputError as error:
+            lost = error  # the summary is still worth printing
+        _print_summary(report, stderr, log)
+        if stop is not None:
+            if lost is not None:
+                _say(f"dojobber: error: {lost}")
+            if log is not None:
+                _emit(log, _stop_line(stop) + "\n", log.name)
+            return _stopped(stop)
+        if lost is not None:
+            raise lost
+        if report.observer_errors:
+            # Only the command's own observers watch this run.
+            failure = report.observer_errors[0]
+            where = options.events if failure.observer.endswith(".EventLog") else (
+                "stderr" if log is None else f"stderr or {options.log_file}")
+            raise OutputError(f"cannot write to {where}: {failure.error}")
+        return _status(report, cleanup_failed or bool(report.cleanup_errors))
+
+
+def _observers(
+    options: argparse.Namespace, stderr: TextIO, log: TextIO | None, events: TextIO | None
+) -> tuple[list[Observer], list[JobLines]]:
+    """What watches the run for the command: on stderr the progress line on a
+    terminal, else a line per finished job (the verbose lines are configure's);
+    the same lines in the log file; the event log."""
+    verbose = options.verbose or options.debug
+    observers: list[Observer] = []
+    job_lines = []
+    if ProgressLine.wanted(stderr, verbose):
+        observers.append(ProgressLine(stderr))
+    elif not verbose:
+        job_lines.append(JobLines(stderr, no_act=options.no_act))
+    # The log file gets what stderr shows when it is not a terminal.
+    if log is not None and verbose:
+        observers.append(VerbosePrinter(debug=options.debug, no_act=options.no_act, stream=log))
+    elif log is not None:
+        job_lines.append(JobLines(log, no_act=options.no_act))
+        observers.append(FailedCleanupPrinter(log))
+    observers += job_lines
+    if events is not None:
+        observers.append(EventLog(events))
+    return observers, job_lines
+
+
+def _say_warnings(caught: list[warnings.WarningMessage], log: TextIO | None) -> None:
+    """DoJobberWarnings as ``dojobber: warning:`` lines; others as Python shows them."""
+    for warning in caught:
+        if issubclass(warning.category, DoJobberWarning):
+            line = f"dojobber: warning: {escape(str(warning.message))}\n"
+            _emit(sys.stderr, line, "stderr")
+            if log is not None:
+                _emit(log, line, log.name)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def _print_summary(report: RunReport, stderr: TextIO, log: TextIO | None) -> None:
+    """The summary on stderr, in colour on a terminal, and plain in the log."""
+    coloured = colour_wanted(stderr)
+    lines = ["dojobber: " + escape(line) for line in report.summary()]
+    _emit(stderr, "".join(
+        paint(text, _colour_of(text[len("dojobber: "):], report), coloured) + "\n"
+        for text in lines), "stderr")
+    if log is not None:
+        _emit(log, "".join(text + "\n" for text in lines), log.name)
+
+
+def _colour_of(line: str, report: RunReport) -> str | None:
+    if line.startswith(("failed:", "interrupted", "cleanup failed:", "observer switched")):
+        return "red"
+    if line.startswith(("would run:", "blocked:", "not checked:")):
+        return "yellow"
+    if line.startswith("slowest:"):
+        return None
+    if report.success:
+        return "green"
+    return "yellow" if _status(report, False) == WOULD_RUN_STATUS else "red"
+
+
+def _status(report: RunReport, cleanup_failed: bool) -> int:
+    """0 all passed; 3 a dry run found only jobs that would run; else 1."""
+    if cleanup_failed:
+        return FAILED
+    if report.success:
+        return OK
+    if report.no_act and not any(
+        job.label == "failed" for job in report.jobs
+    ) and any(job.label == WOULD_RUN for job in report.jobs):
+        return WOULD_RUN_STATUS
+    return FAILED
 
 
 def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None) -> None:
@@ -540,7 +750,16 @@ def _graph(options: argparse.Namespace) -> int:
 
 
 def _list(options: argparse.Namespace) -> int:
-    plan = build_plan(load_target(options.target), 3, 1.0)
+    target = options.target
+    if ":" not in target:
+        # Only a module or file: which Job classes could be the root?
+        module = load_module(target)
+        found = _job_classes(module, defined_in=module.__name__)
+        if not found:
+            raise UsageError(f"{target} defines no Job classes")
+        _emit(sys.stdout, "".join(name + "\n" for name in found), "stdout")
+        return OK
+    plan = build_plan(load_target(target), 3, 1.0)
     names = plan.names
     lines = []
     for name, deps in zip(names, plan.deps, strict=True):

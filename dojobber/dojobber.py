@@ -23,6 +23,7 @@ from .graph import (
     check_tries,
     check_workers,
 )
+from .hints import warn_about_jobs
 from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
 from .report import ReportRecorder, RunReport
@@ -187,7 +188,8 @@ class DoJobber:
 
         Invalid input raises a ConfigurationError naming the job and the
         bad value; calling it while ``checknrun()`` runs raises
-        DoJobberError.
+        DoJobberError. A likely mistake in a Job class (``check`` for
+        ``Check``, a plain Job with no Check) gives a ``DoJobberWarning``.
         """
         with self._alone("configure()"):
             self._configure(
@@ -249,6 +251,9 @@ class DoJobber:
         plan = build_plan(
             root, tries, delay, default_timeout=timeout, default_backoff=backoff
         )
+        # Likely mistakes (a lower-case ``check``...) warn, never stop: 0.6.2
+        # scripts with such a job still run as they did.
+        warn_about_jobs(plan.classes, stacklevel=4)  # the caller of configure()
         watching: list[Observer] = (
             [VerbosePrinter(debug=debug, no_act=no_act)]
             if verbose or debug
@@ -351,6 +356,12 @@ class DoJobber:
             yield
         finally:
             self._running.release()
+
+    def tries_allowed(self) -> dict[str, int]:
+        """Job name -> the tries it may have in one run: its TRIES rounded
+        up, or ``default_tries``. Empty before ``configure``."""
+        plan = self._plan
+        return {} if plan is None else dict(zip(plan.names, plan.tries, strict=True))
 
     def success(self) -> bool:
         """True when every job reached by the last run passed."""

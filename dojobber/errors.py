@@ -111,3 +111,8 @@ class TransferError(ExecutorError):
 
 class WorkerLostError(ExecutorError):
     """The worker process running a try died before the try ended."""
+
+
+class DoJobberWarning(UserWarning):
+    """A likely mistake that does not stop the run, such as a Job whose
+    ``check`` should be ``Check``. Shown through :mod:`warnings`."""

@@ -10,6 +10,7 @@ from typing import TextIO
 from .errors import JobTimeoutError
 from .errortext import describe, one_line
 from .events import Observer, Phase
+from .terminal import escape, is_terminal
 
 __all__ = ["FailedCleanupPrinter", "VerbosePrinter", "describe", "indented_traceback"]
 
@@ -38,6 +39,10 @@ class _Writer(Observer):
     def write(self, lines: list[str]) -> None:
         stream = self._stream or sys.stderr
         text = "\n".join(lines) + "\n"
+        if is_terminal(stream):
+            # A job's message must not drive the terminal (clear it, move
+            # the cursor); files and pipes get the exact 0.6.2 bytes.
+            text = escape(text, keep_newlines=True)
         # One write per event, under a lock, so parallel runs never
         # interleave two jobs' lines.
         with self._lock:

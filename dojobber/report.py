@@ -1,4 +1,4 @@
-"""The run report: per job outcome, tries, seconds and last error, and its summary."""
+"""The run report: per job its outcome and every try's story, and its summary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .errortext import describe, type_name
-from .events import Observer, ObserverFailure, Outcome
+from .events import Observer, ObserverFailure, Outcome, Phase
 from .scheduler import RunResult
 
 
@@ -70,6 +70,77 @@ class ObserverError:
         return {"observer": self.observer, "event": self.event, "error": self.error.to_dict()}
 
 
+#: What a dry run (``no_act``) calls a job whose Check failed: Run would run.
+WOULD_RUN = "would_run"
+#: What a dry run calls a job behind one that would run: it was not checked.
+NOT_CHECKED = "not_checked"
+
+#: The job labels of a normal run and of a dry run, in the summary's order.
+RUN_LABELS = tuple(outcome.value for outcome in Outcome)
+DRY_RUN_LABELS = (Outcome.PASSED.value, WOULD_RUN, Outcome.FAILED.value, NOT_CHECKED)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseReport:
+    """One Check, Run or recheck of a try.
+
+    ``start`` is in seconds since the run started. A phase starts when the
+    one before it ended: the first Check's time includes making the instance.
+    ``error`` is set when the phase raised.
+    """
+
+    phase: Phase
+    start: float
+    seconds: float
+    error: JobError | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"phase", "start", "seconds", "error"}``."""
+        return {
+            "phase": self.phase,
+            "start": round(self.start, 6),
+            "seconds": round(self.seconds, 6),
+            "error": _error_dict(self.error),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TryReport:
+    """One try of a job: when it started (seconds since the run started),
+    how long it took, how it ended, and its phases in order.
+
+    ``error`` is why the try failed: the recheck's exception, the first
+    Check's in a dry run, or ``__init__``'s when the instance could not be
+    made (then there are no phases). None when the try passed, or when
+    it was cut short by an interrupt (``outcome`` is then None).
+    """
+
+    number: int
+    outcome: Outcome | None
+    start: float
+    seconds: float
+    phases: tuple[PhaseReport, ...]
+    error: JobError | None
+
+    def phase(self, name: Phase) -> PhaseReport | None:
+        """The phase called ``name`` (check, run or recheck), if this try had it."""
+        for phase in self.phases:
+            if phase.phase == name:
+                return phase
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"try", "outcome", "start", "seconds", "error", "phases"}``."""
+        return {
+            "try": self.number,
+            "outcome": None if self.outcome is None else self.outcome.value,
+            "start": round(self.start, 6),
+            "seconds": round(self.seconds, 6),
+            "error": _error_dict(self.error),
+            "phases": [phase.to_dict() for phase in self.phases],
+        }
+
+
 @dataclass(frozen=True)
 class JobReport:
     """How one job of the run ended.
@@ -78,6 +149,8 @@ class JobReport:
     them (instance creation, Check, Run, recheck), summed over tries, without
     the waits for RETRY_DELAY. ``error`` is set for failed jobs only: a
     blocked job was never tried, so it has no error of its own.
+    ``history`` tells each try's story, oldest first. ``no_act`` is True in
+    a dry run, where ``label`` tells a job that would run from a failure.
     """
 
     name: str
@@ -85,22 +158,50 @@ class JobReport:
     tries: int
     seconds: float
     error: JobError | None
+    history: tuple[TryReport, ...] = ()
+    no_act: bool = False
+
+    @property
+    def label(self) -> str:
+        """The outcome as the report shows it: ``outcome.value``, except in a
+        dry run, where a failed Check is ``would_run`` and a job never tried
+        ``not_checked``."""
+        if self.no_act:
+            if self.outcome is Outcome.BLOCKED:
+                return NOT_CHECKED
+            if self.outcome is Outcome.FAILED and self.history and self.history[-1].phases:
+                return WOULD_RUN
+        return self.outcome.value
+
+    @property
+    def run_error(self) -> JobError | None:
+        """The error the Run of the last try raised, if it raised."""
+        if not self.history:
+            return None
+        run = self.history[-1].phase("run")
+        return None if run is None else run.error
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form: ``error`` is ``{"type", "message"}`` or None."""
-        error = self.error
+        """The JSON-ready form: ``outcome`` is the ``label``; ``error`` is
+        ``{"type", "message"}`` or None; ``history`` lists the tries."""
         return {
             "name": self.name,
-            "outcome": self.outcome.value,
+            "outcome": self.label,
             "tries": self.tries,
             "seconds": round(self.seconds, 6),
-            "error": None if error is None else error.to_dict(),
+            "error": _error_dict(self.error),
+            "history": [one.to_dict() for one in self.history],
         }
 
 
 @dataclass(frozen=True)
 class RunReport:
-    """The answer to "how did the run go?", one entry per job in run order."""
+    """The answer to "how did the run go?", one entry per job in run order.
+
+    ``seconds`` is the run's wall time, retry waits included; ``started_at``
+    the wall-clock time it started (``time.time()``); ``no_act`` is True
+    for a dry run.
+    """
 
     success: bool
     jobs: list[JobReport]
@@ -115,6 +216,9 @@ class RunReport:
     #: With fail_fast: the jobs never tried because the run stopped early
     #: (not those a failed dependency blocked anyway), in run order.
     not_tried: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    started_at: float = 0.0
+    no_act: bool = False
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -128,12 +232,19 @@ class RunReport:
         cls,
         result: RunResult,
         seconds: dict[str, float],
+        history: dict[str, tuple[TryReport, ...]] | None = None,
+        *,
+        wall: float = 0.0,
+        started_at: float = 0.0,
         cleanup_errors: Sequence[CleanupError] = (),
         observer_failures: Sequence[ObserverFailure] = (),
     ) -> RunReport:
-        """Combine a run's final state with the time measured for each job,
-        the Cleanups that failed and the observers that were switched off."""
+        """Combine a run's final state with the time measured for each job
+        (``seconds``), each job's tries (``history``), the Cleanups that
+        failed and the observers that were switched off."""
         names = result.plan.names
+        history = history or {}
+        no_act = result.no_act
         jobs = []
         for i in result.order:
             name = names[i]
@@ -148,6 +259,8 @@ class RunReport:
                     JobError.from_exception(error)
                     if outcome is Outcome.FAILED and error is not None
                     else None,
+                    history.get(name, ()),
+                    no_act,
                 )
             )
         return cls(
@@ -158,6 +271,9 @@ class RunReport:
             [ObserverError.from_failure(failure) for failure in observer_failures],
             None if result.stopped_by is None else names[result.stopped_by],
             [names[i] for i in result.not_tried_by_fail_fast()],
+            wall,
+            started_at,
+            no_act,
         )
 
     def counts(self) -> dict[Outcome, int]:
@@ -167,9 +283,19 @@ class RunReport:
             counts[job.outcome] += 1
         return counts
 
+    def label_counts(self) -> dict[str, int]:
+        """How many jobs have each ``label``: every label of this kind of
+        run (``RUN_LABELS`` or ``DRY_RUN_LABELS``) is a key."""
+        counts = dict.fromkeys(DRY_RUN_LABELS if self.no_act else RUN_LABELS, 0)
+        for job in self.jobs:
+            label = job.label
+            counts[label] = counts.get(label, 0) + 1
+        return counts
+
     def to_dict(self) -> dict[str, Any]:
-        """``{"success": bool, "jobs": [{"name", "outcome", "tries", "seconds",
-        "error"}], "cleanup_errors": [...], "observer_errors": [...],
+        """``{"success", "interrupted", "no_act", "started_at", "seconds",
+        "jobs": [{"name", "outcome", "tries", "seconds", "error", "history"}],
+        "cleanup_errors": [...], "observer_errors": [...],
         "fail_fast": None or {"stopped_by", "not_tried"}}``."""
         fail_fast = (
             None
@@ -178,6 +304,10 @@ class RunReport:
         )
         return {
             "success": self.success,
+            "interrupted": self.interrupted,
+            "no_act": self.no_act,
+            "started_at": round(self.started_at, 6),
+            "seconds": round(self.seconds, 6),
             "jobs": [job.to_dict() for job in self.jobs],
             "cleanup_errors": [error.to_dict() for error in self.cleanup_errors],
             "observer_errors": [error.to_dict() for error in self.observer_errors],
@@ -194,13 +324,17 @@ class RunReport:
         """A few lines a person reads at a glance: counts, failures, slowest
         jobs, then each Cleanup that failed and each observer switched off.
 
-        At most ``max_listed`` failed jobs and blocked names are listed; the
-        JSON form always has them all.
+        At most ``max_listed`` failed jobs (and jobs that would run) and
+        blocked names are listed; the JSON form always has them all. A
+        failed job's line ends with its Run's error when Run raised.
         """
-        counts = self.counts()
+        counts = self.label_counts()
         total = sum(job.seconds for job in self.jobs)
-        head = ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items())
-        lines = [f"{len(self.jobs)} jobs: {head} ({_duration(total)} in jobs)"]
+        head = ", ".join(f"{n} {label}" for label, n in counts.items())
+        lines = [
+            f"{len(self.jobs)} job{'' if len(self.jobs) == 1 else 's'}: {head} "
+            f"(took {_duration(self.seconds)}, {_duration(total)} in jobs)"
+        ]
         if self.interrupted:
             lines.append("interrupted before the run was over")
         if self.stopped_by is not None:
@@ -210,23 +344,21 @@ class RunReport:
                 if len(self.not_tried) > max_listed:
                     listed += f", ... and {len(self.not_tried) - max_listed} more"
                 lines.append(f"not tried (fail-fast): {listed}")
-        failed = [job for job in self.jobs if job.outcome is Outcome.FAILED]
-        for job in failed[:max_listed]:
-            tries = "1 try" if job.tries == 1 else f"{job.tries} tries"
-            lines.append(f"failed: {job.name} after {tries}: {job.error}")
-        if len(failed) > max_listed:
-            lines.append(f"failed: ... and {len(failed) - max_listed} more")
+        for label, word in ((WOULD_RUN, "would run"), (Outcome.FAILED.value, "failed")):
+            ended = [job for job in self.jobs if job.label == label]
+            lines += [f"{word}: {_failure(job)}" for job in ended[:max_listed]]
+            if len(ended) > max_listed:
+                lines.append(f"{word}: ... and {len(ended) - max_listed} more")
+        never = NOT_CHECKED if self.no_act else Outcome.BLOCKED.value
         not_tried = set(self.not_tried)
         blocked = [
-            job.name
-            for job in self.jobs
-            if job.outcome is Outcome.BLOCKED and job.name not in not_tried
+            job.name for job in self.jobs if job.label == never and job.name not in not_tried
         ]
         if blocked:
             listed = ", ".join(blocked[:max_listed])
             if len(blocked) > max_listed:
                 listed += f", ... and {len(blocked) - max_listed} more"
-            lines.append(f"blocked: {listed}")
+            lines.append(f"{never.replace('_', ' ')}: {listed}")
         ranked = sorted((job for job in self.jobs if job.tries), key=lambda j: -j.seconds)
         if ranked and slowest > 0:
             times = [f"{job.name} {_duration(job.seconds)}" for job in ranked[:slowest]]
@@ -241,18 +373,53 @@ class RunReport:
         return lines
 
 
-class ReportRecorder(Observer):
-    """Times every try, so that a RunReport can say where the run spent its time.
+def _failure(job: JobReport) -> str:
+    """``NAME after N tries: ERROR (Run raised ERROR)``, for a summary line."""
+    if job.label == WOULD_RUN:
+        return f"{job.name}: {job.error}"
+    tries = "1 try" if job.tries == 1 else f"{job.tries} tries"
+    text = f"{job.name} after {tries}: {job.error}"
+    run_error = job.run_error
+    if run_error is not None and run_error != job.error:  # a RunonlyJob's are one
+        text += f" (Run raised {run_error})"
+    return text
 
-    ``clock`` defaults to ``time.perf_counter``. No lock is needed in a
-    parallel run: a job never has two tries at once, so each job's entries
-    are only touched by one thread at a time, and single dict operations
-    are atomic.
+
+def _described(error: BaseException | JobError | None) -> JobError | None:
+    # Errors read back from an event log are already JobErrors.
+    if error is None or isinstance(error, JobError):
+        return error
+    return JobError.from_exception(error)
+
+
+def _error_dict(error: JobError | None) -> dict[str, str] | None:
+    return None if error is None else error.to_dict()
+
+
+class ReportRecorder(Observer):
+    """Times every try and its phases, so that a RunReport can tell each
+    try's story and say where the run spent its time.
+
+    ``clock`` defaults to ``time.perf_counter``, ``wall_clock`` (the run's
+    start as a date) to ``time.time``. No lock is needed in a parallel
+    run: a job never has two tries at once, so each job's entries are
+    only touched by one thread at a time, and single dict and list
+    operations are atomic.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.perf_counter,
+        wall_clock: Callable[[], float] = time.time,
+    ):
         self._clock = clock
-        self._started: dict[str, float] = {}
+        self._wall_clock = wall_clock
+        self._run_start = 0.0
+        self.started_at = 0.0
+        #: The last run's wall time, once it ended.
+        self.wall = 0.0
+        self._open: dict[str, _OpenTry] = {}
+        self._history: dict[str, list[_OpenTry]] = {}
         #: job name -> seconds spent in its tries during the current/last run.
         self.seconds: dict[str, float] = {}
         #: job name -> its latest failure, even if a later try passed. Kept
@@ -262,31 +429,60 @@ class ReportRecorder(Observer):
         self.cleanup_errors: list[CleanupError] = []
 
     def run_started(self, jobs: Sequence[str]) -> None:
-        self._started = {}
+        self._run_start = self._clock()
+        self.started_at = self._wall_clock()
+        self.wall = 0.0
+        self._open = {}
+        self._history = {}
         self.seconds = {}
         self.last_errors = {}
         self.cleanup_errors = []
 
     def try_started(self, job: str, number: int) -> None:
-        self._started[job] = self._clock()
+        opened = _OpenTry(number, self._clock() - self._run_start)
+        self._open[job] = opened
+        self._history.setdefault(job, []).append(opened)
 
-    def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
-        started = self._started.pop(job, None)
-        if started is not None:
-            self.seconds[job] = self.seconds.get(job, 0.0) + self._clock() - started
-        if error is not None:
-            self.last_errors[job] = JobError.from_exception(error)
+    def phase_ended(
+        self, job: str, phase: Phase, error: BaseException | JobError | None
+    ) -> None:
+        opened = self._open.get(job)
+        if opened is not None:
+            opened.phases.append((phase, self._clock() - self._run_start, _described(error)))
+
+    def try_ended(
+        self, job: str, outcome: Outcome, error: BaseException | JobError | None
+    ) -> None:
+        opened = self._open.pop(job, None)
+        failure = _described(error)
+        if opened is not None:
+            opened.close(self._clock() - self._run_start, outcome, failure)
+            self.seconds[job] = self.seconds.get(job, 0.0) + opened.seconds
+        if failure is not None:
+            self.last_errors[job] = failure
 
     def run_ended(self, result: RunResult) -> None:
+        self.finish(self._clock() - self._run_start)
+
+    def finish(self, now: float) -> None:
+        """The run ended ``now`` seconds after it started."""
         # A try cut short by KeyboardInterrupt still counts up to now.
-        now = self._clock()
-        for job, started in self._started.items():
-            self.seconds[job] = self.seconds.get(job, 0.0) + now - started
-        self._started = {}
+        for job, opened in self._open.items():
+            opened.close(now, None, None)
+            self.seconds[job] = self.seconds.get(job, 0.0) + opened.seconds
+        self._open = {}
+        self.wall = now
 
     def cleanup_ended(self, job: str, error: BaseException | None) -> None:
         if error is not None:
             self.cleanup_errors.append(CleanupError(job, JobError.from_exception(error)))
+
+    def history(self) -> dict[str, tuple[TryReport, ...]]:
+        """job name -> its tries so far in the current/last run."""
+        return {
+            job: tuple(opened.report() for opened in tries)
+            for job, tries in self._history.items()
+        }
 
     def report(
         self, result: RunResult, observer_failures: Sequence[ObserverFailure] = ()
@@ -294,7 +490,41 @@ class ReportRecorder(Observer):
         """The report of ``result``, the run this recorder just watched,
         listing ``observer_failures`` (the observers switched off)."""
         return RunReport.from_result(
-            result, dict(self.seconds), self.cleanup_errors, observer_failures
+            result, dict(self.seconds), self.history(),
+            wall=self.wall, started_at=self.started_at,
+            cleanup_errors=self.cleanup_errors, observer_failures=observer_failures,
+        )
+
+
+class _OpenTry:
+    """A try as it is recorded: plain values, made into a TryReport on demand
+    (most runs never ask for a report)."""
+
+    __slots__ = ("number", "start", "end", "outcome", "error", "phases")
+
+    def __init__(self, number: int, start: float):
+        self.number = number
+        self.start = start
+        self.end: float | None = None
+        self.outcome: Outcome | None = None
+        self.error: JobError | None = None
+        self.phases: list[tuple[Phase, float, JobError | None]] = []
+
+    @property
+    def seconds(self) -> float:
+        return 0.0 if self.end is None else self.end - self.start
+
+    def close(self, end: float, outcome: Outcome | None, error: JobError | None) -> None:
+        self.end, self.outcome, self.error = end, outcome, error
+
+    def report(self) -> TryReport:
+        phases = []
+        begin = self.start
+        for phase, end, error in self.phases:
+            phases.append(PhaseReport(phase, begin, end - begin, error))
+            begin = end
+        return TryReport(
+            self.number, self.outcome, self.start, self.seconds, tuple(phases), self.error
         )
 
 

@@ -133,11 +133,13 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(done.stdout)
-    assert set(data) == {"success", "jobs", "cleanup_errors", "observer_errors", "fail_fast"}
+    assert set(data) == {"success", "interrupted", "no_act", "started_at", "seconds", "jobs",
+                         "cleanup_errors", "observer_errors", "fail_fast"}
     assert data["observer_errors"] == []
     assert data["fail_fast"] is None  # set only when --fail-fast stopped the run
     for job in data["jobs"]:
-        assert set(job) == {"name", "outcome", "tries", "seconds", "error"}
+        assert set(job) == {"name", "outcome", "tries", "seconds", "error", "history"}
+        assert len(job["history"]) == job["tries"]
     return {job["name"]: job for job in data["jobs"]}
 
 
@@ -167,7 +169,15 @@ def test_run_example_file_failing_exits_1_with_report_matching_statuses(tmp_path
     assert all(isinstance(j["seconds"], float) and j["seconds"] >= 0 for j in jobs.values())
     assert jobs["FindTVRemote"]["error"] is None
 
-    summary = done.stderr.splitlines()
+    lines = done.stderr.splitlines()
+    # One line per finished job as it finishes (not a terminal), then the summary.
+    assert lines[0].startswith("dojobber: ValidateMovie passed (1 try, ")
+    [turn_on] = [line for line in lines if line.startswith("dojobber: TurnOnTV ")]
+    assert turn_on.startswith("dojobber: TurnOnTV failed (3 tries, ")
+    assert turn_on.endswith("): RuntimeError: Remote batteries are dead.")
+    # Every job but the two blocked ones has its line, before the summary.
+    finished, summary = lines[:16], lines[16:]
+    assert all(" try, " in line or " tries, " in line for line in finished)
     assert summary[0] == (
         "dojobber: 18 jobs: 8 passed, 6 passed_after_run, 2 failed, 2 blocked"
         + summary[0][summary[0].index(" ("):]
@@ -192,7 +202,7 @@ def test_run_example_module_target_succeeds_with_args(tmp_path: Path) -> None:
     assert data["success"] is True
     assert {job["outcome"] for job in data["jobs"]} == {"passed", "passed_after_run"}
     assert all(job["error"] is None for job in data["jobs"])
-    assert done.stderr.splitlines()[0].startswith(
+    assert done.stderr.splitlines()[18].startswith(
         "dojobber: 18 jobs: 12 passed, 6 passed_after_run, 0 failed, 0 blocked")
 
 
@@ -251,14 +261,19 @@ def test_run_file_target_failure_then_success(work: Path) -> None:
     failing = dojobber("run", "jobs.py:Root", "--retry-delay", "0", "--json", "-", cwd=work)
     assert failing.returncode == 1
     jobs = report_of(failing)
+    assert [t["error"]["message"] for t in jobs["Flaky"].pop("history")] == [
+        "flaky is broken"] * 3
     assert list(jobs) == ["Record", "Tidy", "Nap", "Flaky", "Blocked", "Root"]
     assert jobs["Flaky"] == {"name": "Flaky", "outcome": "failed", "tries": 3,
                              "seconds": jobs["Flaky"]["seconds"],
                              "error": {"type": "ValueError", "message": "flaky is broken"}}
     assert [jobs[n]["outcome"] for n in ("Record", "Blocked", "Root")] == [
         "passed", "blocked", "blocked"]
-    assert "dojobber: failed: Flaky after 3 tries: ValueError: flaky is broken" \
-        in failing.stderr.splitlines()
+    lines = failing.stderr.splitlines()
+    assert "dojobber: failed: Flaky after 3 tries: ValueError: flaky is broken" in lines
+    [flaky] = [line for line in lines if line.startswith("dojobber: Flaky ")]
+    assert flaky.startswith("dojobber: Flaky failed (3 tries, ")
+    assert flaky.endswith("): ValueError: flaky is broken")
 
     passing = dojobber("run", "jobs.py:Root", "--retry-delay", "0", "--arg", "fix=true",
                        "--json", "-", cwd=work)
@@ -319,9 +334,9 @@ def test_file_target_is_imported_as_a_module_and_gets_the_args(work: Path) -> No
 
 def test_no_act_tries_and_retry_delay(work: Path) -> None:
     no_act = dojobber("run", "-n", "jobs.py:Root", "--arg", "fix=true", "--json", "-", cwd=work)
-    assert no_act.returncode == 1
+    assert no_act.returncode == 3  # something would run
     flaky = report_of(no_act)["Flaky"]
-    assert flaky["outcome"] == "failed" and flaky["tries"] == 1
+    assert flaky["outcome"] == "would_run" and flaky["tries"] == 1
     assert flaky["error"] == {"type": "RuntimeError",
                               "message": "Runonly node check intentionally fails first time."}
 
@@ -423,7 +438,8 @@ def test_failing_cleanup_exits_1_after_the_report(work: Path) -> None:
     assert done.returncode == 1
     assert json.loads(done.stdout)["success"] is True
     lines = done.stderr.splitlines()
-    assert lines[0] == 'BadCleanup.cleanup: fail "the duster is lost"'
+    assert lines[0].startswith("dojobber: BadCleanup passed (1 try, ")
+    assert lines[1] == 'BadCleanup.cleanup: fail "the duster is lost"'
     assert lines[-1] == "dojobber: cleanup failed: BadCleanup: OSError: the duster is lost"
     assert "Traceback" not in done.stderr
 
@@ -526,12 +542,17 @@ def test_console_script_is_installed(work: Path) -> None:
 # The live progress line
 
 
-def run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run ``python -m dojobber ARGS`` with stderr on a pseudo-terminal."""
+def run_on_terminal(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run ``python -m dojobber ARGS`` with stderr on a pseudo-terminal,
+    colour allowed unless ``env`` says otherwise."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    environ.update(env or {})
     controller, terminal = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "dojobber", *args], cwd=cwd,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=terminal)
+                               stderr=terminal, env=environ)
     os.close(terminal)
     seen = b""
     try:
@@ -560,7 +581,10 @@ def test_progress_line_on_a_terminal(work: Path) -> None:
     assert "\r\x1b[Kdojobber: 3/6 passed, " in seen
     assert "; running: Flaky" in seen
     # Erased before the summary, which then starts on a clean line.
-    assert "\r\x1b[Kdojobber: 6 jobs: 3 passed" in seen.replace("\r\n", "\n")
+    assert "\r\x1b[K\x1b[31mdojobber: 6 jobs: 3 passed" in seen.replace("\r\n", "\n")
+    assert "\x1b[31mdojobber: failed: Flaky after " in seen  # in colour
+    # No line per finished job on a terminal: the progress line tells that.
+    assert "dojobber: Nap passed" not in seen
 
 
 def test_no_progress_line_when_verbose_or_not_a_terminal(work: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from conftest import make_job
@@ -9,9 +11,12 @@ from dojobber import (
     ConfigurationError,
     DependencyCycleError,
     DoJobber,
+    DoJobberWarning,
+    DummyJob,
     DuplicateJobNameError,
     Job,
     JobTypeError,
+    RunonlyJob,
 )
 
 
@@ -138,6 +143,57 @@ def test_jobs_that_forget_check_fail_with_a_clear_error():
         pass
 
     dojob = DoJobber()
-    dojob.configure(Lazy, default_tries=1)
+    with pytest.warns(DoJobberWarning, match="^Lazy defines no Check, so every try") as seen:
+        dojob.configure(Lazy, default_tries=1)
+    assert seen[0].filename == __file__  # it points at the configure call
     dojob.checknrun()
     assert "Lazy must define Check" in str(dojob.nodeexceptions["Lazy"])
+
+
+class LowerCase(Job):
+    def check(self, *args, **kwargs):
+        pass
+
+    def run(self, *args, **kwargs):
+        pass
+
+    def cleanup(self):
+        pass
+
+
+class LowerRunOnly(RunonlyJob):
+    def run(self, *args, **kwargs):
+        pass
+
+
+class Helpers(Job):
+    """Lower-case helpers beside the real methods are fine."""
+
+    def check(self):
+        pass
+
+    def Check(self, *args, **kwargs):
+        self.check()
+
+
+def test_lower_case_methods_warn_with_the_fix_and_still_run():
+    dojob = DoJobber()
+    root = make_job("Root", (LowerCase, LowerRunOnly, Helpers))
+    with pytest.warns(DoJobberWarning) as seen:
+        dojob.configure(root, default_tries=1)
+    assert [str(w.message) for w in seen] == [
+        "LowerCase defines check() but DoJobber calls Check(): rename it to Check",
+        "LowerCase defines run() but DoJobber calls Run(): rename it to Run",
+        "LowerCase defines cleanup() but DoJobber calls Cleanup(): rename it to Cleanup",
+        "LowerRunOnly defines run() but DoJobber calls Run(): rename it to Run",
+    ]
+    assert issubclass(DoJobberWarning, UserWarning)
+    dojob.checknrun()  # a warning, not an error: the run goes on as in 0.6.2
+    assert dojob.nodestatus == {
+        "LowerCase": False, "LowerRunOnly": False, "Helpers": True, "Root": None}
+
+
+def test_good_jobs_give_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DoJobber().configure(make_job("Root", (make_job("Leaf", base=DummyJob),)))

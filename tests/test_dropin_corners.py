@@ -192,6 +192,9 @@ def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
             def __init__(self):
                 raise OSError("no way")
 
+            def Check(self, *args, **kwargs):
+                pass
+
         def run():
             for _ in range(3):
                 DoJobber(dojobber_loglevel=logging.ERROR)

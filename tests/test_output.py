@@ -82,6 +82,9 @@ def test_failing_init_lines_and_developer_log(capsys):
         def __init__(self):
             raise OSError("no way")
 
+        def Check(self, *args, **kwargs):
+            pass
+
     dojob = DoJobber()
     dojob.configure(Unmakeable, verbose=True, default_tries=1)
     dojob.checknrun()

@@ -68,7 +68,13 @@ def test_to_dict_and_json() -> None:
     data = json.loads(report.to_json())
     assert data == report.to_dict()
     assert data["success"] is False
+    assert data["interrupted"] is False and data["no_act"] is False
+    assert data["seconds"] >= sum(job["seconds"] for job in data["jobs"])
     validate = data["jobs"][0]
+    history = validate.pop("history")
+    assert [one["try"] for one in history] == [1, 2, 3]
+    assert [p["phase"] for p in history[0]["phases"]] == ["check", "run", "recheck"]
+    assert history[0]["phases"][0]["error"] == validate["error"]
     assert validate == {
         "name": "ValidateMovie", "outcome": "failed", "tries": 3,
         "seconds": validate["seconds"],
@@ -150,7 +156,7 @@ def test_summary_lines() -> None:
     report = run_example(movie="Noises Off", battery_state="dead").report()
     lines = report.summary()
     assert lines[0].startswith(
-        "18 jobs: 8 passed, 6 passed_after_run, 2 failed, 2 blocked (")
+        "18 jobs: 8 passed, 6 passed_after_run, 2 failed, 2 blocked (took ")
     assert lines[1:4] == [
         "failed: TurnOnTV after 3 tries: RuntimeError: Remote batteries are dead.",
         "failed: SitOnCouch after 3 tries: RuntimeError: No space on couch.",
@@ -181,3 +187,150 @@ def test_configure_takes_extra_observers() -> None:
     assert seen == ["Slow:passed", "Odd:failed"]
     with pytest.raises(DoJobberError, match="observers must be dojobber.Observer instances"):
         dojob.configure(Odd, observers=[print])  # type: ignore[list-item]
+
+
+class Ticking:
+    """A clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+class Fetch(Job):
+    TRIES = 2
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        raise FileNotFoundError("alpha.txt not downloaded")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError("Connection refused")
+
+
+class Publish(DummyJob):
+    DEPS = (Fetch,)
+
+
+def run_with_ticking_recorder(root: type[Job], **options: Any) -> DoJobber:
+    dojob = DoJobber()
+    dojob.configure(root, default_retry_delay=0, **options)
+    assert dojob._recorder is not None
+    dojob._recorder._clock = Ticking()
+    dojob._recorder._wall_clock = lambda: 1_700_000_000.0
+    dojob.checknrun()
+    return dojob
+
+
+def test_every_try_has_its_phases_times_and_errors() -> None:
+    report = run_with_ticking_recorder(Publish).report()
+    fetch = report["Fetch"]
+    # The clock ticks once per reading: run start 101, try start 102,
+    # check end 103, run end 104, recheck end 105, try end 106, ...
+    assert [(t.number, t.outcome, t.start, t.seconds) for t in fetch.history] == [
+        (1, Outcome.FAILED, 1.0, 4.0), (2, Outcome.FAILED, 6.0, 4.0)]
+    first = fetch.history[0]
+    refused = JobError("ConnectionRefusedError", "Connection refused")
+    missing = JobError("FileNotFoundError", "alpha.txt not downloaded")
+    assert [(p.phase, p.start, p.seconds, p.error) for p in first.phases] == [
+        ("check", 1.0, 1.0, missing), ("run", 2.0, 1.0, refused),
+        ("recheck", 3.0, 1.0, missing)]
+    assert first.error == missing and first.phase("run") is first.phases[1]
+    assert fetch.run_error == refused
+    assert fetch.seconds == 8.0
+    assert report.seconds == 11.0  # run start 101 to run end 112
+    assert report.started_at == 1_700_000_000.0
+    assert report["Publish"].history == () and report["Publish"].run_error is None
+    assert report.summary()[1] == (
+        "failed: Fetch after 2 tries: FileNotFoundError: alpha.txt not downloaded "
+        "(Run raised ConnectionRefusedError: Connection refused)")
+    data = report.to_dict()
+    assert data["started_at"] == 1_700_000_000.0 and data["seconds"] == 11.0
+    assert data["jobs"][0]["history"][0] == {
+        "try": 1, "outcome": "failed", "start": 1.0, "seconds": 4.0,
+        "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"},
+        "phases": [
+            {"phase": "check", "start": 1.0, "seconds": 1.0,
+             "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"}},
+            {"phase": "run", "start": 2.0, "seconds": 1.0,
+             "error": {"type": "ConnectionRefusedError", "message": "Connection refused"}},
+            {"phase": "recheck", "start": 3.0, "seconds": 1.0,
+             "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"}},
+        ],
+    }
+
+
+def test_a_passing_try_has_no_error_and_a_run_without_error() -> None:
+    report = run_example(movie="MST3K", battery_state="charged", couch_space=True).report()
+    [only] = report["PickTimeAndDate"].history
+    assert only.outcome is Outcome.PASSED_AFTER_RUN and only.error is None
+    assert [(p.phase, p.error is None) for p in only.phases] == [
+        ("check", False), ("run", True), ("recheck", True)]
+    assert report["PickTimeAndDate"].run_error is None
+    assert report.seconds > 0
+
+
+class NoInit(Job):
+    TRIES = 1
+
+    def __init__(self) -> None:
+        raise OSError("no socket")
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_a_try_whose_instance_was_not_made_has_no_phases() -> None:
+    dojob = DoJobber()
+    dojob.configure(NoInit)
+    dojob.checknrun()
+    [only] = dojob.report()["NoInit"].history
+    assert only.phases == () and only.error == JobError("OSError", "no socket")
+    assert only.outcome is Outcome.FAILED
+
+
+class WouldFail(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError("not there yet")
+
+
+class Behind(DummyJob):
+    DEPS = (WouldFail, NoInit)
+
+
+def test_dry_run_labels_would_run_and_not_checked() -> None:
+    dojob = DoJobber()
+    dojob.configure(Behind, no_act=True)
+    dojob.checknrun()
+    report = dojob.report()
+    assert report.no_act and dojob.nodestatus == {
+        "WouldFail": False, "NoInit": False, "Behind": None}
+    assert [(job.outcome, job.label) for job in report.jobs] == [
+        (Outcome.FAILED, "would_run"), (Outcome.FAILED, "failed"),
+        (Outcome.BLOCKED, "not_checked")]
+    assert report.label_counts() == {
+        "passed": 0, "would_run": 1, "failed": 1, "not_checked": 1}
+    assert [job["outcome"] for job in report.to_dict()["jobs"]] == [
+        "would_run", "failed", "not_checked"]
+    assert report.to_dict()["no_act"] is True
+    assert report.summary()[0].startswith(
+        "3 jobs: 0 passed, 1 would_run, 1 failed, 1 not_checked (took ")
+    assert report.summary()[1:4] == [
+        "would run: WouldFail: ValueError: not there yet",
+        "failed: NoInit after 1 try: OSError: no socket",
+        "not checked: Behind",
+    ]
+
+
+def test_interrupted_try_is_in_the_history_without_outcome() -> None:
+    dojob = DoJobber()
+    dojob.configure(AfterInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    report = dojob.report()
+    [only] = report["Interrupt"].history
+    assert only.outcome is None and only.error is None
+    assert report.to_dict()["interrupted"] is True
+    assert report.to_dict()["jobs"][0]["history"][0]["outcome"] is None

@@ -1,0 +1,173 @@
+"""The event stream as JSON Lines: one object per event, written as it happens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
+
+from .events import Observer, Outcome, Phase
+from .report import CleanupError, JobError, JobReport, ReportRecorder, RunReport
+
+if TYPE_CHECKING:
+    from .scheduler import RunResult
+
+
+class EventLog(Observer):
+    """Writes every event of a run to ``stream`` as one line of JSON, and
+    flushes it, so a reader (``tail -f``, a CI log parser) sees it at once::
+
+        {"event": "try_ended", "time": 1764313277.52, "elapsed": 0.0412,
+         "job": "Fetch", "try": 1, "outcome": "failed",
+         "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"}}
+
+    Every object has ``event``, ``time`` (seconds since the epoch),
+    ``elapsed`` (seconds since the run started, on a monotonic clock) and
+    ``job`` (None for the run's own events). docs/reading-a-run.rst lists
+    the events and their other keys; together they hold everything the
+    run report says. Safe to share between the threads of a parallel run.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ):
+        import json  # on first use: ``import dojobber`` stays light
+
+        self._dumps = json.dumps
+        self._stream = stream
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._start = 0.0
+        self._tries: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def run_started(self, jobs: Sequence[str]) -> None:
+        self._start = self._clock()
+        self._tries = {}
+        self._emit("run_started", None, jobs=list(jobs))
+
+    def try_started(self, job: str, number: int) -> None:
+        self._tries[job] = number
+        self._emit("try_started", job, **{"try": number})
+
+    def not_created(self, job: str, error: BaseException) -> None:
+        self._emit("not_created", job, error=_error(error))
+
+    def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
+        self._emit("phase_ended", job, phase=phase, error=_error(error))
+
+    def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
+        self._emit("try_ended", job, outcome=outcome.value, error=_error(error),
+                   **{"try": self._tries.get(job, 0)})
+
+    def cleanup_started(self, job: str) -> None:
+        self._emit("cleanup_started", job)
+
+    def cleanup_ended(self, job: str, error: BaseException | None) -> None:
+        self._emit("cleanup_ended", job, error=_error(error))
+
+    def run_ended(self, result: RunResult) -> None:
+        names = result.plan.names
+        self._emit(
+            "run_ended", None,
+            success=result.success,
+            interrupted=result.interrupted,
+            no_act=result.no_act,
+            passes=result.passes,
+            outcomes={names[i]: result.outcome[i].value for i in result.order},
+        )
+
+    def _emit(self, event: str, job: str | None, **fields: Any) -> None:
+        record = {
+            "event": event,
+            "time": round(self._wall_clock(), 6),
+            "elapsed": round(self._clock() - self._start, 6),
+            "job": job,
+        }
+        record.update(fields)
+        line = self._dumps(record) + "\n"
+        with self._lock:
+            self._stream.write(line)
+            self._stream.flush()
+
+
+def _error(error: BaseException | None) -> dict[str, str] | None:
+    if error is None:
+        return None
+    described = JobError.from_exception(error)
+    return {"type": described.type, "message": described.message}
+
+
+def read_report(lines: Iterable[str]) -> RunReport:
+    """The RunReport of the run an EventLog wrote, from its lines.
+
+    The last run in ``lines`` is taken; events of earlier runs and blank
+    lines are skipped. The Cleanups that failed are in it; the observers
+    switched off (``observer_errors``) are not: no event says so. Raises
+    ValueError when the lines hold no whole run.
+    """
+    import json
+
+    runs: list[list[dict[str, Any]]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError as error:
+            raise ValueError(f"line {number} is not JSON: {error}") from None
+        if event.get("event") == "run_started":
+            runs.append([])
+        if runs:
+            runs[-1].append(event)
+    ended = [run for run in runs if any(e.get("event") == "run_ended" for e in run)]
+    if not ended:
+        raise ValueError("no run_ended event: the event log holds no whole run")
+    return _replay(ended[-1])
+
+
+def _replay(events: list[dict[str, Any]]) -> RunReport:
+    elapsed = [0.0]
+    recorder = ReportRecorder(clock=lambda: elapsed[0])
+    first, names = events[0], events[0]["jobs"]
+    recorder.run_started(names)
+    recorder.started_at = first["time"]
+    end: dict[str, Any] = {}
+    for event in events[1:]:
+        elapsed[0] = event["elapsed"]
+        kind, job = event["event"], event["job"]
+        if kind == "try_started":
+            recorder.try_started(job, event["try"])
+        elif kind == "phase_ended":
+            recorder.phase_ended(job, event["phase"], _job_error(event["error"]))
+        elif kind == "try_ended":
+            recorder.try_ended(job, Outcome(event["outcome"]), _job_error(event["error"]))
+        elif kind == "run_ended":
+            recorder.finish(event["elapsed"])
+            end = event
+        elif kind == "cleanup_ended" and event["error"] is not None:
+            recorder.cleanup_errors.append(CleanupError(job, _job_error(event["error"])))
+    history = recorder.history()
+    jobs = []
+    for name in names:
+        outcome = Outcome(end["outcomes"][name])
+        tries = history.get(name, ())
+        error = tries[-1].error if tries and outcome is Outcome.FAILED else None
+        jobs.append(JobReport(name, outcome, len(tries), recorder.seconds.get(name, 0.0),
+                              error, tries, end["no_act"]))
+    return RunReport(
+        end["success"], jobs, end["interrupted"], recorder.cleanup_errors,
+        seconds=recorder.wall, started_at=recorder.started_at, no_act=end["no_act"],
+    )
+
+
+@overload
+def _job_error(data: dict[str, str]) -> JobError: ...
+@overload
+def _job_error(data: None) -> None: ...
+def _job_error(data: dict[str, str] | None) -> JobError | None:
+    return None if data is None else JobError(data["type"], data["message"])

@@ -22,7 +22,7 @@ import pytest
 
 import dojobber
 from conftest import make_job
-from dojobber import DoJobber, Job, JobTimeoutError, Observer, Outcome
+from dojobber import DoJobber, DummyJob, Job, JobTimeoutError, Observer, Outcome
 from dojobber.backoff import Backoff
 
 WATCHDOG = 60.0  # seconds; only reached when timeouts are broken
@@ -320,7 +320,7 @@ def test_default_timeout_applies_and_math_inf_opts_out(stuck: threading.Event) -
 def test_a_hung_init_times_out_in_the_check_phase(
     engine: dict[str, Any], stuck: threading.Event
 ) -> None:
-    class Unborn(Job):
+    class Unborn(DummyJob):
         TIMEOUT = 0.2
         TRIES = 1
 

@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-file", metavar="FILE",
                      help="also write the human lines (each finished job, the "
                      "-v lines with -v, the summary) to FILE")
+    run.add_argument("--html", metavar="FILE",
+                     help="write the run report as a self-contained HTML page to FILE "
+                     "(see docs/looking-at-a-run.rst)")
 
     graph = commands.add_parser("graph", help="draw the dependency graph without running it")
     graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
@@ -460,6 +463,8 @@ def _check_outputs(options: argparse.Namespace) -> str | None:
     for path in (options.json, options.events, options.log_file):
         if path and path != "-":
             _check_can_write(path)
+    if options.html:
+        _check_can_write(options.html)
     if options.workers is not None:
         check_workers(options.workers)
     return fmt
@@ -654,7 +659,7 @@ def _status(report: RunReport, cleanup_failed: bool) -> int:
 
 
 def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None) -> None:
-    """The JSON report and the picture the options ask for."""
+    """The JSON report, the HTML page and the picture the options ask for."""
     if options.json == "-":
         _emit(sys.stdout, dojob.report().to_json() + "\n", "stdout")
     elif options.json:
@@ -663,6 +668,12 @@ def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None)
                 _emit(out, dojob.report().to_json() + "\n", options.json)
         except OSError as error:  # opening or closing it
             raise OutputError(f"cannot write to {options.json}: {one_line(error)}") from error
+    if options.html:
+        try:
+            with open(options.html, "w", encoding="utf-8") as out:
+                _emit(out, dojob.report().to_html(), options.html)
+        except OSError as error:  # opening or closing it
+            raise OutputError(f"cannot write to {options.html}: {one_line(error)}") from error
     if options.graph:
         assert fmt is not None
         _write_graph(dojob, options.graph, fmt)

@@ -132,6 +132,7 @@ class DoJobber:
         self._report: RunReport | None = None
         # Instances still owed a Cleanup; kept across runs so none is lost.
         self._pending_cleanups: list[tuple[str, Job]] = []
+        self._settings: dict[str, Any] = {}
         self._args: tuple[Any, ...] = ()
         self._kwargs: dict[str, Any] = {}
         self._cleanup_after_run = True
@@ -285,6 +286,11 @@ class DoJobber:
             fail_fast=fail_fast,
         )
         self._cleanup_after_run = cleanup
+        # What report() says the run was configured with.
+        self._settings = {
+            "root": plan.names[-1], "workers": workers, "default_tries": tries,
+            "default_retry_delay": delay, "no_act": no_act, "cleanup": cleanup,
+        }
         self._graph = None
         self._forget_run()
 
@@ -386,7 +392,9 @@ class DoJobber:
             raise DoJobberError("no run to report on: call checknrun() before report()")
         if self._report is None:
             assert self._scheduler is not None
-            self._report = self._recorder.report(result, self._scheduler.events.failures)
+            self._report = self._recorder.report(
+                result, self._scheduler.events.failures, self._settings
+            )
         return self._report
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from traceback import format_exception
 from typing import Any, Callable, Sequence
 
 from .errortext import describe, type_name
@@ -219,7 +220,15 @@ class RunReport:
     seconds: float = 0.0
     started_at: float = 0.0
     no_act: bool = False
+    #: job name -> the names in its DEPS (for the picture of the graph);
+    #: empty when the report was read back from an event log.
+    deps: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    #: What the run was configured with: ``workers``, ``default_tries``...
+    settings: dict[str, Any] = field(default_factory=dict, compare=False)
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
+    # The exception of each failed job's last try, for its traceback. The
+    # run's result holds them anyway; the report only points at them.
+    _failures: dict[str, BaseException] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_name.update((job.name, job) for job in self.jobs)
@@ -238,6 +247,7 @@ class RunReport:
         started_at: float = 0.0,
         cleanup_errors: Sequence[CleanupError] = (),
         observer_failures: Sequence[ObserverFailure] = (),
+        settings: dict[str, Any] | None = None,
     ) -> RunReport:
         """Combine a run's final state with the time measured for each job
         (``seconds``), each job's tries (``history``), the Cleanups that
@@ -263,6 +273,11 @@ class RunReport:
                     no_act,
                 )
             )
+        deps = result.plan.deps
+        failures = {
+            names[i]: error for i in result.order
+            if result.outcome[i] is Outcome.FAILED and (error := result.errors[i]) is not None
+        }
         return cls(
             result.success,
             jobs,
@@ -274,7 +289,27 @@ class RunReport:
             wall,
             started_at,
             no_act,
+            deps={names[i]: tuple(names[d] for d in deps[i]) for i in result.order},
+            settings=dict(settings or {}),
+            _failures=failures,
         )
+
+    def traceback(self, name: str) -> str | None:
+        """The traceback of the error that made job ``name`` fail (its last
+        try), as Python prints it; None when the job did not fail or the
+        report does not have it (one read back from an event log)."""
+        error = self._failures.get(name)
+        if error is None:
+            return None
+        return "".join(format_exception(type(error), error, error.__traceback__))
+
+    def to_html(self, **limits: int) -> str:
+        """This report as one self-contained HTML page: summary, graph,
+        timeline of every try, failures, settings. See :func:`dojobber.html.page`
+        for ``limits`` (``max_graph``, ``max_rows``, ``max_failures``)."""
+        from .html import page  # lazily: most runs never draw a page
+
+        return page(self, **limits)
 
     def counts(self) -> dict[Outcome, int]:
         """How many jobs ended with each outcome (every outcome is a key)."""
@@ -485,14 +520,19 @@ class ReportRecorder(Observer):
         }
 
     def report(
-        self, result: RunResult, observer_failures: Sequence[ObserverFailure] = ()
+        self,
+        result: RunResult,
+        observer_failures: Sequence[ObserverFailure] = (),
+        settings: dict[str, Any] | None = None,
     ) -> RunReport:
         """The report of ``result``, the run this recorder just watched,
-        listing ``observer_failures`` (the observers switched off)."""
+        listing ``observer_failures`` (the observers switched off), the run
+        configured with ``settings``."""
         return RunReport.from_result(
             result, dict(self.seconds), self.history(),
             wall=self.wall, started_at=self.started_at,
             cleanup_errors=self.cleanup_errors, observer_failures=observer_failures,
+            settings=settings,
         )
 
 

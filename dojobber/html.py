@@ -1,0 +1,516 @@
+"""The run report as one self-contained HTML page: summary, graph, timeline, failures."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import re
+import site
+import sys
+import sysconfig
+import time
+import xml.etree.ElementTree as ElementTree
+from html import escape
+from typing import Any, Iterable, Sequence
+
+from pygraph.classes.digraph import digraph
+
+from . import __version__, render
+from .errors import RenderError
+from .events import Outcome
+from .report import JobError, JobReport, RunReport, TryReport
+
+#: Above this many jobs the page leaves the graph out: laying it out takes
+#: seconds and its SVG weighs megabytes, and nobody reads it at that size.
+MAX_GRAPH = 500
+#: Above this many jobs the timeline shows every failed job and the slowest
+#: others, this many rows in all.
+MAX_ROWS = 2000
+#: The failures table details at most this many jobs.
+MAX_FAILURES = 200
+#: A message longer than this is cut (the JSON report has it whole).
+MAX_MESSAGE = 2000
+
+# What a browser shows as nothing, or uses to reorder text: C0 and C1
+# controls (tab, newline and carriage return are handled by callers), lone
+# surrogates, zero-width characters and bidirectional overrides.
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2069\ufeff\ufffe\uffff]"
+)
+_TRACEBACK_FILE = re.compile(r'^(  File ")(.+?)(", line \d+)', re.MULTILINE)
+_PHASE_CLASS = {"check": "c", "run": "r", "recheck": "k"}
+_XLINK = "{http://www.w3.org/1999/xlink}"
+
+# No script may run and nothing may be fetched, whatever a job is called.
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def page(
+    report: RunReport,
+    *,
+    max_graph: int = MAX_GRAPH,
+    max_rows: int = MAX_ROWS,
+    max_failures: int = MAX_FAILURES,
+) -> str:
+    """``report`` as an HTML page that needs nothing else: no network, no
+    script. The graph is drawn when the run has at most ``max_graph`` jobs;
+    the timeline has at most ``max_rows`` rows and the failures table at
+    most ``max_failures`` jobs (the page says what it left out)."""
+    rows = {job.name: number for number, job in enumerate(report.jobs)}
+    end = _end(report)
+    root = report.settings.get("root") or (report.jobs[-1].name if report.jobs else "")
+    verdict = "interrupted" if report.interrupted else ("passed" if report.success else "failed")
+    title = f"DoJobber run of {_name(str(root))}: {verdict}"
+    parts = [
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
+        '<meta name=viewport content="width=device-width, initial-scale=1">',
+        f"<title>{_text(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_text(title)}</h1>",
+        _summary(report, verdict),
+        _graph(report, rows, max_graph),
+        _timeline(report, rows, end, max_rows),
+        _lanes(report, rows, end),
+        _failures(report, rows, max_failures),
+        _settings(report),
+        f"<footer>Made by DoJobber {__version__}.</footer></body></html>\n",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+# Text
+
+
+def visible(text: str) -> str:
+    """``text`` with every character a browser would hide or use to reorder
+    text written as its escape (``\\x1b``, ``\\u202e``)."""
+    return _HIDDEN.sub(_escape_character, text)
+
+
+def _escape_character(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _text(text: str) -> str:
+    """``text`` made safe for HTML text and quoted attribute values."""
+    return escape(visible(text), quote=True)
+
+
+def _name(name: str) -> str:
+    """A job name on one line: line breaks and tabs shown as escapes too."""
+    return visible(name).replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _message(error: JobError) -> str:
+    text = str(error)
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}... ({len(text) - MAX_MESSAGE} more characters)"
+    return text
+
+
+def _seconds(seconds: float) -> str:
+    if seconds >= 100:
+        return f"{seconds:.0f} s"
+    if seconds >= 0.1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.3f}%"
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+# Sections
+
+
+def _summary(report: RunReport, verdict: str) -> str:
+    counts = "".join(
+        f"<li class='count {label}'><b>{count}</b> {label.replace('_', ' ')}</li>"
+        for label, count in report.label_counts().items()
+    )
+    facts = [f"{len(report.jobs)} jobs", f"took {_seconds(report.seconds)}"]
+    if report.started_at:
+        started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.started_at))
+        facts.append(f"started {started}")
+    if report.no_act:
+        facts.append("a dry run (no_act): nothing was Run")
+    interrupted = (
+        "<p class=alert>Interrupted (Ctrl-C) before the run was over.</p>"
+        if report.interrupted else ""
+    )
+    return (
+        f"<section id=summary><p class='verdict {verdict}'>{verdict.capitalize()}: "
+        f"{_text(', '.join(facts))}.</p>{interrupted}<ul class=counts>{counts}</ul></section>"
+    )
+
+
+def _graph(report: RunReport, rows: dict[str, int], max_graph: int) -> str:
+    head = "<section id=graph><h2>Graph</h2>"
+    if not report.deps:
+        return head + (
+            "<p class=note>The graph is not in this report (an event log has no DEPS)."
+            "</p></section>"
+        )
+    if len(report.jobs) > max_graph:
+        return head + (
+            f"<p class=note>The graph has {len(report.jobs)} jobs, more than the {max_graph} "
+            "this page draws; draw it with <code>dojobber run --graph run.svg</code> "
+            "or <code>write_graph()</code>.</p></section>"
+        )
+    try:
+        picture = _inline(render.render(_dot(report, rows), "svg"))
+    except RenderError as error:
+        return head + f"<p class=note>No picture of the graph: {_text(str(error))}</p></section>"
+    except ElementTree.ParseError as error:
+        note = f"its SVG is not XML ({error})."
+        return head + f"<p class=note>No picture of the graph: {note}</p></section>"
+    return head + f"<div class=picture>{picture}</div></section>"
+
+
+def _dot(report: RunReport, rows: dict[str, int]) -> str:
+    """The coloured graph of ``report`` as DOT, each node linking to its row."""
+    graph = digraph()
+    graph.add_nodes(list(report.deps))
+    for job, deps in report.deps.items():
+        for dep in deps:
+            if not graph.has_edge((job, dep)):
+                graph.add_edge((job, dep))
+    render.colour(graph, {job.name: job.outcome for job in report.jobs})
+    for name, row in rows.items():
+        graph.add_node_attribute(name, ("href", f"#job-{row}"))
+    states = {
+        job.name: render.JobState(job.outcome, job.tries, _last_error(job.history))
+        for job in report.jobs
+    }
+    return render.dot_text(graph, states)
+
+
+def _last_error(history: Sequence[TryReport]) -> JobError | None:
+    for one in reversed(history):
+        if one.error is not None:
+            return one.error
+    return None
+
+
+def _inline(svg: bytes) -> str:
+    """Graphviz's SVG as an element to put in HTML: no XML prolog or
+    comments, links as plain ``href``, scaled to the page's width."""
+    root = ElementTree.fromstring(svg)
+    for element in root.iter():
+        # Inside HTML, <svg> and what it holds are SVG without a namespace.
+        element.tag = element.tag.rpartition("}")[2]
+        link = element.attrib.pop(_XLINK + "href", None)
+        if link is not None:
+            element.set("href", link)
+        element.attrib.pop(_XLINK + "title", None)  # the <title> inside says it
+    for size in ("width", "height"):
+        root.attrib.pop(size, None)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def _end(report: RunReport) -> float:
+    """Where the time axis ends: the run's end, or its last try's end."""
+    ends = [one.start + one.seconds for job in report.jobs for one in job.history]
+    return max([report.seconds, *ends]) or 1.0
+
+
+def _shown(report: RunReport, max_rows: int) -> tuple[list[JobReport], str]:
+    """The jobs the timeline shows, in run order, and what it left out."""
+    jobs = report.jobs
+    if len(jobs) <= max_rows:
+        return jobs, ""
+    failed = [job for job in jobs if job.outcome is Outcome.FAILED][:max_rows]
+    others = sorted((job for job in jobs if job.outcome is not Outcome.FAILED),
+                    key=lambda job: -job.seconds)
+    kept = {job.name for job in failed + others[: max_rows - len(failed)]}
+    note = (
+        f"<p class=note>This run has {len(jobs)} jobs: the timeline shows {len(kept)} of "
+        "them, every failed job first and then the slowest others. The JSON report "
+        "(<code>--json</code>) has every job.</p>"
+    )
+    return [job for job in jobs if job.name in kept], note
+
+
+def _timeline(report: RunReport, rows: dict[str, int], end: float, max_rows: int) -> str:
+    jobs, note = _shown(report, max_rows)
+    failed = {job.name for job in report.jobs if _failed_tries(job)}
+    lines = [
+        "<section id=timeline><h2>Timeline</h2>", note,
+        "<p class=legend>Each try is a bar, split into its phases: "
+        "<span class='key c'></span> check <span class='key r'></span> run "
+        "<span class='key k'></span> recheck; <span class='key bad'></span> a failed try, "
+        "<span class='key wait'></span> the wait before a retry. "
+        "Hover over a bar for its times and errors.</p>",
+        f"<div class=rows>{_axis(end)}",
+    ]
+    for job in jobs:
+        row = rows[job.name]
+        name = _text(_name(job.name))
+        if job.name in failed:
+            name = f"<a href='#fail-{row}'>{name}</a>"
+        lines.append(
+            f"<div class='row {job.label}' id=job-{row}>"
+            f"<span class=name title='{_text(_name(job.name))}'>{name}</span>"
+            f"<span class=out>{_outcome_text(job)}</span>"
+            f"<div class=track>{''.join(_bars(job.history, end))}</div></div>"
+        )
+    lines.append("</div></section>")
+    return "\n".join(lines)
+
+
+def _outcome_text(job: JobReport) -> str:
+    label = job.label.replace("_", " ")
+    if not job.tries:
+        return label
+    return f"{label}, {_tries(job.tries)}, {_seconds(job.seconds)}"
+
+
+def _axis(end: float) -> str:
+    step = _step(end)
+    ticks = []
+    count = int(end / step + 1e-9)
+    for number in range(count + 1):
+        at = number * step
+        ticks.append(f"<span style='left:{_percent(at, end)}'>{_tick(at, step)}</span>")
+    return (
+        "<div class='row axis'><span class=name></span><span class=out></span>"
+        f"<div class=track>{''.join(ticks)}</div></div>"
+    )
+
+
+def _step(end: float) -> float:
+    """A round step (1, 2 or 5 times a power of ten) for about eight ticks."""
+    rough = end / 8
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(factor * power for factor in (1, 2, 5, 10) if factor * power >= rough)
+
+
+def _tick(at: float, step: float) -> str:
+    if step >= 60:
+        return f"{at / 60:g} min"
+    if step >= 1:
+        return f"{at:g} s"
+    return f"{round(at * 1000, 6):g} ms" if step < 0.1 else f"{round(at, 6):g} s"
+
+
+def _bars(history: Sequence[TryReport], end: float) -> Iterable[str]:
+    """A bar per try, its phases inside, and a dashed line for each wait."""
+    previous_end = None
+    for one in history:
+        if previous_end is not None and one.start > previous_end:
+            yield (f"<i class=wait style='left:{_percent(previous_end, end)};"
+                   f"width:{_percent(one.start - previous_end, end)}'></i>")
+        outcome = "cut" if one.outcome is None else (
+            "bad" if one.outcome is Outcome.FAILED else "ok")
+        phases = "".join(
+            f"<i class={_PHASE_CLASS[phase.phase]} "
+            f"style='width:{_percent(phase.seconds, one.seconds or 1.0)}'></i>"
+            for phase in one.phases
+        )
+        yield (f"<b class={outcome} style='left:{_percent(one.start, end)};"
+               f"width:{_percent(one.seconds, end)}' title='{_text(_try_text(one))}'>{phases}</b>")
+        previous_end = one.start + one.seconds
+
+
+def _try_text(one: TryReport) -> str:
+    """The hover text of a try: when, how it ended, each phase."""
+    ended = "interrupted" if one.outcome is None else one.outcome.value.replace("_", " ")
+    lines = [f"try {one.number}: {ended}, {_seconds(one.seconds)} from {_seconds(one.start)}"]
+    for phase in one.phases:
+        line = f"{phase.phase} {_seconds(phase.seconds)}"
+        if phase.error is not None:
+            line += f": {_message(phase.error)}"
+        lines.append(line)
+    if not one.phases and one.error is not None:
+        lines.append(f"not created: {_message(one.error)}")
+    return "\n".join(lines)
+
+
+def _lanes(report: RunReport, rows: dict[str, int], end: float) -> str:
+    """Tries packed into as few lanes as ran at once: in a parallel run,
+    one lane per busy worker. Nothing when at most one try ran at a time."""
+    tries = sorted(
+        ((one.start, one.start + one.seconds, job) for job in report.jobs for one in job.history),
+        key=lambda entry: entry[0],
+    )
+    lanes: list[list[str]] = []
+    busy: list[tuple[float, int]] = []  # (end, lane) of the tries running
+    free: list[int] = []
+    for start, stop, job in tries:
+        while busy and busy[0][0] <= start:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        lane = heapq.heappop(free) if free else len(lanes)
+        if lane == len(lanes):
+            lanes.append([])
+        heapq.heappush(busy, (stop, lane))
+        lanes[lane].append(
+            f"<a class={job.label} href='#job-{rows[job.name]}' title='{_text(_name(job.name))}' "
+            f"style='left:{_percent(start, end)};width:{_percent(stop - start, end)}'></a>"
+        )
+    if len(lanes) < 2:
+        return ""
+    body = "\n".join(
+        f"<div class='row lane'><span class=name>lane {number}</span><span class=out>"
+        f"{_tries(len(bars))}</span><div class=track>{''.join(bars)}</div></div>"
+        for number, bars in enumerate(lanes, 1)
+    )
+    return (
+        f"<section id=lanes><h2>Lanes</h2><p class=legend>At most {len(lanes)} tries ran at "
+        "once. Each lane is a row of tries that did not overlap, coloured by how their job "
+        f"ended; click one to find its job.</p><div class=rows>{_axis(end)}\n{body}</div></section>"
+    )
+
+
+def _failed_tries(job: JobReport) -> list[TryReport]:
+    return [one for one in job.history if one.outcome is Outcome.FAILED]
+
+
+def _failures(report: RunReport, rows: dict[str, int], max_failures: int) -> str:
+    jobs = [job for job in report.jobs if _failed_tries(job)]
+    # Jobs that failed for good first, then those a later try saved.
+    jobs.sort(key=lambda job: job.outcome is not Outcome.FAILED)
+    if not jobs:
+        return "<section id=failures><h2>Failures</h2><p>No try failed.</p></section>"
+    lines = [
+        "<section id=failures><h2>Failures</h2><p class=legend>Every job with a failed try, "
+        "each try's errors by phase, and the traceback of each failed job's last error "
+        "(click to unfold; file paths are shortened, see the docs).</p>"
+    ]
+    for job in jobs[:max_failures]:
+        lines.append(_failure(report, job, rows[job.name]))
+    if len(jobs) > max_failures:
+        lines.append(
+            f"<p class=note>... and {len(jobs) - max_failures} more jobs with a failed try; "
+            "the JSON report (<code>--json</code>) has them all.</p>"
+        )
+    lines.append("</section>")
+    return "\n".join(lines)
+
+
+def _failure(report: RunReport, job: JobReport, row: int) -> str:
+    items = []
+    for one in job.history:
+        ended = "interrupted" if one.outcome is None else one.outcome.value.replace("_", " ")
+        errors = [
+            f"<li><span class=phase>{phase.phase}</span> {_text(_message(phase.error))}</li>"
+            for phase in one.phases if phase.error is not None
+        ]
+        if not one.phases and one.error is not None:
+            message = _text(_message(one.error))
+            errors.append(f"<li><span class=phase>not created</span> {message}</li>")
+        items.append(
+            f"<li>try {one.number}: {ended} after {_seconds(one.seconds)}"
+            f"<ul class=errors>{''.join(errors)}</ul></li>"
+        )
+    trace = report.traceback(job.name)
+    folded = (
+        f"<details><summary>traceback</summary><pre>{_text(shorten_paths(trace))}</pre></details>"
+        if trace else ""
+    )
+    return (
+        f"<div class='failure {job.label}' id=fail-{row}><h3><a href='#job-{row}'>"
+        f"{_text(_name(job.name))}</a> <span class=out>{job.label.replace('_', ' ')} after "
+        f"{_tries(job.tries)}</span></h3><ol class=tries>{''.join(items)}</ol>{folded}</div>"
+    )
+
+
+def _settings(report: RunReport) -> str:
+    values: dict[str, Any] = dict(report.settings)
+    values["no_act"] = report.no_act
+    values["interrupted"] = report.interrupted
+    values["python"] = sys.version.split()[0]
+    values["dojobber"] = __version__
+    rows = "".join(
+        f"<tr><th>{_text(str(key))}</th><td>{_text(_name(str(value)))}</td></tr>"
+        for key, value in values.items()
+    )
+    return f"<section id=settings><h2>Settings</h2><table>{rows}</table></section>"
+
+
+# Paths in tracebacks
+
+
+def shorten_paths(text: str) -> str:
+    """``text`` (a traceback) with each ``File "..."`` path made short:
+    relative to the working directory, ``<python>/`` or ``<site-packages>/``
+    for Python's own files and installed packages, ``~/`` under the home
+    directory, else ``.../`` and the file's last two path parts."""
+    places = _places()
+    return _TRACEBACK_FILE.sub(
+        lambda match: match[1] + _short(match[2], places) + match[3], text
+    )
+
+
+def _short(path: str, places: list[tuple[str, str]]) -> str:
+    if not os.path.isabs(path):
+        return path
+    for prefix, shown in places:
+        if prefix and path.startswith(prefix + os.sep):
+            return shown + path[len(prefix):]
+    parts = path.split(os.sep)
+    return ".../" + "/".join(parts[-2:])
+
+
+def _places() -> list[tuple[str, str]]:
+    """Known folders, longest first, and how a short path starts inside them."""
+    places = [(os.getcwd(), "."), (os.path.expanduser("~"), "~")]
+    packages = [*site.getsitepackages(), site.getusersitepackages()]
+    places += [(folder, "<site-packages>") for folder in packages]
+    places += [(sysconfig.get_paths()[key], "<python>") for key in ("stdlib", "platstdlib")]
+    return sorted(
+        {(os.path.normpath(folder), shown) for folder, shown in places if folder != os.sep},
+        key=lambda place: -len(place[0]),
+    )
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+margin:1.5em;color:#222;background:#fff}
+h1{font-size:1.4em;margin:0 0 .4em}
+h2{font-size:1.15em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd}
+h3{font-size:1em;margin:.2em 0}code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
+pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
+.note,.legend{color:#555}.alert{color:#a40000;font-weight:bold}
+.verdict{font-size:1.1em;font-weight:bold}.verdict.passed{color:#17692a}
+.verdict.failed,.verdict.interrupted{color:#b00}
+.counts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5em}
+.count{padding:.2em .7em;border-radius:1em;background:#eee}
+.count.passed{background:#c8f0cf}.count.passed_after_run{background:#1b6b2c;color:#fff}
+.count.failed{background:#d62828;color:#fff}.count.would_run{background:#f2c14e}
+.picture svg{max-width:100%;height:auto}
+.rows{border:1px solid #ddd}
+.row{display:flex;align-items:center;height:16px;border-top:1px solid #f0f0f0;font-size:12px}
+.row:target{background:#fff3b0}
+.name{flex:0 0 16em;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 .4em}
+.out{flex:0 0 13em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
+.row.failed .out{color:#b00}.row.blocked .name,.row.not_checked .name{color:#888}
+.track{position:relative;flex:1;height:100%;min-width:200px}
+.track b,.track a,.track .wait{position:absolute;top:2px;height:11px;min-width:1px}
+.track b{display:flex;outline:1px solid #0004;background:#9bb}
+.track b.bad{outline:2px solid #d62828}
+.track b.cut{background:repeating-linear-gradient(45deg,#999 0 3px,#ddd 3px 6px)}
+.track b i{height:100%;display:block}
+.c,.key.c{background:#6c9bd2}.r,.key.r{background:#e9a23b}.k,.key.k{background:#8a6bbd}
+.track .wait{top:7px;height:0;border-top:1px dashed #d62828}
+.key{display:inline-block;width:1.6em;height:.8em;vertical-align:middle;margin-left:.4em}
+.key.bad{outline:2px solid #d62828;background:#9bb}.key.wait{height:0;border-top:1px dashed #d62828}
+.axis{position:sticky;top:0;background:#fafafa;z-index:1;height:18px}
+.axis .track span{position:absolute;top:1px;border-left:1px solid #bbb;padding-left:2px;
+color:#555;font-size:11px}
+.lane .track a{background:#9bb}
+.track a.passed{background:#53b86a}.track a.passed_after_run{background:#1b6b2c}
+.track a.failed{background:#d62828}.track a.would_run{background:#f2c14e}
+.failure{border-left:4px solid #d62828;padding:.2em .8em;margin:.6em 0}
+.failure.passed_after_run,.failure.passed{border-color:#1b6b2c}
+.errors{margin:.1em 0;white-space:pre-wrap}.phase{font-weight:bold}
+table{border-collapse:collapse}
+th,td{text-align:left;padding:.15em .8em;border-bottom:1px solid #eee}
+footer{margin-top:2em;color:#888;font-size:12px}
+"""

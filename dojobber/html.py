@@ -180,8 +180,7 @@ def _dot(report: RunReport, rows: dict[str, int]) -> str:
     graph.add_nodes(list(report.deps))
     for job, deps in report.deps.items():
         for dep in deps:
-            if not graph.has_edge((job, dep)):
-                graph.add_edge((job, dep))
+            graph.add_edge((job, dep))
     render.colour(graph, {job.name: job.outcome for job in report.jobs})
     for name, row in rows.items():
         graph.add_node_attribute(name, ("href", f"#job-{row}"))
@@ -286,8 +285,11 @@ def _axis(end: float) -> str:
 
 
 def _step(end: float) -> float:
-    """A round step (1, 2 or 5 times a power of ten) for about eight ticks."""
+    """A round step (1, 2 or 5 times a power of ten, of seconds or of
+    minutes in a long run) for about eight ticks."""
     rough = end / 8
+    if rough >= 60:
+        return 60 * _step(end / 60)
     power = 10.0 ** math.floor(math.log10(rough))
     return next(factor * power for factor in (1, 2, 5, 10) if factor * power >= rough)
 

@@ -116,7 +116,9 @@ def _seconds(seconds: float) -> str:
         return f"{seconds:.0f} s"
     if seconds >= 0.1:
         return f"{seconds:.2f} s"
-    return f"{seconds * 1000:.1f} ms"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
 
 
 def _percent(part: float, whole: float) -> str:
@@ -491,9 +493,9 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
 .row{display:flex;align-items:center;height:16px;border-top:1px solid #f0f0f0;font-size:12px}
 .row:target{background:#fff3b0}
 .name{flex:0 0 16em;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 .4em}
-.out{flex:0 0 13em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
+.out{flex:0 0 15em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
 .row.failed .out{color:#b00}.row.blocked .name,.row.not_checked .name{color:#888}
-.track{position:relative;flex:1;height:100%;min-width:200px}
+.track{position:relative;flex:1;height:100%;min-width:200px;margin-right:2.5em}
 .track b,.track a,.track .wait{position:absolute;top:2px;height:11px;min-width:1px}
 .track b{display:flex;outline:1px solid #0004;background:#9bb}
 .track b.bad{outline:2px solid #d62828}
@@ -505,7 +507,7 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
 .key.bad{outline:2px solid #d62828;background:#9bb}.key.wait{height:0;border-top:1px dashed #d62828}
 .axis{position:sticky;top:0;background:#fafafa;z-index:1;height:18px}
 .axis .track span{position:absolute;top:1px;border-left:1px solid #bbb;padding-left:2px;
-color:#555;font-size:11px}
+color:#555;font-size:11px;white-space:nowrap}
 .lane .track a{background:#9bb}
 .track a.passed{background:#53b86a}.track a.passed_after_run{background:#1b6b2c}
 .track a.failed{background:#d62828}.track a.would_run{background:#f2c14e}

@@ -345,6 +345,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "the file's extension")
     graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
+    reporting = commands.add_parser(
+        "report", help="write the report of a run from its saved event log",
+        description="Read EVENTS, the event log that 'dojobber run --events' wrote, "
+        "print the run's summary, and with --html write its HTML page.")
+    reporting.add_argument("events", metavar="EVENTS",
+                           help="the event log (JSON Lines; '-' for stdin)")
+    reporting.add_argument("--html", metavar="FILE",
+                           help="write the run report as a self-contained HTML page to FILE")
+    reporting.add_argument("-d", "--debug", action="store_true",
+                           help="show tracebacks of errors")
+
     listing = commands.add_parser(
         "list", help="print the jobs in run order with their DEPS",
         description="Print the jobs of TARGET in run order with their DEPS; given "
@@ -388,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _run(options, positional)
         if options.command == "graph":
             return _graph(options)
+        if options.command == "report":
+            return _report(options)
         return _list(options)
     except KeyboardInterrupt as stop:
         return _stopped(stop)
@@ -757,6 +770,29 @@ def _graph(options: argparse.Namespace) -> int:
     dojob = DoJobber(_log_level(options.debug))
     dojob.configure(root)
     _write_graph(dojob, options.output, fmt)
+    return OK
+
+
+def _report(options: argparse.Namespace) -> int:
+    from .eventlog import read_report
+
+    if options.html:
+        _check_can_write(options.html)
+    try:
+        if options.events == "-":
+            report = read_report(sys.stdin)
+        else:
+            with open(options.events, encoding="utf-8") as lines:
+                report = read_report(lines)
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(
+            f"{options.events} is not an event log of 'dojobber run --events': "
+            f"{_one_line(error)}"
+        ) from error
+    if options.html:
+        with open(options.html, "w", encoding="utf-8") as out:
+            out.write(report.to_html())
+    print("\n".join(f"dojobber: {line}" for line in report.summary()))
     return OK
 
 

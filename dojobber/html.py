@@ -7,7 +7,6 @@ import math
 import os
 import re
 import site
-import sys
 import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
@@ -429,8 +428,6 @@ def _settings(report: RunReport) -> str:
     values: dict[str, Any] = dict(report.settings)
     values["no_act"] = report.no_act
     values["interrupted"] = report.interrupted
-    values["python"] = sys.version.split()[0]
-    values["dojobber"] = __version__
     rows = "".join(
         f"<tr><th>{_text(str(key))}</th><td>{_text(_name(str(value)))}</td></tr>"
         for key, value in values.items()
@@ -493,7 +490,7 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
 .row{display:flex;align-items:center;height:16px;border-top:1px solid #f0f0f0;font-size:12px}
 .row:target{background:#fff3b0}
 .name{flex:0 0 16em;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 .4em}
-.out{flex:0 0 15em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
+.out{flex:0 0 17em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
 .row.failed .out{color:#b00}.row.blocked .name,.row.not_checked .name{color:#888}
 .track{position:relative;flex:1;height:100%;min-width:200px;margin-right:2.5em}
 .track b,.track a,.track .wait{position:absolute;top:2px;height:11px;min-width:1px}

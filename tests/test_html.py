@@ -454,3 +454,41 @@ def test_dojobber_run_html_into_a_missing_folder_fails_before_the_run(tmp_path: 
     assert done.returncode == 2
     assert done.stderr.startswith("dojobber: error: cannot write no/such/out.html: no such ")
     assert "jobs:" not in done.stderr
+
+
+def test_dojobber_report_draws_the_page_of_a_saved_event_log(tmp_path: Path) -> None:
+    target = f"{TESTS / 'dojobber_example.py'}:WatchMovie"
+    ran = subprocess.run(
+        [sys.executable, "-m", "dojobber", "run", "--events", "events.jsonl", "--retry-delay",
+         "0", "--workers", "2", target, "--arg", "battery_state=dead"],
+        cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert ran.returncode == 1, ran.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "report", "--html", "out.html", "events.jsonl"],
+        cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("dojobber: 18 jobs: 3 passed, 6 passed_after_run, 3 failed")
+    page = Page((tmp_path / "out.html").read_text(encoding="utf-8"))
+    rows = page.timeline_rows()
+    assert len(rows) == 18
+    assert len(rows["TurnOnTV"].find("b", "bad")) == 3
+    assert "The graph is not in this report (an event log has no DEPS)." in (
+        page.by_id("graph").text())
+    assert "RuntimeError: Remote batteries are dead." in page.by_id("failures").text()
+
+
+def test_dojobber_report_refuses_what_is_not_an_event_log(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "report", "--html", "out.html", "notes.txt"],
+        cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "dojobber: error: notes.txt is not an event log of 'dojobber run --events': "
+        "ValueError: line 1 is not JSON")
+    assert not (tmp_path / "out.html").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "report", "-"], input='{"event": "run_started"}\n',
+        cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "no run_ended event" in done.stderr

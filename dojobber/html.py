@@ -56,7 +56,12 @@ def page(
     """``report`` as an HTML page that needs nothing else: no network, no
     script. The graph is drawn when the run has at most ``max_graph`` jobs;
     the timeline has at most ``max_rows`` rows and the failures table at
-    most ``max_failures`` jobs (the page says what it left out)."""
+    most ``max_failures`` jobs (the page says what it left out). A limit
+    that is not a whole number of 0 or more raises ValueError."""
+    for limit, value in (("max_graph", max_graph), ("max_rows", max_rows),
+                         ("max_failures", max_failures)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{limit} must be a whole number of 0 or more, got {value!r}")
     rows = {job.name: number for number, job in enumerate(report.jobs)}
     end = _end(report)
     root = report.settings.get("root") or (report.jobs[-1].name if report.jobs else "")
@@ -232,7 +237,7 @@ def _shown(report: RunReport, max_rows: int) -> tuple[list[JobReport], str]:
     kept = {job.name for job in failed + others[: max_rows - len(failed)]}
     note = (
         f"<p class=note>This run has {len(jobs)} jobs: the timeline shows {len(kept)} of "
-        "them, every failed job first and then the slowest others. The JSON report "
+        "them, in run order: every failed job, then the slowest others. The JSON report "
         "(<code>--json</code>) has every job.</p>"
     )
     return [job for job in jobs if job.name in kept], note

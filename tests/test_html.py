@@ -387,12 +387,21 @@ def test_big_runs_are_summarised_and_say_so() -> None:
     text = made_report(jobs, 1.0).to_html(max_rows=4, max_graph=3, max_failures=1)
     page = Page(text)
     assert sorted(page.timeline_rows()) == ["J2", "J3", "J8", "J9"]
-    assert ("This run has 10 jobs: the timeline shows 4 of them, every failed job first "
-            "and then the slowest others.") in page.by_id("timeline").text()
+    assert ("This run has 10 jobs: the timeline shows 4 of them, in run order: every "
+            "failed job, then the slowest others.") in page.by_id("timeline").text()
     assert "The graph has 10 jobs, more than the 3 this page draws" in page.by_id("graph").text()
     failures = page.by_id("failures")
     assert len(failures.find("div", "failure")) == 1
     assert "... and 1 more jobs with a failed try" in failures.text()
+
+
+@pytest.mark.parametrize(("limit", "value"), [
+    ("max_rows", -1), ("max_graph", 2.5), ("max_failures", "10"), ("max_rows", True)])
+def test_bad_limits_are_refused(limit: str, value: Any) -> None:
+    report = example_report()
+    with pytest.raises(ValueError) as caught:
+        report.to_html(**{limit: value})
+    assert str(caught.value) == f"{limit} must be a whole number of 0 or more, got {value!r}"
 
 
 def test_long_messages_are_cut() -> None:

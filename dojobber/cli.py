@@ -787,7 +787,7 @@ def _report(options: argparse.Namespace) -> int:
     except (ValueError, KeyError, TypeError) as error:
         raise UsageError(
             f"{options.events} is not an event log of 'dojobber run --events': "
-            f"{_one_line(error)}"
+            f"{one_line(error)}"
         ) from error
     if options.html:
         with open(options.html, "w", encoding="utf-8") as out:

@@ -96,6 +96,16 @@ def _set_up_log(level: int | str | None) -> None:
     log.setLevel(logging.CRITICAL if level is None else level)
 
 
+def _engine(workers: int | None, executor: Executor | None) -> str:
+    """Where the tries run, in words, for the report's settings."""
+    if executor is not None:
+        at_once = f", {workers} tries at once" if workers is not None else ""
+        return f"executor {type(executor).__name__}{at_once}"
+    if workers is not None and workers > 1:
+        return f"threads, {workers} workers"
+    return "sequential"
+
+
 class DoJobber:
     """Builds a job graph from a root Job class, runs it, and reports on it.
 
@@ -288,8 +298,12 @@ class DoJobber:
         self._cleanup_after_run = cleanup
         # What report() says the run was configured with.
         self._settings = {
-            "root": plan.names[-1], "workers": workers, "default_tries": tries,
-            "default_retry_delay": delay, "no_act": no_act, "cleanup": cleanup,
+            "root": plan.names[-1], "engine": _engine(workers, executor),
+            "default_tries": tries, "default_retry_delay": delay,
+            "default_retry_backoff": default_retry_backoff,
+            "default_retry_delay_max": default_retry_delay_max,
+            "default_retry_jitter": default_retry_jitter, "default_timeout": timeout,
+            "fail_fast": fail_fast, "no_act": no_act, "cleanup": cleanup,
         }
         self._graph = None
         self._forget_run()

@@ -147,14 +147,35 @@ def _summary(report: RunReport, verdict: str) -> str:
         facts.append(f"started {started}")
     if report.no_act:
         facts.append("a dry run (no_act): nothing was Run")
-    interrupted = (
-        "<p class=alert>Interrupted (Ctrl-C) before the run was over.</p>"
-        if report.interrupted else ""
-    )
+    alerts = "".join(f"<p class=alert>{_text(alert)}</p>" for alert in _alerts(report))
     return (
         f"<section id=summary><p class='verdict {verdict}'>{verdict.capitalize()}: "
-        f"{_text(', '.join(facts))}.</p>{interrupted}<ul class=counts>{counts}</ul></section>"
+        f"{_text(', '.join(facts))}.</p>{alerts}<ul class=counts>{counts}</ul></section>"
     )
+
+
+def _alerts(report: RunReport) -> list[str]:
+    """What went wrong beside the jobs: a stop, fail-fast, Cleanups, observers."""
+    alerts = []
+    if report.interrupted:
+        alerts.append("Interrupted (Ctrl-C or SIGTERM) before the run was over.")
+    if report.stopped_by is not None:
+        count = len(report.not_tried)
+        jobs = "1 job was" if count == 1 else f"{count} jobs were"
+        alerts.append(
+            f"Fail-fast: the run stopped when {_name(report.stopped_by)} failed; "
+            f"{jobs} not tried because of it."
+        )
+    alerts += [
+        f"Cleanup of {_name(failure.job)} raised {_message(failure.error)}"
+        for failure in report.cleanup_errors
+    ]
+    alerts += [
+        f"Observer {failure.observer} raised {_message(failure.error)} in {failure.event}; "
+        "it got no more events."
+        for failure in report.observer_errors
+    ]
+    return alerts
 
 
 def _graph(report: RunReport, rows: dict[str, int], max_graph: int) -> str:
@@ -211,6 +232,11 @@ def _inline(svg: bytes) -> str:
     for element in root.iter():
         # Inside HTML, <svg> and what it holds are SVG without a namespace.
         element.tag = element.tag.rpartition("}")[2]
+        # Graphviz keeps bidirectional overrides and zero-width characters.
+        if element.text:
+            element.text = visible(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, visible(value))
         link = element.attrib.pop(_XLINK + "href", None)
         if link is not None:
             element.set("href", link)
@@ -246,6 +272,7 @@ def _shown(report: RunReport, max_rows: int) -> tuple[list[JobReport], str]:
 def _timeline(report: RunReport, rows: dict[str, int], end: float, max_rows: int) -> str:
     jobs, note = _shown(report, max_rows)
     failed = {job.name for job in report.jobs if _failed_tries(job)}
+    not_tried = set(report.not_tried)
     lines = [
         "<section id=timeline><h2>Timeline</h2>", note,
         "<p class=legend>Each try is a bar, split into its phases: "
@@ -263,15 +290,15 @@ def _timeline(report: RunReport, rows: dict[str, int], end: float, max_rows: int
         lines.append(
             f"<div class='row {job.label}' id=job-{row}>"
             f"<span class=name title='{_text(_name(job.name))}'>{name}</span>"
-            f"<span class=out>{_outcome_text(job)}</span>"
+            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>"
             f"<div class=track>{''.join(_bars(job.history, end))}</div></div>"
         )
     lines.append("</div></section>")
     return "\n".join(lines)
 
 
-def _outcome_text(job: JobReport) -> str:
-    label = job.label.replace("_", " ")
+def _outcome_text(job: JobReport, fail_fast: bool) -> str:
+    label = "not tried (fail-fast)" if fail_fast else job.label.replace("_", " ")
     if not job.tries:
         return label
     return f"{label}, {_tries(job.tries)}, {_seconds(job.seconds)}"

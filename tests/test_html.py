@@ -13,7 +13,7 @@ from typing import Any
 import dojobber_example as doex
 import pytest
 
-from dojobber import DoJobber, Job, Outcome, RenderError, render
+from dojobber import DoJobber, Job, Observer, Outcome, RenderError, render
 from dojobber import html as report_html
 from dojobber.report import JobError, JobReport, PhaseReport, RunReport, TryReport
 
@@ -22,7 +22,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
 needs_renderer = pytest.mark.skipif(
     shutil.which("dot") is None and not render.wasm_available(),
-    reason="neither Graphviz's dot nor DoJobber's in-process renderer (the svg extra) "
+    reason="neither Graphviz's dot nor DoJobber's in-process renderer (the pictures extra) "
     "is installed")
 
 HOSTILE = "<script>document.title='pwned'</script>"
@@ -195,7 +195,7 @@ def test_example_page_in_chromium_has_every_job_its_tries_and_errors(tmp_path: P
     assert 'in Check\n    raise RuntimeError("Remote batteries are dead.")' in traceback.text()
     assert "dojobber_example.py" in failures.text()
     settings = dom.by_id("settings").text()
-    assert "workers1" in settings and "default_tries3" in settings
+    assert "enginesequential" in settings and "default_tries3" in settings
 
 
 @needs_chromium
@@ -451,8 +451,37 @@ def test_dry_run_and_interrupted_runs_say_so() -> None:
     job = JobReport("Stopped", Outcome.BLOCKED, 1, 0.5, None, (cut,))
     page = Page(made_report([job], 0.5, interrupted=True).to_html())
     assert page.root.find("title")[0].text() == "DoJobber run of Stopped: interrupted"
-    assert "Interrupted (Ctrl-C) before the run was over." in page.by_id("summary").text()
+    assert "Interrupted (Ctrl-C or SIGTERM) before the run was over." in page.by_id("summary").text()
     assert page.timeline_rows()["Stopped"].find("b")[0].attrs["class"] == "cut"
+
+
+def test_fail_fast_cleanups_and_observers_that_raised_are_in_the_summary() -> None:
+    def broken_cleanup(self: Job) -> None:
+        raise OSError("cleanup broke")
+
+    class Loud(Observer):
+        def try_started(self, job: str, number: int) -> None:
+            raise ValueError("observer broke")
+
+    messy = type("Messy", (Job,), {"Check": passing, "Cleanup": broken_cleanup})
+    broken = type("Broken", (Job,), {"Check": raising("broken"), "Run": passing, "TRIES": 1})
+    later = type("Later", (Job,), {"Check": passing})
+    root = type("Root", (Job,), {"DEPS": (messy, broken, later), "Check": passing})
+    dojob = DoJobber()
+    dojob.configure(root, fail_fast=True, default_retry_delay=0, observers=[Loud()])
+    with pytest.raises(OSError, match="cleanup broke"):
+        dojob.checknrun()
+    page = Page(dojob.report().to_html())
+    assert [p.text() for p in page.by_id("summary").find("p", "alert")] == [
+        "Fail-fast: the run stopped when Broken failed; 1 job was not tried because of it.",
+        "Cleanup of Messy raised OSError: cleanup broke",
+        "Observer test_html.test_fail_fast_cleanups_and_observers_that_raised_are_in_the_"
+        "summary.<locals>.Loud raised ValueError: observer broke in try_started; "
+        "it got no more events.",
+    ]
+    rows = page.timeline_rows()
+    assert rows["Later"].find("span", "out")[0].text() == "not tried (fail-fast)"
+    assert rows["Root"].find("span", "out")[0].text() == "blocked"
 
 
 # The command line

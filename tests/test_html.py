@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 import shutil
 import subprocess
 import sys
@@ -482,6 +483,20 @@ def test_fail_fast_cleanups_and_observers_that_raised_are_in_the_summary() -> No
     rows = page.timeline_rows()
     assert rows["Later"].find("span", "out")[0].text() == "not tried (fail-fast)"
     assert rows["Root"].find("span", "out")[0].text() == "blocked"
+
+
+def test_settings_name_the_engine() -> None:
+    root = type("Root", (Job,), {"Check": passing})
+    engines = []
+    with ThreadPoolExecutor(2) as pool:
+        for options in ({}, {"workers": 4}, {"executor": pool},
+                        {"executor": pool, "workers": 2}):
+            dojob = DoJobber()
+            dojob.configure(root, **options)
+            dojob.checknrun()
+            engines.append(dojob.report().settings["engine"])
+    assert engines == ["sequential", "threads, 4 workers", "executor ThreadPoolExecutor",
+                       "executor ThreadPoolExecutor, 2 tries at once"]
 
 
 # The command line

@@ -228,9 +228,9 @@ def test_every_try_has_its_phases_times_and_errors() -> None:
     report = run_with_ticking_recorder(Publish).report()
     fetch = report["Fetch"]
     # The clock ticks once per reading: run start 101, try start 102,
-    # check end 103, run end 104, recheck end 105, try end 106, ...
+    # check end 103, run end 104, recheck end 105 (which ends the try), ...
     assert [(t.number, t.outcome, t.start, t.seconds) for t in fetch.history] == [
-        (1, Outcome.FAILED, 1.0, 4.0), (2, Outcome.FAILED, 6.0, 4.0)]
+        (1, Outcome.FAILED, 1.0, 3.0), (2, Outcome.FAILED, 5.0, 3.0)]
     first = fetch.history[0]
     refused = JobError("ConnectionRefusedError", "Connection refused")
     missing = JobError("FileNotFoundError", "alpha.txt not downloaded")
@@ -239,17 +239,17 @@ def test_every_try_has_its_phases_times_and_errors() -> None:
         ("recheck", 3.0, 1.0, missing)]
     assert first.error == missing and first.phase("run") is first.phases[1]
     assert fetch.run_error == refused
-    assert fetch.seconds == 8.0
-    assert report.seconds == 11.0  # run start 101 to run end 112
+    assert fetch.seconds == 6.0
+    assert report.seconds == 9.0  # run start 101 to run end 110
     assert report.started_at == 1_700_000_000.0
     assert report["Publish"].history == () and report["Publish"].run_error is None
     assert report.summary()[1] == (
         "failed: Fetch after 2 tries: FileNotFoundError: alpha.txt not downloaded "
         "(Run raised ConnectionRefusedError: Connection refused)")
     data = report.to_dict()
-    assert data["started_at"] == 1_700_000_000.0 and data["seconds"] == 11.0
+    assert data["started_at"] == 1_700_000_000.0 and data["seconds"] == 9.0
     assert data["jobs"][0]["history"][0] == {
-        "try": 1, "outcome": "failed", "start": 1.0, "seconds": 4.0,
+        "try": 1, "outcome": "failed", "start": 1.0, "seconds": 3.0,
         "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"},
         "phases": [
             {"phase": "check", "start": 1.0, "seconds": 1.0,

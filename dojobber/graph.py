@@ -334,17 +334,25 @@ def _read_deps(cls: type[Job], name: str) -> tuple[type[Job], ...]:
             name,
             value,
         ) from error
+    # Each entry is checked to be a Job class when the walk first meets it,
+    # not once per edge; one that cannot even be hashed is refused here.
+    try:
+        if len(entries) > 1 and len(set(entries)) < len(entries):
+            return tuple(dict.fromkeys(entries))
+    except TypeError:
+        _refuse_entries(entries, name)
+    return entries
+
+
+def _refuse_entries(entries: Sequence[Any], job: str) -> None:
+    """Raise for the first entry of ``entries`` that is not a Job class."""
     for entry in entries:
-        # Inlined _is_job_class: this loop runs once per edge of the graph.
-        if not (isinstance(entry, type) and issubclass(entry, Job)):
+        if not _is_job_class(entry):
             raise JobTypeError(
-                f"DEPS of job {name!r} lists {text_of(entry, repr)}, which is not a Job class",
-                name,
+                f"DEPS of job {job!r} lists {text_of(entry, repr)}, which is not a Job class",
+                job,
                 entry,
             )
-    if len(entries) > 1 and len(set(entries)) < len(entries):
-        return tuple(dict.fromkeys(entries))
-    return entries
 
 
 def _check_deps_kind(value: Any, name: str) -> None:
@@ -454,59 +462,75 @@ def _walk(
     index: dict[type[Job], int] = {}
     # The walk's path from the root, as parallel lists rather than a list of
     # frames: on a deep graph those frames would be many long-lived objects
-    # for the garbage collector to go through. Each job's name, TRIES and
-    # RETRY_DELAY are read on entry, while its class is in the CPU cache.
+    # for the garbage collector to go through.
     path: list[type[Job]] = []
     path_deps: list[tuple[type[Job], ...]] = []
-    path_attrs: list[tuple[str, Any, Any]] = []
     next_dep: list[int] = []  # position of the next DEPS entry to visit
-
-    def enter(cls: type[Job]) -> None:
-        entered.append(cls)
-        name = cls.__name__
-        if by_name is not None:
-            _check_name(cls, by_name)
-            log.debug("Adding job %s", name)
-        path_deps.append(_read_deps(cls, name))
-        path.append(cls)
-        path_attrs.append((name, cls.TRIES, cls.RETRY_DELAY))
-        next_dep.append(0)
-        index[cls] = WALKING
-
-    enter(root)
-    while path:
-        cls_deps = path_deps[-1]
-        for k in range(next_dep[-1], len(cls_deps)):
-            dep = cls_deps[k]
-            state = index.get(dep)
-            if state is None:
-                next_dep[-1] = k + 1
-                enter(dep)
-                break
-            if state == WALKING:
-                cycle = [c.__name__ for c in path[path.index(dep):]]
-                raise DependencyCycleError(cycle + [dep.__name__])
-        else:
-            cls = path.pop()
-            name, job_tries, job_delay = path_attrs.pop()
-            del path_deps[-1], next_dep[-1]
+    index_of, index_at = index.get, index.__getitem__
+    new: Any = root  # the job to enter next
+    entering = True
+    while True:
+        if entering:  # a job met for the first time
+            entered.append(new)
+            name = new.__name__
             if debug:
-                for dep in cls_deps:
-                    log.debug("Adding dependency %s -> %s", name, dep.__name__)
-            index[cls] = len(names)
-            names.append(name)
-            classes.append(cls)
-            deps.append(tuple(map(index.__getitem__, cls_deps)) if cls_deps else ())
-            tries.append(
-                default_tries if job_tries is None else check_tries(job_tries, name)
-            )
-            delays.append(
-                default_delay if job_delay is None else check_delay(job_delay, name)
-            )
-            if not (plain and _read_limits(cls) == _NO_LIMITS):
-                limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
-                if limit is not None:
-                    timeouts[index[cls]] = limit
-                if rule != _PLAIN:
-                    backoff[index[cls]] = rule
+                _check_name(new, by_name)  # type: ignore[arg-type]
+                log.debug("Adding job %s", name)
+            job_deps = getattr(new, "DEPS", ())
+            # Most DEPS are tuples of distinct classes: no copy, no more checks.
+            try:
+                usual = type(job_deps) is tuple and (
+                    len(job_deps) < 2 or len(set(job_deps)) == len(job_deps)
+                )
+            except TypeError:  # an unhashable entry: _read_deps says which
+                usual = False
+            path_deps.append(job_deps if usual else _read_deps(new, name))
+            path.append(new)
+            next_dep.append(0)
+            index[new] = WALKING
+            entering = False
+        cls_deps = path_deps[-1]
+        k = next_dep[-1]
+        try:
+            while k < len(cls_deps):
+                new = cls_deps[k]
+                k += 1
+                state = index_of(new)
+                if state is None:
+                    entering = True
+                    break
+                if state == WALKING:
+                    cycle = [c.__name__ for c in path[path.index(new):]]
+                    raise DependencyCycleError(cycle + [new.__name__])
+        except TypeError:  # an unhashable entry: never a Job class
+            _refuse_entries(cls_deps, path[-1].__name__)
+        if entering:
+            # Checked to be a Job class once, when first met, not per edge.
+            if not (isinstance(new, type) and issubclass(new, Job)):
+                _refuse_entries([new], path[-1].__name__)
+            next_dep[-1] = k
+            continue
+        # Every dependency has an index: the job gets the next one.
+        cls = path.pop()
+        del path_deps[-1], next_dep[-1]
+        name = cls.__name__
+        if debug:
+            for dep in cls_deps:
+                log.debug("Adding dependency %s -> %s", name, dep.__name__)
+        i = index[cls] = len(names)
+        names.append(name)
+        classes.append(cls)
+        deps.append(tuple(map(index_at, cls_deps)) if cls_deps else ())
+        job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
+        tries.append(default_tries if job_tries is None else check_tries(job_tries, name))
+        delays.append(default_delay if job_delay is None else check_delay(job_delay, name))
+        if not (plain and cls.TIMEOUT is None and cls.RETRY_BACKOFF is None
+                and cls.RETRY_DELAY_MAX is None and cls.RETRY_JITTER is None):
+            limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
+            if limit is not None:
+                timeouts[i] = limit
+            if rule != _PLAIN:
+                backoff[i] = rule
+        if not path:
+            break
     return Plan(names, classes, deps, tries, delays, timeouts, backoff)

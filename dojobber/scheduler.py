@@ -148,7 +148,6 @@ class Scheduler:
         """Try each job ``_walk`` names, after waiting out its retry delay."""
         delays, backoff, tries = self.plan.delays, self.plan.backoff, result.tries
         clock, sleep = self.clock, self.sleep
-        try_ = self._executor()
         global_storage: dict[str, Any] = {}
         # Machine floats, not a float object per job.
         next_start = array("d", [-math.inf]) * len(self.plan)
@@ -251,7 +250,18 @@ class Scheduler:
         kwargs: dict[str, Any],
         global_storage: dict[str, Any],
     ) -> None:
-        """One try of job ``i``: create it, Check, and if needed Run and recheck."""
+        """One try of job ``i``: create it, Check, and if needed Run and recheck.
+
+        In sequential runs each phase starts in the run's directory, as in
+        0.6.2: a Check that changes directory does not move its Run. When
+        the directory cannot be restored the phase fails with that OSError
+        and the job's own method is not called. (``cwd`` is None in parallel
+        runs: a chdir there would move the jobs running in other threads;
+        see dojobber/parallel.py.)
+
+        One method, not one per phase: it runs once per try, so on big
+        graphs every call it makes shows.
+        """
         name = self.plan.names[i]
         events = self.events
         for notify in events.try_started:
@@ -265,108 +275,95 @@ class Scheduler:
             for notify in events.not_created:
                 notify(name, error)
             return self._end(i, result, FAILED, None, error)
-        try:
-            self._phases(i, name, job, result, cwd, args, kwargs, global_storage)
-        finally:
-            # Decided on the instance once its try is over, as 0.6.2 did at
-            # cleanup time: a Cleanup that Run set on ``self`` counts too.
-            if _has_cleanup(job, name):
-                self._remember(i, name, job)
-            else:
-                _forget_errors(job)
-
-    def _phases(
-        self,
-        i: int,
-        name: str,
-        job: Job,
-        result: RunResult,
-        cwd: str | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        global_storage: dict[str, Any],
-    ) -> None:
-        """Check, and if it failed (and acting) Run and the recheck, of ``job``.
-
-        In sequential runs each phase starts in the run's directory, as in
-        0.6.2: a Check that changes directory does not move its Run. When
-        the directory cannot be restored the phase fails with that OSError
-        and the job's own method is not called. (``cwd`` is None in parallel
-        runs: a chdir there would move the jobs running in other threads;
-        see dojobber/parallel.py.)
-        """
-        events = self.events
-        try:
-            job.storage = {}
-            job.global_storage = global_storage
-            job._check_phase = "check"
-        except _UNCAUGHT:
-            raise
-        except BaseException as error:
-            # An instance that refuses the scheduler's attributes (a read-only
-            # property, a __setattr__ that raises) fails this job, not the run.
-            log.error('Could not prepare Job "%s" - it refused storage, '
-                      "global_storage or _check_phase", name)
-            for notify in events.not_created:
-                notify(name, error)
-            return self._end(i, result, FAILED, None, error)
-
         # No local variable may hold an exception when this returns: the
         # traceback references this frame, which would then reference the
         # exception back, a cycle only the cyclic garbage collector frees.
         # ``except ... as error`` unbinds ``error`` by itself.
         try:
-            if cwd is not None:
-                _return_to(cwd)
-        except OSError as error:
-            for notify in events.phase_ended:
-                notify(name, "check", error)
-            return self._end(i, result, FAILED, None, error)
-        try:
-            value = job._check_results = job.Check(*args, **kwargs)
-        except _UNCAUGHT:
-            raise
-        except BaseException as error:
-            _set_outcome(job, "_check_exception", error)
-            for notify in events.phase_ended:
-                notify(name, "check", error)
-            if self.no_act:
+            try:
+                job.storage = {}
+                job.global_storage = global_storage
+                job._check_phase = "check"
+            except _UNCAUGHT:
+                raise
+            except BaseException as error:
+                # An instance that refuses the scheduler's attributes (a
+                # read-only property, a __setattr__ that raises) fails this
+                # job, not the run.
+                log.error('Could not prepare Job "%s" - it refused storage, '
+                          "global_storage or _check_phase", name)
+                for notify in events.not_created:
+                    notify(name, error)
                 return self._end(i, result, FAILED, None, error)
-        else:
-            for notify in events.phase_ended:
-                notify(name, "check", None)
-            return self._end(i, result, PASSED, value, None)
 
-        # Run's outcome is deliberately ignored: only the recheck decides.
-        try:
-            if cwd is not None:
-                _return_to(cwd)
-            job._run_results = job.Run(*args, **kwargs)
-        except _UNCAUGHT:
-            raise
-        except BaseException as error:
-            _set_outcome(job, "_run_exception", error)
-            for notify in events.phase_ended:
-                notify(name, "run", error)
-        else:
-            for notify in events.phase_ended:
-                notify(name, "run", None)
+            # Check
+            try:
+                if cwd is not None:
+                    _return_to(cwd)
+            except OSError as error:
+                for notify in events.phase_ended:
+                    notify(name, "check", error)
+                return self._end(i, result, FAILED, None, error)
+            try:
+                value = job._check_results = job.Check(*args, **kwargs)
+            except _UNCAUGHT:
+                raise
+            except BaseException as error:
+                _set_outcome(job, "_check_exception", error)
+                for notify in events.phase_ended:
+                    notify(name, "check", error)
+                if self.no_act:
+                    return self._end(i, result, FAILED, None, error)
+            else:
+                for notify in events.phase_ended:
+                    notify(name, "check", None)
+                return self._end(i, result, PASSED, value, None)
 
-        try:
-            if cwd is not None:
-                _return_to(cwd)
-            job._check_phase = "recheck"
-            value = job._recheck_results = job.Check(*args, **kwargs)
-        except _UNCAUGHT:
-            raise
-        except BaseException as error:
-            _set_outcome(job, "_recheck_exception", error)
+            # Run: its outcome is deliberately ignored, only the recheck decides.
+            try:
+                if cwd is not None:
+                    _return_to(cwd)
+                job._run_results = job.Run(*args, **kwargs)
+            except _UNCAUGHT:
+                raise
+            except BaseException as error:
+                _set_outcome(job, "_run_exception", error)
+                for notify in events.phase_ended:
+                    notify(name, "run", error)
+            else:
+                for notify in events.phase_ended:
+                    notify(name, "run", None)
+
+            # Recheck
+            try:
+                if cwd is not None:
+                    _return_to(cwd)
+                job._check_phase = "recheck"
+                value = job._recheck_results = job.Check(*args, **kwargs)
+            except _UNCAUGHT:
+                raise
+            except BaseException as error:
+                _set_outcome(job, "_recheck_exception", error)
+                for notify in events.phase_ended:
+                    notify(name, "recheck", error)
+                return self._end(i, result, FAILED, None, error)
             for notify in events.phase_ended:
-                notify(name, "recheck", error)
-            return self._end(i, result, FAILED, None, error)
-        for notify in events.phase_ended:
-            notify(name, "recheck", None)
-        return self._end(i, result, PASSED_AFTER_RUN, value, None)
+                notify(name, "recheck", None)
+            return self._end(i, result, PASSED_AFTER_RUN, value, None)
+        finally:
+            # Decided on the instance once its try is over, as 0.6.2 did at
+            # cleanup time: a Cleanup that Run set on ``self`` counts too.
+            try:
+                cleanup = getattr(job, "Cleanup", None)
+            except Exception as error:
+                # A __getattr__ or property that raises: no Cleanup to call,
+                # but the user should hear why.
+                log.warning('Could not look up the Cleanup of Job "%s": %s', name, error)
+                cleanup = None
+            if callable(cleanup):
+                self._remember(i, name, job)
+            elif job._check_exception is not None:
+                _forget_errors(job)
 
     def _remember(self, i: int, name: str, job: Job) -> None:
         """Keep a new instance of job ``i`` for Cleanup (the parallel engine
@@ -425,17 +422,6 @@ class Scheduler:
                 first = None  # no frame <-> traceback cycle
 
 
-def _has_cleanup(job: Job, name: str) -> bool:
-    """Whether this instance has a callable ``Cleanup`` (looked up on it)."""
-    try:
-        return callable(getattr(job, "Cleanup", None))
-    except Exception as error:
-        # A __getattr__ or property that raises: there is no Cleanup to call,
-        # but the user should hear why.
-        log.warning('Could not look up the Cleanup of Job "%s": %s', name, error)
-        return False
-
-
 def _set_outcome(job: Job, attribute: str, error: BaseException) -> None:
     """Record a phase's exception on the instance, if the instance lets us.
 
@@ -469,8 +455,6 @@ def _forget_errors(job: Job) -> None:
     failed tries, much memory and collector time. The exceptions themselves
     live on in the run's results.
     """
-    if job._check_exception is None:
-        return  # passed at once, or never checked: nothing to forget
     try:
         job._check_exception = job._run_exception = job._recheck_exception = None
     except Exception:

@@ -151,6 +151,7 @@ class Scheduler:
         global_storage: dict[str, Any] = {}
         # Machine floats, not a float object per job.
         next_start = array("d", [-math.inf]) * len(self.plan)
+        try_ = self._executor()
         for i in self._walk(result):
             now = clock()
             wait_until = next_start[i]

@@ -4,6 +4,8 @@ Write a Job per task (``Check`` verifies, ``Run`` fixes, ``DEPS`` names what
 must pass first), then ``DoJobber().configure(Root)`` and ``checknrun()``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .dojobber import DoJobber
 from .errors import (
     ConfigurationError,
@@ -18,9 +20,11 @@ from .errors import (
     TransferError,
     WorkerLostError,
 )
-from .eventlog import EventLog
 from .events import Observer, Outcome
 from .jobs import DummyJob, Job, RunonlyJob
+
+if TYPE_CHECKING:
+    from .eventlog import EventLog
 
 __version__ = "1.0.0"
 VERSION = tuple(int(part) for part in __version__.split("."))
@@ -47,3 +51,13 @@ __all__ = [
     "WorkerLostError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # EventLog (and the report classes and JSON behind it) load on first
+    # use: ``import dojobber`` stays light for the runs that never log events.
+    if name == "EventLog":
+        from .eventlog import EventLog
+
+        return EventLog
+    raise AttributeError(f"module 'dojobber' has no attribute {name!r}")

@@ -6,9 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import io
-import json
 import logging
-import multiprocessing
 import os
 import re
 import signal
@@ -16,22 +14,27 @@ import sys
 import threading
 import traceback
 import warnings
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from types import FrameType, ModuleType
-from typing import Any, Iterator, NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence, TextIO
 
-from . import __version__, render
+from . import __version__
 from .dojobber import DoJobber, _set_up_log
 from .errors import DoJobberError, DoJobberWarning
 from .errortext import describe, one_line
-from .eventlog import EventLog
 from .events import Observer
 from .graph import build_plan, check_workers
 from .hints import did_you_mean
 from .joblines import JobLines
 from .jobs import Job
 from .output import FailedCleanupPrinter, VerbosePrinter
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Executor
+
+# What only some commands need (pictures, executors, JSON, the event log)
+# is imported where it is used, so that ``dojobber --help`` starts quickly.
 from .progress import ProgressLine
 from .report import WOULD_RUN, RunReport
 from .terminal import colour_wanted, escape, paint
@@ -250,6 +253,8 @@ def parse_job_arg(text: str) -> tuple[str, Any]:
     if not equals or not key:
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
     try:
+        import json
+
         value = json.loads(raw)
     except ValueError:
         value = raw
@@ -444,6 +449,8 @@ def _format_of(path: str, other_way: str = "") -> str:
         raise UsageError(
             f"cannot tell the picture format of {path!r}: give it an extension{other_way}"
         )
+    from . import render
+
     return render.picture_format(extension)
 
 
@@ -461,6 +468,8 @@ def _check_can_write(path: str, fmt: str | None = None) -> None:
     if not writable:
         raise UsageError(f"cannot write {path}: permission denied")
     if fmt is not None:
+        from . import render
+
         render.check_renderable(fmt)
 
 
@@ -618,6 +627,8 @@ def _observers(
         observers.append(FailedCleanupPrinter(log))
     observers += job_lines
     if events is not None:
+        from .eventlog import EventLog
+
         observers.append(EventLog(events))
     return observers, job_lines
 
@@ -717,9 +728,13 @@ def _executor(options: argparse.Namespace) -> Iterator[Executor | None]:
         with _dask(options.scheduler, workers) as executor:
             yield executor
     elif kind == "thread":
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(workers) as pool:
             yield pool
     else:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(workers, mp_context=process_context()) as processes:
             yield processes
 
@@ -732,6 +747,8 @@ def process_context() -> multiprocessing.context.BaseContext:
     child; "forkserver" (POSIX) or "spawn" start clean processes that
     import the job's module by name.
     """
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
@@ -761,6 +778,8 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
 def _graph(options: argparse.Namespace) -> int:
     root = load_target(options.target)
     to_stdout = options.output == "-"
+    from . import render
+
     if options.format is not None:
         fmt = render.picture_format(options.format)
     else:

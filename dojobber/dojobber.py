@@ -26,7 +26,7 @@ from .graph import (
 from .hints import warn_about_jobs
 from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
-from .report import ReportRecorder, RunReport
+from .recorder import ReportRecorder
 from .scheduler import RunResult, Scheduler
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pygraph.classes.digraph import digraph
 
     from . import render
+    from .report import RunReport
 
 # Pictures (pydot, subprocess...) and pygraph load on first use, which keeps
 # ``import dojobber`` light: most runs never draw.

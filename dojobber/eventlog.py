@@ -7,7 +7,8 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
 
 from .events import Observer, Outcome, Phase
-from .report import CleanupError, JobError, JobReport, ReportRecorder, RunReport
+from .recorder import ReportRecorder
+from .report import CleanupError, JobError, JobReport, RunReport
 
 if TYPE_CHECKING:
     from .scheduler import RunResult

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
@@ -77,6 +76,14 @@ class Observer:
 
 
 
+class Unguarded(Observer):
+    """An observer of DoJobber's own that only records what it is told, in
+    memory (the run report's recorder). Dispatch calls it directly, without
+    the guard that switches a raising observer off: it cannot fail but for
+    MemoryError, and it watches every try of every run, where one more call
+    per event shows on big graphs."""
+
+
 EVENTS = (
     "run_started",
     "try_started",
@@ -89,13 +96,31 @@ EVENTS = (
 )
 
 
-@dataclass(frozen=True)
 class ObserverFailure:
-    """An observer's method ``event`` raised ``error``; it was switched off."""
+    """An observer's method ``event`` raised ``error``; it was switched off.
 
-    observer: Observer
-    event: str
-    error: BaseException
+    (A plain class rather than a dataclass: ``import dojobber`` loads this
+    module, and dataclasses costs milliseconds to import.)
+    """
+
+    __slots__ = ("observer", "event", "error")
+
+    def __init__(self, observer: Observer, event: str, error: BaseException):
+        self.observer = observer
+        self.event = event
+        self.error = error
+
+    def __repr__(self) -> str:
+        return (f"ObserverFailure(observer={self.observer!r}, event={self.event!r}, "
+                f"error={self.error!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObserverFailure):
+            return NotImplemented
+        return (self.observer, self.event, self.error) == (
+            other.observer, other.event, other.error)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaced
 
 
 class Dispatch:
@@ -155,7 +180,9 @@ class Dispatch:
         """Make each event's list from the observers still switched on."""
         for event in EVENTS[:-1]:
             setattr(self, event, [
-                self._guard(k, event)
+                getattr(observer, event)
+                if isinstance(observer, Unguarded)
+                else self._guard(k, event)
                 for k, observer in enumerate(self._observers)
                 if not self._off[k][0] and _overrides(observer, event)
             ])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from array import array
 from dataclasses import dataclass, field
 from traceback import format_exception
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from .errortext import describe, type_name
-from .events import Observer, ObserverFailure, Outcome, Phase
+from .events import ObserverFailure, Outcome, Phase
 from .scheduler import RunResult
 
 
@@ -426,215 +424,6 @@ def _error_dict(error: JobError | None) -> dict[str, str] | None:
     return None if error is None else error.to_dict()
 
 
-# How a ReportRecorder writes an event in a job's log, as a number: a try's
-# start as minus its number; a phase's end as its number here (1 to 3), a
-# try's end as _ENDED plus the index of its outcome in _OUTCOMES; for
-# these two, plus _ERROR times one more than the index of the event's
-# error in the recorder's list of errors (0: no error).
-_PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
-_PHASE_CODES = {phase: code for code, phase in enumerate(_PHASES, 1)}
-_OUTCOMES = (Outcome.PASSED, Outcome.PASSED_AFTER_RUN, Outcome.FAILED)
-_ENDED = 4
-_ENDED_CODES = {outcome: _ENDED + i for i, outcome in enumerate(_OUTCOMES)}
-_ERROR = 8
-# The phase ends that end a try, with the outcome they imply: no separate
-# try end is logged for them (the recheck's code may carry its error).
-_IMPLIED_BY = {1: Outcome.PASSED, 3: Outcome.PASSED_AFTER_RUN}
-
-
-class _FailedRecheck:
-    """Matches the code of a failed recheck (3 plus any error)."""
-
-    def __contains__(self, code: object) -> bool:
-        return isinstance(code, float) and code > _ERROR and int(code) % _ERROR == 3
-
-
-_IMPLIED: dict[Outcome, Any] = {
-    Outcome.PASSED: (1.0,),
-    Outcome.PASSED_AFTER_RUN: (3.0,),
-    Outcome.FAILED: _FailedRecheck(),
-}
-
-
-class ReportRecorder(Observer):
-    """Times every try and its phases, so that a RunReport can tell each
-    try's story and say where the run spent its time.
-
-    ``clock`` defaults to ``time.perf_counter``, ``wall_clock`` (the run's
-    start as a date) to ``time.time``. Each job has a log of machine floats
-    (what happened, and when), made into TryReports only when a report is
-    asked for: on big graphs an object per try and phase would cost much
-    memory and time. No lock is needed in a parallel run: a job never has
-    two tries at once, so each job's log is only touched by one thread at
-    a time, and single dict operations are atomic.
-    """
-
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.perf_counter,
-        wall_clock: Callable[[], float] = time.time,
-    ):
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._run_start = 0.0
-        self.started_at = 0.0
-        #: The last run's wall time, once it ended.
-        self.wall = 0.0
-        self._ended = False
-        self._logs: dict[str, array[float]] = {}
-        # The errors the logs point to; one JobError for many failures alike.
-        self._errors: list[JobError] = []
-        self._error_index: dict[tuple[str, str], int] = {}
-        #: The Cleanups that failed since the current/last run started.
-        self.cleanup_errors: list[CleanupError] = []
-
-    def run_started(self, jobs: Sequence[str]) -> None:
-        self._run_start = self._clock()
-        self.started_at = self._wall_clock()
-        self.wall = 0.0
-        self._ended = False
-        self._logs = {}
-        self._errors = []
-        self._error_index = {}
-        self.cleanup_errors = []
-
-    def try_started(self, job: str, number: int) -> None:
-        log = self._logs.get(job)
-        if log is None:
-            log = self._logs[job] = array("d")
-        log.append(-number)
-        log.append(self._clock() - self._run_start)
-
-    def phase_ended(
-        self, job: str, phase: Phase, error: BaseException | JobError | None
-    ) -> None:
-        # _log inlined: this runs for every phase of every try.
-        log = self._logs.get(job)
-        if log is None:
-            return
-        code = _PHASE_CODES[phase]
-        if error is not None:
-            code += _ERROR * (1 + self._error_number(error))
-        log.append(code)
-        log.append(self._clock() - self._run_start)
-
-    def try_ended(
-        self, job: str, outcome: Outcome, error: BaseException | JobError | None
-    ) -> None:
-        log = self._logs.get(job)
-        if log and log[-2] in _IMPLIED.get(outcome, ()):
-            # The phase just logged already says how the try ended: a
-            # passed Check or recheck, or a failed recheck with this error.
-            if error is None or (
-                int(log[-2]) // _ERROR == 1 + self._error_number(error)
-            ):
-                return
-        self._log(job, _ENDED_CODES[outcome], error)
-
-    def _log(self, job: str, code: int, error: BaseException | JobError | None) -> None:
-        log = self._logs.get(job)
-        if log is None:
-            return  # no try_started: an event from before this run began
-        if error is not None:
-            code += _ERROR * (1 + self._error_number(error))
-        log.append(code)
-        log.append(self._clock() - self._run_start)
-
-    def _error_number(self, error: BaseException | JobError) -> int:
-        if isinstance(error, JobError):  # read back from an event log
-            key = (error.type, error.message)
-        else:
-            key = (_type_name(type(error)), describe(error))
-        number = self._error_index.get(key)
-        if number is None:
-            # Two threads may both add it: two equal entries, no harm.
-            self._errors.append(JobError(*key))
-            number = self._error_index[key] = len(self._errors) - 1
-        return number
-
-    def run_ended(self, result: RunResult) -> None:
-        self.finish(self._clock() - self._run_start)
-
-    def finish(self, now: float) -> None:
-        """The run ended ``now`` seconds after it started (a try cut short
-        by KeyboardInterrupt ends then too)."""
-        self.wall = now
-        self._ended = True
-
-    def cleanup_ended(self, job: str, error: BaseException | None) -> None:
-        if error is not None:
-            self.cleanup_errors.append(CleanupError(job, JobError.from_exception(error)))
-
-    @property
-    def seconds(self) -> dict[str, float]:
-        """job name -> seconds spent in its tries during the current/last run."""
-        return {
-            job: sum(one.seconds for one in tries) for job, tries in self.history().items()
-        }
-
-    @property
-    def last_errors(self) -> dict[str, JobError]:
-        """job name -> its latest failure, even if a later try passed."""
-        found = {}
-        for job, tries in self.history().items():
-            failures = [one.error for one in tries if one.error is not None]
-            if failures:
-                found[job] = failures[-1]
-        return found
-
-    def history(self) -> dict[str, tuple[TryReport, ...]]:
-        """job name -> its tries so far in the current/last run."""
-        return {job: self._tries(log) for job, log in self._logs.items()}
-
-    def _tries(self, log: array[float]) -> tuple[TryReport, ...]:
-        errors = [None, *self._errors]
-        tries: list[TryReport] = []
-        number, tries_number, start, begin = 0, 0, 0.0, 0.0
-        phases: list[PhaseReport] = []
-        for position in range(0, len(log), 2):
-            code, when = int(log[position]), log[position + 1]
-            if code < 0:
-                number, start, begin, phases = -code, when, when, []
-                continue
-            error, code = errors[code // _ERROR], code % _ERROR
-            if code < _ENDED:
-                phases.append(PhaseReport(_PHASES[code - 1], begin, when - begin, error))
-                begin = when
-                implied = _IMPLIED_BY.get(code) if error is None else (
-                    Outcome.FAILED if code == 3 else None)
-                if implied is None:
-                    continue
-                outcome = implied
-            else:
-                outcome = _OUTCOMES[code - _ENDED]
-                if not number:  # ends the try its last phase already ended
-                    tries.pop()
-                    number = tries_number
-            tries.append(TryReport(number, outcome, start, when - start, tuple(phases), error))
-            tries_number, number = number, 0
-        if number and self._ended:  # cut short by an interrupt
-            tries.append(TryReport(number, None, start, self.wall - start, tuple(phases), None))
-        return tuple(tries)
-
-    def report(
-        self,
-        result: RunResult,
-        observer_failures: Sequence[ObserverFailure] = (),
-        settings: dict[str, Any] | None = None,
-    ) -> RunReport:
-        """The report of ``result``, the run this recorder just watched,
-        listing ``observer_failures`` (the observers switched off), the run
-        configured with ``settings``."""
-        history = self.history()
-        seconds = {job: sum(one.seconds for one in tries) for job, tries in history.items()}
-        return RunReport.from_result(
-            result, seconds, history,
-            wall=self.wall, started_at=self.started_at,
-            cleanup_errors=self.cleanup_errors, observer_failures=observer_failures,
-            settings=settings,
-        )
-
-
 _TYPE_NAMES: dict[type, str] = {}
 
 
@@ -650,3 +439,8 @@ def _type_name(kind: type) -> str:
 def _duration(seconds: float) -> str:
     """Seconds as a person reads them: ``2.41s``, ``12.3ms``."""
     return f"{seconds:.2f}s" if seconds >= 0.1 else f"{seconds * 1000:.1f}ms"
+
+
+# The recorder lives in its own light module (``import dojobber`` loads it,
+# not this one); it is named here too, beside the report it makes.
+from .recorder import ReportRecorder as ReportRecorder  # noqa: E402

@@ -43,7 +43,8 @@ class RunResult:
         self.results: list[Any] = [None] * n
         self.errors: list[BaseException | None] = [None] * n
         self.tries: list[int] = [0] * n
-        self.passed: list[int] = []
+        # Machine integers: a list would keep an int object per job.
+        self.passed = array("q")
         self.passes = 0
         self.interrupted = False
         #: With ``fail_fast``: the job whose failure (with no tries left)

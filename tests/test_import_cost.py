@@ -8,7 +8,8 @@ import sys
 
 HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
          "dojobber.parallel", "dojobber.cli", "numbers", "dojobber.executor",
-         "concurrent.futures", "multiprocessing", "pickle")
+         "concurrent.futures", "multiprocessing", "pickle", "dataclasses",
+         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.timeouts")
 
 
 def modules_after(code: str) -> set[str]:
@@ -51,3 +52,18 @@ def test_timeouts_load_only_for_runs_that_have_one() -> None:
     )
     assert "dojobber.timeouts" not in modules_after(run.format(None))
     assert "dojobber.timeouts" in modules_after(run.format(30))
+
+
+def test_the_commands_help_loads_no_pictures_or_executors() -> None:
+    loaded = modules_after(
+        "import contextlib, io\n"
+        "from dojobber import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as text:\n"
+        "    try:\n"
+        "        cli.main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "assert 'usage: dojobber' in text.getvalue()\n")
+    assert "dojobber.cli" in loaded
+    assert sorted(loaded & {"pydot", "dojobber.render", "concurrent.futures",
+                            "multiprocessing", "dojobber.executor"}) == []

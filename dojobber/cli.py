@@ -9,13 +9,11 @@ import io
 import logging
 import os
 import re
-import signal
 import sys
-import threading
 import traceback
 import warnings
 from contextlib import ExitStack, contextmanager
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence, TextIO
 
 from . import __version__
@@ -37,6 +35,7 @@ if TYPE_CHECKING:
 # is imported where it is used, so that ``dojobber --help`` starts quickly.
 from .progress import ProgressLine
 from .report import WOULD_RUN, RunReport
+from .stopping import Terminated, sigterm_stops_the_run
 from .terminal import colour_wanted, escape, paint
 
 #: Exit statuses.
@@ -53,11 +52,6 @@ TARGET_HELP = "the root job: package.module:RootJob or path/to/file.py:RootJob"
 
 class UsageError(Exception):
     """A problem with the command line or the target: exit status 2, one line."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: the run stops as it does on Ctrl-C (a KeyboardInterrupt,
-    so every ``except KeyboardInterrupt`` cleanup path runs)."""
 
 
 class OutputError(Exception):
@@ -400,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if positional and options.command != "run":
             raise UsageError(f"'{options.command}' takes no arguments after --")
         if options.command == "run":
-            with _sigterm_stops_the_run():
+            with sigterm_stops_the_run():
                 return _run(options, positional)
         if options.command == "graph":
             return _graph(options)
@@ -490,31 +484,6 @@ def _check_outputs(options: argparse.Namespace) -> str | None:
     if options.workers is not None:
         check_workers(options.workers)
     return fmt
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    # One stop is enough: a second SIGTERM must not cut the Cleanups short
-    # (a supervisor that wants the process dead sends SIGKILL).
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated()
-
-
-@contextmanager
-def _sigterm_stops_the_run() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C for the duration of a run.
-
-    Only the command does this: the library installs no signal handler.
-    A handler can only be installed from the main thread; elsewhere (the
-    command called from a test's thread) SIGTERM keeps its meaning.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(options: argparse.Namespace, positional: list[str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -546,3 +547,26 @@ def test_event_log_of_two_runs_gives_the_last_and_records_failed_inits() -> None
     second = [i for i, line in enumerate(lines) if '"run_started"' in line][1]
     # The second run cut short: the first is the last whole run.
     assert read_report(lines[: second + 2]).jobs[0].name == "Broken"
+
+
+def test_sigterm_stops_the_run_in_python_too() -> None:
+    from dojobber.stopping import Terminated, sigterm_stops_the_run
+
+    cleaned: list[str] = []
+
+    class Waits(Job):
+        def Check(self, *args: Any, **kwargs: Any) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # a real signal, to this process
+            time.sleep(5)  # the handler raises here
+
+        def Cleanup(self) -> None:
+            cleaned.append("Waits")
+
+    before = signal.getsignal(signal.SIGTERM)
+    dojob = DoJobber()
+    dojob.configure(Waits)
+    with pytest.raises(Terminated), sigterm_stops_the_run():
+        dojob.checknrun()
+    assert cleaned == ["Waits"] and dojob.report().interrupted
+    assert signal.getsignal(signal.SIGTERM) is before  # put back
+    assert issubclass(Terminated, KeyboardInterrupt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from array import array
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -51,6 +52,7 @@ class ReportRecorder(Unguarded):
         self.last_errors: dict[str, JobError] = {}
         #: The Cleanups that failed since the current/last run started.
         self.cleanup_errors: list[CleanupError] = []
+        self._lock = threading.Lock()
         self.run_started(())
 
     def run_started(self, jobs: Sequence[str]) -> None:
@@ -60,29 +62,30 @@ class ReportRecorder(Unguarded):
         self._names = list(jobs)
         self._position = {name: k for k, name in enumerate(self._names)}
         self._open = array("q", [-1]) * len(self._names)  # job -> its try under way
-        # One entry per try: its job, start, end (NaN while open), outcome.
-        self._try_job = array("q")
-        self._try_start = array("d")
-        self._try_end = array("d")
-        self._try_outcome = array("b")  # index in OUTCOMES, -1 while open
+        # Four numbers per try: its job, start, end (NaN while open) and
+        # outcome (its index in OUTCOMES, -1 while open).
+        self._tries = array("d")
         self._try_errors: dict[int, JobError] = {}
-        # One entry per phase but a passing first Check: its try, name, end.
-        self._phase_try = array("q")
-        self._phase_name = array("b")  # index in PHASES
-        self._phase_end = array("d")
-        self._phase_errors: dict[int, JobError] = {}
+        # Three numbers per phase but a passing first Check: its try, name
+        # (index in PHASES) and end; its error, if any, by (try, name).
+        self._phases = array("d")
+        self._phase_errors: dict[tuple[int, int], JobError] = {}
         self.last_errors = {}
         self.cleanup_errors = []
+
+    # Parallel runs call these from several threads at once. Each job's
+    # entries are only touched by the thread running its try; what all
+    # share is made safe by the GIL: one extend() of an array adds a whole
+    # entry, a slice reads one, and only the numbering of tries needs a lock.
 
     def try_started(self, job: str, number: int) -> None:
         k = self._position.get(job)
         if k is None:
             return  # not a job of this run (a report rebuilt from bad events)
-        self._open[k] = len(self._try_job)
-        self._try_job.append(k)
-        self._try_start.append(self._clock() - self._run_start)
-        self._try_end.append(math.nan)
-        self._try_outcome.append(-1)
+        start = self._clock() - self._run_start
+        with self._lock:
+            self._open[k] = len(self._tries) // 4
+            self._tries.extend((k, start, math.nan, -1))
 
     def phase_ended(
         self, job: str, phase: Phase, error: BaseException | JobError | None
@@ -92,11 +95,10 @@ class ReportRecorder(Unguarded):
         k = self._position.get(job)
         if k is None or self._open[k] < 0:
             return
+        t, code = self._open[k], _PHASE_CODE[phase]
         if error is not None:
-            self._phase_errors[len(self._phase_try)] = _described(error)
-        self._phase_try.append(self._open[k])
-        self._phase_name.append(_PHASE_CODE[phase])
-        self._phase_end.append(self._clock() - self._run_start)
+            self._phase_errors[t, code] = _described(error)
+        self._phases.extend((t, code, self._clock() - self._run_start))
 
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
@@ -107,14 +109,15 @@ class ReportRecorder(Unguarded):
         t = self._open[k]
         if t >= 0:
             self._open[k] = -1
-            phase_try = self._phase_try
-            if phase_try and phase_try[-1] == t and outcome is not Outcome.PASSED:
+            last = self._phases[-3:]
+            if last and last[0] == t and outcome is not Outcome.PASSED:
                 # The phase just logged (a recheck, or a dry run's Check)
                 # decided the try: it ended then.
-                self._try_end[t] = self._phase_end[-1]
+                end = last[2]
             else:
-                self._try_end[t] = self._clock() - self._run_start
-            self._try_outcome[t] = _OUTCOME_CODE[outcome]
+                end = self._clock() - self._run_start
+            self._tries[4 * t + 2] = end
+            self._tries[4 * t + 3] = _OUTCOME_CODE[outcome]
         if error is not None:
             failure = _described(error)
             self.last_errors[job] = failure
@@ -129,7 +132,7 @@ class ReportRecorder(Unguarded):
         # A try cut short by KeyboardInterrupt still counts up to now.
         for t in self._open:
             if t >= 0:
-                self._try_end[t] = now
+                self._tries[4 * t + 2] = now
         # Only tries need these, and the run is over: not kept.
         self._position = {}
         self._open = array("q")
@@ -145,39 +148,41 @@ class ReportRecorder(Unguarded):
     def seconds(self) -> dict[str, float]:
         """job name -> seconds spent in its tries during the current/last run."""
         spent: dict[str, float] = {}
-        names, starts, ends = self._names, self._try_start, self._try_end
-        for t, k in enumerate(self._try_job):
-            if ends[t] == ends[t]:  # not NaN: the try ended
-                name = names[k]
-                spent[name] = spent.get(name, 0.0) + ends[t] - starts[t]
+        names, tries = self._names, self._tries
+        for at in range(0, len(tries), 4):
+            end = tries[at + 2]
+            if end == end:  # not NaN: the try ended
+                name = names[int(tries[at])]
+                spent[name] = spent.get(name, 0.0) + end - tries[at + 1]
         return spent
 
     def history(self) -> dict[str, tuple[TryReport, ...]]:
         """job name -> its tries so far in the current/last run."""
-        phases: dict[int, list[int]] = {}
-        for p, t in enumerate(self._phase_try):
-            phases.setdefault(t, []).append(p)
+        phases: dict[int, list[tuple[int, float]]] = {}
+        logged = self._phases
+        for at in range(0, len(logged), 3):
+            phases.setdefault(int(logged[at]), []).append(
+                (int(logged[at + 1]), logged[at + 2]))
         tries: dict[str, list[TryReport]] = {}
-        for t, k in enumerate(self._try_job):
-            name = self._names[k]
+        for t in range(len(self._tries) // 4):
+            name = self._names[int(self._tries[4 * t])]
             done = tries.setdefault(name, [])
             done.append(self._try_report(t, len(done) + 1, phases.get(t, ())))
         return {name: tuple(reports) for name, reports in tries.items()}
 
-    def _try_report(self, t: int, number: int, phase_entries: Sequence[int]) -> TryReport:
+    def _try_report(
+        self, t: int, number: int, phases_logged: Sequence[tuple[int, float]]
+    ) -> TryReport:
         from .report import PhaseReport, TryReport
 
-        start, end = self._try_start[t], self._try_end[t]
-        code = self._try_outcome[t]
-        outcome = OUTCOMES[code] if code >= 0 else None
+        _, start, end, code = self._tries[4 * t:4 * t + 4]
+        outcome = OUTCOMES[int(code)] if code >= 0 else None
         seconds = 0.0 if end != end else end - start
         phases = []
         begin = start
-        for p in phase_entries:
-            phase_end = self._phase_end[p]
+        for phase, phase_end in phases_logged:
             phases.append(PhaseReport(
-                PHASES[self._phase_name[p]], begin, phase_end - begin,
-                self._phase_errors.get(p),
+                PHASES[phase], begin, phase_end - begin, self._phase_errors.get((t, phase)),
             ))
             begin = phase_end
         if outcome is Outcome.PASSED and not phases:

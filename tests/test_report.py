@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -334,3 +335,40 @@ def test_interrupted_try_is_in_the_history_without_outcome() -> None:
     assert only.outcome is None and only.error is None
     assert report.to_dict()["interrupted"] is True
     assert report.to_dict()["jobs"][0]["history"][0]["outcome"] is None
+
+
+def test_a_parallel_run_keeps_every_try_with_its_own_job() -> None:
+    """Many threads record at once: each try's phases and errors stay its job's."""
+
+    def check(job: Job) -> None:
+        name = type(job).__name__
+        if job._check_phase == "check" or job.global_storage.setdefault(name, 0) < 1:
+            if job._check_phase == "recheck":
+                job.global_storage[name] += 1
+            raise ValueError(f"{name} {job._check_phase}")
+
+    def run(job: Job) -> None:
+        raise RuntimeError(f"{type(job).__name__} run")
+
+    from conftest import make_job
+
+    jobs = tuple(make_job(f"J{k}", check=check, run=run, TRIES=3) for k in range(120))
+    root = make_job("Root", jobs)
+    dojob = DoJobber()
+    dojob.configure(root, workers=8, default_retry_delay=0)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    try:
+        dojob.checknrun()
+    finally:
+        sys.setswitchinterval(interval)
+    report = dojob.report()
+    for job in jobs:
+        name = job.__name__
+        first, second = report[name].history
+        assert (first.outcome, second.outcome) == (Outcome.FAILED, Outcome.PASSED_AFTER_RUN)
+        assert [(p.phase, p.error and p.error.message) for p in first.phases] == [
+            ("check", f"{name} check"), ("run", f"{name} run"), ("recheck", f"{name} recheck")]
+        assert [(p.phase, p.error and p.error.message) for p in second.phases] == [
+            ("check", f"{name} check"), ("run", f"{name} run"), ("recheck", None)]
+        assert first.start < first.start + first.seconds <= second.start

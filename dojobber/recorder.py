@@ -47,9 +47,6 @@ class ReportRecorder(Unguarded):
         self.started_at = 0.0
         #: The last run's wall time, once it ended.
         self.wall = 0.0
-        #: job name -> its latest failure, even if a later try passed. Kept
-        #: as text: the exception would keep its traceback, frames and job.
-        self.last_errors: dict[str, JobError] = {}
         #: The Cleanups that failed since the current/last run started.
         self.cleanup_errors: list[CleanupError] = []
         self._lock = threading.Lock()
@@ -62,15 +59,17 @@ class ReportRecorder(Unguarded):
         self._names = list(jobs)
         self._position = {name: k for k, name in enumerate(self._names)}
         self._open = array("q", [-1]) * len(self._names)  # job -> its try under way
-        # Four numbers per try: its job, start, end (NaN while open) and
-        # outcome (its index in OUTCOMES, -1 while open).
+        # Four numbers per try: its job, start, end (NaN while open), and
+        # its outcome and error packed in one (see _pack; -1 while open).
         self._tries = array("d")
-        self._try_errors: dict[int, JobError] = {}
-        # Three numbers per phase but a passing first Check: its try, name
-        # (index in PHASES) and end; its error, if any, by (try, name).
+        # Three numbers per phase but a passing first Check: its try, its
+        # name and error packed in one, its end.
         self._phases = array("d")
-        self._phase_errors: dict[tuple[int, int], JobError] = {}
-        self.last_errors = {}
+        # The errors those numbers point to, as text (an exception would keep
+        # its traceback, frames and job): one JobError for failures alike,
+        # which on graphs where many jobs fail the same way saves much memory.
+        self._errors: list[JobError] = []
+        self._error_numbers: dict[tuple[str, str], int] = {}
         self.cleanup_errors = []
 
     # Parallel runs call these from several threads at once. Each job's
@@ -95,10 +94,8 @@ class ReportRecorder(Unguarded):
         k = self._position.get(job)
         if k is None or self._open[k] < 0:
             return
-        t, code = self._open[k], _PHASE_CODE[phase]
-        if error is not None:
-            self._phase_errors[t, code] = _described(error)
-        self._phases.extend((t, code, self._clock() - self._run_start))
+        packed = _pack(_PHASE_CODE[phase], None if error is None else self._error_number(error))
+        self._phases.extend((self._open[k], packed, self._clock() - self._run_start))
 
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
@@ -117,12 +114,23 @@ class ReportRecorder(Unguarded):
             else:
                 end = self._clock() - self._run_start
             self._tries[4 * t + 2] = end
-            self._tries[4 * t + 3] = _OUTCOME_CODE[outcome]
-        if error is not None:
-            failure = _described(error)
-            self.last_errors[job] = failure
-            if t >= 0:
-                self._try_errors[t] = failure
+            self._tries[4 * t + 3] = _pack(
+                _OUTCOME_CODE[outcome], None if error is None else self._error_number(error)
+            )
+
+    def _error_number(self, error: BaseException | JobError) -> int:
+        """1 + the index of ``error``'s text in ``_errors`` (0 means none)."""
+        described = _described(error)
+        key = (described.type, described.message)
+        number = self._error_numbers.get(key)
+        if number is None:
+            with self._lock:
+                self._errors.append(described)
+                number = self._error_numbers[key] = len(self._errors)
+        return number
+
+    def _error(self, number: int) -> JobError | None:
+        return self._errors[number - 1] if number else None
 
     def run_ended(self, result: RunResult) -> None:
         self.finish(self._clock() - self._run_start)
@@ -156,13 +164,24 @@ class ReportRecorder(Unguarded):
                 spent[name] = spent.get(name, 0.0) + end - tries[at + 1]
         return spent
 
+    @property
+    def last_errors(self) -> dict[str, JobError]:
+        """job name -> its latest failure, even if a later try passed."""
+        found: dict[str, JobError] = {}
+        names, tries = self._names, self._tries
+        for at in range(0, len(tries), 4):
+            error = self._error(_unpack(tries[at + 3])[1])
+            if error is not None:
+                found[names[int(tries[at])]] = error
+        return found
+
     def history(self) -> dict[str, tuple[TryReport, ...]]:
         """job name -> its tries so far in the current/last run."""
-        phases: dict[int, list[tuple[int, float]]] = {}
+        phases: dict[int, list[tuple[int, int, float]]] = {}
         logged = self._phases
         for at in range(0, len(logged), 3):
             phases.setdefault(int(logged[at]), []).append(
-                (int(logged[at + 1]), logged[at + 2]))
+                (*_unpack(logged[at + 1]), logged[at + 2]))
         tries: dict[str, list[TryReport]] = {}
         for t in range(len(self._tries) // 4):
             name = self._names[int(self._tries[4 * t])]
@@ -171,23 +190,24 @@ class ReportRecorder(Unguarded):
         return {name: tuple(reports) for name, reports in tries.items()}
 
     def _try_report(
-        self, t: int, number: int, phases_logged: Sequence[tuple[int, float]]
+        self, t: int, number: int, phases_logged: Sequence[tuple[int, int, float]]
     ) -> TryReport:
         from .report import PhaseReport, TryReport
 
-        _, start, end, code = self._tries[4 * t:4 * t + 4]
-        outcome = OUTCOMES[int(code)] if code >= 0 else None
+        _, start, end, packed = self._tries[4 * t:4 * t + 4]
+        code, error = _unpack(packed) if packed >= 0 else (-1, 0)
+        outcome = OUTCOMES[code] if code >= 0 else None
         seconds = 0.0 if end != end else end - start
         phases = []
         begin = start
-        for phase, phase_end in phases_logged:
+        for phase, phase_error, phase_end in phases_logged:
             phases.append(PhaseReport(
-                PHASES[phase], begin, phase_end - begin, self._phase_errors.get((t, phase)),
+                PHASES[phase], begin, phase_end - begin, self._error(phase_error),
             ))
             begin = phase_end
         if outcome is Outcome.PASSED and not phases:
             phases.append(PhaseReport("check", start, seconds, None))
-        return TryReport(number, outcome, start, seconds, tuple(phases), self._try_errors.get(t))
+        return TryReport(number, outcome, start, seconds, tuple(phases), self._error(error))
 
     def report(
         self,
@@ -212,3 +232,15 @@ OUTCOMES = tuple(Outcome)
 PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
 _OUTCOME_CODE = {outcome: code for code, outcome in enumerate(OUTCOMES)}
 _PHASE_CODE = {phase: code for code, phase in enumerate(PHASES)}
+
+
+def _pack(code: int, error: int | None) -> int:
+    """An outcome's or phase's ``code`` (below 4) and ``error`` (the number
+    of its error, 0 or None for none) as one number."""
+    return code + 4 * (error or 0)
+
+
+def _unpack(packed: float) -> tuple[int, int]:
+    """``(code, error)`` from what ``_pack`` made."""
+    error, code = divmod(int(packed), 4)
+    return code, error

@@ -18,6 +18,7 @@ from pygraph.classes.digraph import digraph
 from . import __version__, render
 from .errors import RenderError
 from .events import Outcome
+from .render import visible
 from .report import JobError, JobReport, RunReport, TryReport
 
 #: Above this many jobs the page leaves the graph out: laying it out takes
@@ -31,13 +32,6 @@ MAX_FAILURES = 200
 #: A message longer than this is cut (the JSON report has it whole).
 MAX_MESSAGE = 2000
 
-# What a browser shows as nothing, or uses to reorder text: C0 and C1
-# controls (tab, newline and carriage return are handled by callers), lone
-# surrogates, zero-width characters and bidirectional overrides.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u2069\ufeff\ufffe\uffff]"
-)
 _TRACEBACK_FILE = re.compile(r'^(  File ")(.+?)(", line \d+)', re.MULTILINE)
 _PHASE_CLASS = {"check": "c", "run": "r", "recheck": "k"}
 _XLINK = "{http://www.w3.org/1999/xlink}"
@@ -85,17 +79,6 @@ def page(
 
 
 # Text
-
-
-def visible(text: str) -> str:
-    """``text`` with every character a browser would hide or use to reorder
-    text written as its escape (``\\x1b``, ``\\u202e``)."""
-    return _HIDDEN.sub(_escape_character, text)
-
-
-def _escape_character(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _text(text: str) -> str:

@@ -122,3 +122,10 @@ def test_any_names_and_messages_give_valid_svg_showing_them(names, message):
             expected = f"{name}\nfailed\ntries: 1\nlast error: ValueError: {message}"
             # XML reads a raw tab in an attribute as a space
             assert looks(link) == looks(shown(expected).replace("\t", " ")), renderer
+
+
+def test_zero_width_and_bidi_characters_are_shown_as_escapes() -> None:
+    # A name holding U+202E would draw reversed, one holding U+200B would
+    # look like another job's: both are shown as escapes, in pictures and
+    # in the HTML report alike (which calls this same function).
+    assert visible("a\u202eb\u200bc\u2066d\ufeff") == "a\\u202eb\\u200bc\\u2066d\\ufeff"

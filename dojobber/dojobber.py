@@ -265,7 +265,10 @@ class DoJobber:
         )
         # Likely mistakes (a lower-case ``check``...) warn, never stop: 0.6.2
         # scripts with such a job still run as they did.
-        warn_about_jobs(plan.classes, stacklevel=4)  # the caller of configure()
+        # Only the jobs the walk did not find usual can have one.
+        suspects = plan.classes if plan.unusual is None else [
+            plan.classes[i] for i in plan.unusual]
+        warn_about_jobs(suspects, stacklevel=4)  # the caller of configure()
         watching: list[Observer] = (
             [VerbosePrinter(debug=debug, no_act=no_act)]
             if verbose or debug

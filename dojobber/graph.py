@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from itertools import accumulate
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, cast, overload
 
 from .backoff import Backoff
 from .errors import (
@@ -44,15 +44,22 @@ class Plan:
         self,
         names: list[str],
         classes: list[type[Job]],
-        deps: list[tuple[int, ...]],
+        deps: tuple[array[int], array[int]] | Sequence[Sequence[int]],
         tries: list[int],
         delays: list[float],
         timeouts: dict[int, float] | None = None,
         backoff: dict[int, Backoff] | None = None,
+        unusual: list[int] | None = None,
     ):
         self.names = names
         self.classes = classes
-        self.deps = deps
+        if not isinstance(deps, tuple):  # one sequence of indices per job
+            deps = _flat(deps)
+        #: The DEPS of job ``i`` are ``dep_jobs[dep_start[i]:dep_start[i + 1]]``:
+        #: two arrays of machine integers rather than a tuple per job, which
+        #: on big graphs is much less memory kept and nothing for the
+        #: garbage collector to go through.
+        self.dep_start, self.dep_jobs = deps
         self.tries = tries
         self.delays = delays
         #: Job index -> TIMEOUT in seconds, for the jobs that have a limit.
@@ -60,10 +67,18 @@ class Plan:
         #: Job index -> its Backoff, for the jobs whose RETRY_BACKOFF,
         #: RETRY_DELAY_MAX or RETRY_JITTER is not the default (1, none, 0).
         self.backoff: dict[int, Backoff] = backoff or {}
+        #: The jobs whose class (or a base) sets a setting or a name
+        #: hints.py looks at, a metaclass or several bases; None: not known.
+        self.unusual = unusual
         self._orders: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def deps(self) -> Deps:
+        """Each job's dependencies, as indices: ``deps[i]``."""
+        return Deps(self.dep_start, self.dep_jobs)
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -75,14 +90,11 @@ class Plan:
         """The DEPS edges reversed, as ``(start, jobs)``.
 
         The jobs whose DEPS list job ``i`` are ``jobs[start[i]:start[i + 1]]``,
-        ascending. Two flat arrays of machine integers rather than a list
-        per job: on big graphs, much less memory and nothing for the garbage
-        collector to go through.
+        ascending.
         """
         counts = [0] * len(self.names)
-        for job_deps in self.deps:
-            for dep in job_deps:
-                counts[dep] += 1
+        for dep in self.dep_jobs:
+            counts[dep] += 1
         start = array("q", accumulate(counts, initial=0))
         free = start[:-1]  # where the next dependent of each job goes
         jobs = array("q", bytes(8 * start[-1]))
@@ -124,7 +136,48 @@ class Plan:
         return graph
 
 
-def _post_order(start: int, deps: list[tuple[int, ...]]) -> list[int]:
+class Deps(Sequence["array[int]"]):
+    """A Plan's dependencies as a sequence: item ``i`` lists job ``i``'s."""
+
+    __slots__ = ("_start", "_jobs")
+
+    def __init__(self, start: array[int], jobs: array[int]):
+        self._start = start
+        self._jobs = jobs
+
+    def __len__(self) -> int:
+        return len(self._start) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> array[int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[array[int]]: ...
+    def __getitem__(self, i: int | slice) -> array[int] | Sequence[array[int]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("job index out of range")
+        return self._jobs[self._start[i]:self._start[i + 1]]
+
+    def __iter__(self) -> Iterator[array[int]]:
+        jobs, start = self._jobs, self._start
+        for i in range(len(start) - 1):
+            yield jobs[start[i]:start[i + 1]]
+
+
+def _flat(deps: Sequence[Sequence[int]]) -> tuple[array[int], array[int]]:
+    """``(dep_start, dep_jobs)`` from one sequence of indices per job."""
+    jobs = array("i")
+    start = array("i", [0])
+    for job_deps in deps:
+        jobs.extend(job_deps)
+        start.append(len(jobs))
+    return start, jobs
+
+
+def _post_order(start: int, deps: Sequence[Sequence[int]]) -> list[int]:
     order: list[int] = []
     seen = {start}
     stack: list[tuple[int, Iterator[int]]] = [(start, iter(deps[start]))]
@@ -412,54 +465,91 @@ def build_plan(
         raise JobTypeError(f"root must be a Job class, got {root!r}", None, root)
     # Names are checked after the walk, all at once, which is faster on big
     # graphs: only a duplicate makes the check go through the classes one by
-    # one, in the order the walk met them, to report the same pair a check
-    # on the way would have, and before any error met later. The debug log
-    # shows the walk step by step, so there the check is made on the way.
-    entered: list[type[Job]] = []
+    # one, in the order the walk met them (the order of ``index``), to report
+    # the same pair a check on the way would have, and before any error met
+    # later. The debug log shows the walk step by step, so there the check
+    # is made on the way.
+    index: dict[type[Job], int] = {}
     by_name: dict[str, type[Job]] | None = (
         {} if log.isEnabledFor(logging.DEBUG) else None
     )
     try:
         plan = _walk(
-            root, default_tries, default_delay, entered, by_name,
+            root, default_tries, default_delay, index, by_name,
             default_timeout, default_backoff,
         )
     except Exception:
-        _check_names(entered)
+        _check_names(index)
         raise
     if len(set(plan.names)) < len(plan.names):
-        _check_names(entered)
+        _check_names(index)
     return plan
 
 
-def _check_names(classes: list[type[Job]]) -> None:
+def _check_names(classes: Iterable[type[Job]]) -> None:
     by_name: dict[str, type[Job]] = {}
     for cls in classes:
         _check_name(cls, by_name)
+
+
+#: The names that make a job class unusual when its class dict, or a base
+#: class's, sets them: the settings read from a job (all None on Job) and
+#: the misspellings hints.py warns about.
+_UNUSUAL = frozenset({
+    "TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
+    "RETRY_JITTER", "check", "run", "cleanup",
+})
+_SETTINGS = ("TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
+             "RETRY_JITTER")
+#: What a base class is, for the classes that subclass it (see _base_kind).
+UNUSUAL, PLAIN, PLAIN_WITH_CHECK = 0, 1, 2
+
+
+def _base_kind(base: type) -> int:
+    """PLAIN when no class of ``base``'s MRO sets a name of _UNUSUAL (Job's
+    settings all None) and no metaclass is in play, PLAIN_WITH_CHECK when
+    its Check is also not Job's; else UNUSUAL."""
+    for cls in base.__mro__[:-1]:  # not object
+        if type(cls) is not type:
+            return UNUSUAL
+        if cls is Job:
+            if any(getattr(Job, name) is not None for name in _SETTINGS) or not (
+                _UNUSUAL.difference(_SETTINGS).isdisjoint(vars(Job))
+            ):
+                return UNUSUAL  # someone changed Job itself
+        elif not _UNUSUAL.isdisjoint(vars(cls)):
+            return UNUSUAL
+    return PLAIN if base.Check is Job.Check else PLAIN_WITH_CHECK  # type: ignore[attr-defined]
 
 
 def _walk(
     root: type[Job],
     default_tries: int,
     default_delay: float,
-    entered: list[type[Job]],
+    index: dict[type[Job], int],
     by_name: dict[str, type[Job]] | None,
     default_timeout: float | None = None,
     default_backoff: Backoff = _PLAIN,
 ) -> Plan:
     """build_plan's walk: every check but the one for duplicate names,
-    which it makes only when given ``by_name`` (and then logs each step)."""
+    which it makes only when given ``by_name`` (and then logs each step).
+
+    ``index`` maps each class met to its index once all its DEPS have one,
+    and to WALKING before that; its order is the order they were met.
+    """
     debug = by_name is not None
     names: list[str] = []
     classes: list[type[Job]] = []
-    deps: list[tuple[int, ...]] = []
+    dep_start: list[int] = [0]
+    dep_jobs: list[int] = []
     tries: list[int] = []
     delays: list[float] = []
     timeouts: dict[int, float] = {}
     backoff: dict[int, Backoff] = {}
+    unusual: list[int] = []
     plain = default_timeout is None and default_backoff == _PLAIN
-    # class -> its index once all its DEPS have one; WALKING before that.
-    index: dict[type[Job], int] = {}
+    # Base class -> what it is (_base_kind); most graphs have a few bases.
+    base_kinds: dict[type, int] = {}
     # The walk's path from the root, as parallel lists rather than a list of
     # frames: on a deep graph those frames would be many long-lived objects
     # for the garbage collector to go through.
@@ -471,7 +561,6 @@ def _walk(
     entering = True
     while True:
         if entering:  # a job met for the first time
-            entered.append(new)
             name = new.__name__
             if debug:
                 _check_name(new, by_name)  # type: ignore[arg-type]
@@ -484,10 +573,10 @@ def _walk(
                 )
             except TypeError:  # an unhashable entry: _read_deps says which
                 usual = False
+            index[new] = WALKING
             path_deps.append(job_deps if usual else _read_deps(new, name))
             path.append(new)
             next_dep.append(0)
-            index[new] = WALKING
             entering = False
         cls_deps = path_deps[-1]
         k = next_dep[-1]
@@ -520,17 +609,51 @@ def _walk(
         i = index[cls] = len(names)
         names.append(name)
         classes.append(cls)
-        deps.append(tuple(map(index_at, cls_deps)) if cls_deps else ())
-        job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
-        tries.append(default_tries if job_tries is None else check_tries(job_tries, name))
-        delays.append(default_delay if job_delay is None else check_delay(job_delay, name))
-        if not (plain and cls.TIMEOUT is None and cls.RETRY_BACKOFF is None
-                and cls.RETRY_DELAY_MAX is None and cls.RETRY_JITTER is None):
-            limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
-            if limit is not None:
-                timeouts[i] = limit
-            if rule != _PLAIN:
-                backoff[i] = rule
+        dep_jobs.extend(map(index_at, cls_deps))
+        dep_start.append(len(dep_jobs))
+        # A usual job (its class and bases set no setting or misspelt
+        # method, one base, no metaclass) takes the defaults: one set
+        # operation on its class dict instead of six lookups through its
+        # MRO, each a miss of the type cache on a graph of many classes.
+        own = cls.__dict__
+        bases = cls.__bases__
+        kind = UNUSUAL
+        if plain and len(bases) == 1 and type(cls) is type and _UNUSUAL.isdisjoint(own):
+            kind = base_kinds.get(bases[0], -1)
+            if kind < 0:
+                kind = base_kinds[bases[0]] = _base_kind(bases[0])
+        if kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own):
+            tries.append(default_tries)
+            delays.append(default_delay)
+        else:
+            unusual.append(i)
+            _read_settings(cls, name, i, default_tries, default_delay, default_timeout,
+                           default_backoff, tries, delays, timeouts, backoff)
         if not path:
             break
-    return Plan(names, classes, deps, tries, delays, timeouts, backoff)
+    return Plan(names, classes, (array("i", dep_start), array("i", dep_jobs)),
+                tries, delays, timeouts, backoff, unusual)
+
+
+def _read_settings(
+    cls: type[Job],
+    name: str,
+    i: int,
+    default_tries: int,
+    default_delay: float,
+    default_timeout: float | None,
+    default_backoff: Backoff,
+    tries: list[int],
+    delays: list[float],
+    timeouts: dict[int, float],
+    backoff: dict[int, Backoff],
+) -> None:
+    """Read and validate job ``i``'s TRIES, RETRY_DELAY, TIMEOUT and backoff."""
+    job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
+    tries.append(default_tries if job_tries is None else check_tries(job_tries, name))
+    delays.append(default_delay if job_delay is None else check_delay(job_delay, name))
+    limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
+    if limit is not None:
+        timeouts[i] = limit
+    if rule != _PLAIN:
+        backoff[i] = rule

@@ -102,14 +102,14 @@ class _Run:
         order = result.order
         self.n = n
         self.order = order
-        deps = plan.deps
+        dep_start = plan.dep_start
         # Jobs not reached by this run have position -1 and are never readied.
         position = plan.positions(order)
         waiting = [0] * n
         ready: list[int] = []
         for k, i in enumerate(order):
-            waiting[i] = len(deps[i])
-            if not deps[i]:
+            waiting[i] = dep_start[i + 1] - dep_start[i]
+            if not waiting[i]:
                 ready.append(k)  # ascending, so already a heap
         self.position = position
         self.waiting = waiting

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from array import array
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .events import ObserverFailure, Outcome, Phase, Unguarded
 
@@ -27,14 +26,22 @@ class ReportRecorder(Unguarded):
     try's story and say where the run spent its time.
 
     ``clock`` defaults to ``time.perf_counter``, ``wall_clock`` (the run's
-    start as a date) to ``time.time``. No lock is needed in a parallel
-    run: a job never has two tries at once, so each job's entries are
-    only touched by one thread at a time, and appends are atomic.
+    start as a date) to ``time.time``.
 
-    It watches every run, so it keeps plain numbers in flat arrays, one
-    entry per try and per phase, and makes TryReports only when a report
-    is asked for (most runs never ask). A try that passes at its first
-    Check has no phase entry: its one phase, check, is the whole try.
+    It watches every run, so it keeps plain numbers in flat arrays and
+    makes TryReports only when a report is asked for (most runs never
+    ask). Each job's latest try has its own slots: its start, its end, and
+    its outcome, phase count and error packed in one number (see
+    ``_pack_try``); an earlier try goes to a log when the next one starts.
+    Most jobs have one try, which then costs three stores. A try that
+    passes at its first Check logs no phase: its one phase, check, is the
+    whole try; other phases go to a log of their own.
+
+    No lock in a parallel run: a job never has two tries at once, so its
+    slots are only touched by one thread at a time, and a whole entry is
+    added to a log by one ``array.extend``, which the GIL keeps whole. A
+    job's phases are in order in their log, and its tries know how many
+    they logged: that pairs them up again.
     """
 
     def __init__(
@@ -58,12 +65,19 @@ class ReportRecorder(Unguarded):
         self.wall = 0.0
         self._names = list(jobs)
         self._position = {name: k for k, name in enumerate(self._names)}
-        self._open = array("q", [-1]) * len(self._names)  # job -> its try under way
-        # Four numbers per try: its job, start, end (NaN while open), and
-        # its outcome and error packed in one (see _pack; -1 while open).
-        self._tries = array("d")
-        # Three numbers per phase but a passing first Check: its try, its
-        # name and error packed in one, its end.
+        n = len(self._names)
+        # Each job's latest try, as clock readings: its start, and its end
+        # (while it is under way: the end of the last phase it logged).
+        self._start = array("d", bytes(8 * n))
+        self._end = array("d", bytes(8 * n))
+        # What _pack_try makes of it, NOT_TRIED or UNDER_WAY.
+        self._packed = array("d", [NOT_TRIED]) * n
+        self._phase_count = array("b", bytes(n))  # phases the latest try logged
+        # Four numbers per try that a later try of its job replaced: its
+        # job, start, end and what _pack_try made of it.
+        self._earlier = array("d")
+        # Three numbers per phase but a passing first Check: its job, its
+        # name and error packed in one (``code + 4 * error``), its end.
         self._phases = array("d")
         # The errors those numbers point to, as text (an exception would keep
         # its traceback, frames and job): one JobError for failures alike,
@@ -72,19 +86,14 @@ class ReportRecorder(Unguarded):
         self._error_numbers: dict[tuple[str, str], int] = {}
         self.cleanup_errors = []
 
-    # Parallel runs call these from several threads at once. Each job's
-    # entries are only touched by the thread running its try; what all
-    # share is made safe by the GIL: one extend() of an array adds a whole
-    # entry, a slice reads one, and only the numbering of tries needs a lock.
-
     def try_started(self, job: str, number: int) -> None:
         k = self._position.get(job)
         if k is None:
-            return  # not a job of this run (a report rebuilt from bad events)
-        start = self._clock() - self._run_start
-        with self._lock:
-            self._open[k] = len(self._tries) // 4
-            self._tries.extend((k, start, math.nan, -1))
+            return  # not a job of this run (a log with bad events)
+        if self._packed[k] >= 0:  # its previous try ended: log it
+            self._earlier.extend((k, self._start[k], self._end[k], self._packed[k]))
+        self._start[k] = self._clock()
+        self._packed[k] = UNDER_WAY
 
     def phase_ended(
         self, job: str, phase: Phase, error: BaseException | JobError | None
@@ -92,31 +101,29 @@ class ReportRecorder(Unguarded):
         if error is None and phase == "check":
             return  # it ends its try, whose end try_ended records
         k = self._position.get(job)
-        if k is None or self._open[k] < 0:
-            return
-        packed = _pack(_PHASE_CODE[phase], None if error is None else self._error_number(error))
-        self._phases.extend((self._open[k], packed, self._clock() - self._run_start))
+        if k is None or self._packed[k] != UNDER_WAY or self._phase_count[k] == MAX_PHASES:
+            return  # no try under way, or more phases than a try has: bad events
+        end = self._end[k] = self._clock()
+        self._phase_count[k] += 1
+        number = 0 if error is None else self._error_number(error)
+        self._phases.extend((k, PHASES.index(phase) + 4 * number, end))
 
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
     ) -> None:
         k = self._position.get(job)
-        if k is None:
+        if k is None or self._packed[k] != UNDER_WAY:
             return
-        t = self._open[k]
-        if t >= 0:
-            self._open[k] = -1
-            last = self._phases[-3:]
-            if last and last[0] == t and outcome is not Outcome.PASSED:
-                # The phase just logged (a recheck, or a dry run's Check)
-                # decided the try: it ended then.
-                end = last[2]
-            else:
-                end = self._clock() - self._run_start
-            self._tries[4 * t + 2] = end
-            self._tries[4 * t + 3] = _pack(
-                _OUTCOME_CODE[outcome], None if error is None else self._error_number(error)
-            )
+        phases = self._phase_count[k]
+        if phases:
+            self._phase_count[k] = 0
+        # Unless it passed at its first Check, the last phase it logged (a
+        # recheck, or a dry run's Check) decided the try: it ended then.
+        if not phases or outcome is PASSED:
+            self._end[k] = self._clock()
+        number = 0 if error is None else self._error_number(error)
+        # OUTCOMES.index rather than a dict: an Enum's hash is Python code.
+        self._packed[k] = OUTCOMES.index(outcome) + 8 * phases + 32 * number  # _pack_try
 
     def _error_number(self, error: BaseException | JobError) -> int:
         """1 + the index of ``error``'s text in ``_errors`` (0 means none)."""
@@ -125,8 +132,10 @@ class ReportRecorder(Unguarded):
         number = self._error_numbers.get(key)
         if number is None:
             with self._lock:
-                self._errors.append(described)
-                number = self._error_numbers[key] = len(self._errors)
+                number = self._error_numbers.get(key)
+                if number is None:
+                    self._errors.append(described)
+                    number = self._error_numbers[key] = len(self._errors)
         return number
 
     def _error(self, number: int) -> JobError | None:
@@ -138,12 +147,14 @@ class ReportRecorder(Unguarded):
     def finish(self, now: float) -> None:
         """The run ended ``now`` seconds after it started."""
         # A try cut short by KeyboardInterrupt still counts up to now.
-        for t in self._open:
-            if t >= 0:
-                self._tries[4 * t + 2] = now
-        # Only tries need these, and the run is over: not kept.
+        if UNDER_WAY in self._packed:
+            for k, packed in enumerate(self._packed):
+                if packed == UNDER_WAY:
+                    self._end[k] = self._run_start + now
+                    self._packed[k] = _pack_try(NO_OUTCOME, self._phase_count[k], 0)
+        # Only tries under way need these, and the run is over: not kept.
         self._position = {}
-        self._open = array("q")
+        self._phase_count = array("b")
         self.wall = now
 
     def cleanup_ended(self, job: str, error: BaseException | None) -> None:
@@ -152,52 +163,71 @@ class ReportRecorder(Unguarded):
 
             self.cleanup_errors.append(CleanupError(job, _described(error)))
 
+    def _tries(self) -> Iterator[tuple[int, float, float, int]]:
+        """Every try that ended: its job, start and end (seconds from the
+        run's start) and what ``_pack_try`` made of it, each job's in order."""
+        zero, earlier = self._run_start, self._earlier
+        for at in range(0, len(earlier), 4):
+            k, start, end, packed = earlier[at:at + 4]
+            yield int(k), start - zero, end - zero, int(packed)
+        for k, packed in enumerate(self._packed):
+            if packed >= 0:
+                yield k, self._start[k] - zero, self._end[k] - zero, int(packed)
+
     @property
     def seconds(self) -> dict[str, float]:
-        """job name -> seconds spent in its tries during the current/last run."""
+        """job name -> seconds spent in its tries during the current/last run
+        (a try still under way is not counted)."""
         spent: dict[str, float] = {}
-        names, tries = self._names, self._tries
-        for at in range(0, len(tries), 4):
-            end = tries[at + 2]
-            if end == end:  # not NaN: the try ended
-                name = names[int(tries[at])]
-                spent[name] = spent.get(name, 0.0) + end - tries[at + 1]
+        names = self._names
+        for k, start, end, _ in self._tries():
+            spent[names[k]] = spent.get(names[k], 0.0) + end - start
         return spent
 
     @property
     def last_errors(self) -> dict[str, JobError]:
         """job name -> its latest failure, even if a later try passed."""
         found: dict[str, JobError] = {}
-        names, tries = self._names, self._tries
-        for at in range(0, len(tries), 4):
-            error = self._error(_unpack(tries[at + 3])[1])
+        for k, _, _, packed in self._tries():
+            error = self._error(_unpack_try(packed)[2])
             if error is not None:
-                found[names[int(tries[at])]] = error
+                found[self._names[k]] = error
         return found
 
     def history(self) -> dict[str, tuple[TryReport, ...]]:
-        """job name -> its tries so far in the current/last run."""
+        """job name -> its tries so far in the current/last run (a try
+        under way is not listed before the run ends)."""
         phases: dict[int, list[tuple[int, int, float]]] = {}
-        logged = self._phases
+        logged, zero = self._phases, self._run_start
         for at in range(0, len(logged), 3):
+            error, code = divmod(int(logged[at + 1]), 4)
             phases.setdefault(int(logged[at]), []).append(
-                (*_unpack(logged[at + 1]), logged[at + 2]))
-        tries: dict[str, list[TryReport]] = {}
-        for t in range(len(self._tries) // 4):
-            name = self._names[int(self._tries[4 * t])]
-            done = tries.setdefault(name, [])
-            done.append(self._try_report(t, len(done) + 1, phases.get(t, ())))
-        return {name: tuple(reports) for name, reports in tries.items()}
+                (code, error, logged[at + 2] - zero))
+        taken = dict.fromkeys(phases, 0)  # per job, the phases already paired with a try
+        tries: dict[int, list[TryReport]] = {}
+        for k, start, end, packed in self._tries():
+            code, count, error = _unpack_try(packed)
+            own = phases[k][taken[k]:taken[k] + count] if count else []
+            if count:
+                taken[k] += count
+            done = tries.setdefault(k, [])
+            done.append(self._try_report(
+                len(done) + 1, start, end, code, own, self._error(error)))
+        return {self._names[k]: tuple(tries[k]) for k in sorted(tries)}
 
     def _try_report(
-        self, t: int, number: int, phases_logged: Sequence[tuple[int, int, float]]
+        self,
+        number: int,
+        start: float,
+        end: float,
+        code: int,
+        phases_logged: Sequence[tuple[int, int, float]],
+        error: JobError | None,
     ) -> TryReport:
         from .report import PhaseReport, TryReport
 
-        _, start, end, packed = self._tries[4 * t:4 * t + 4]
-        code, error = _unpack(packed) if packed >= 0 else (-1, 0)
-        outcome = OUTCOMES[code] if code >= 0 else None
-        seconds = 0.0 if end != end else end - start
+        outcome = None if code == NO_OUTCOME else OUTCOMES[code]
+        seconds = end - start
         phases = []
         begin = start
         for phase, phase_error, phase_end in phases_logged:
@@ -207,7 +237,7 @@ class ReportRecorder(Unguarded):
             begin = phase_end
         if outcome is Outcome.PASSED and not phases:
             phases.append(PhaseReport("check", start, seconds, None))
-        return TryReport(number, outcome, start, seconds, tuple(phases), self._error(error))
+        return TryReport(number, outcome, start, seconds, tuple(phases), error)
 
     def report(
         self,
@@ -229,18 +259,23 @@ class ReportRecorder(Unguarded):
 
 
 OUTCOMES = tuple(Outcome)
+PASSED = Outcome.PASSED  # a global: looking it up on the Enum costs more
 PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
-_OUTCOME_CODE = {outcome: code for code, outcome in enumerate(OUTCOMES)}
-_PHASE_CODE = {phase: code for code, phase in enumerate(PHASES)}
+MAX_PHASES = len(PHASES)
+#: The outcome code of a try cut short (by KeyboardInterrupt): it has none.
+NO_OUTCOME = len(OUTCOMES)
+#: A job's ``_packed`` slot before its first try, and while a try is under way.
+NOT_TRIED = -2.0
+UNDER_WAY = -1.0
 
 
-def _pack(code: int, error: int | None) -> int:
-    """An outcome's or phase's ``code`` (below 4) and ``error`` (the number
-    of its error, 0 or None for none) as one number."""
-    return code + 4 * (error or 0)
+def _pack_try(code: int, phases: int, error: int) -> int:
+    """A try's outcome ``code`` (at most NO_OUTCOME, below 8), the number of
+    ``phases`` it logged (at most 3) and ``error`` (the number of its error,
+    0 for none) as one number."""
+    return code + 8 * phases + 32 * error
 
 
-def _unpack(packed: float) -> tuple[int, int]:
-    """``(code, error)`` from what ``_pack`` made."""
-    error, code = divmod(int(packed), 4)
-    return code, error
+def _unpack_try(packed: int) -> tuple[int, int, int]:
+    """``(code, phases, error)`` from what ``_pack_try`` made."""
+    return packed % 8, packed // 8 % 4, packed // 32

@@ -147,22 +147,26 @@ class Scheduler:
         self, result: RunResult, cwd: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         """Try each job ``_walk`` names, after waiting out its retry delay."""
-        delays, backoff, tries = self.plan.delays, self.plan.backoff, result.tries
+        plan, tries = self.plan, result.tries
+        delays, backoff, budgets = plan.delays, plan.backoff, plan.tries
         clock, sleep = self.clock, self.sleep
         global_storage: dict[str, Any] = {}
-        # Machine floats, not a float object per job.
-        next_start = array("d", [-math.inf]) * len(self.plan)
+        # Machine floats, not a float object per job. A job that waits for
+        # no retry delay (none, or no tries left) needs no clock reading.
+        next_start = array("d", [_NEVER]) * len(plan)
         try_ = self._executor()
         for i in self._walk(result):
-            now = clock()
-            wait_until = next_start[i]
-            if wait_until > now:
-                sleep(wait_until - now)
+            now = None
+            if next_start[i] > _NEVER:
                 now = clock()
+                if next_start[i] > now:
+                    sleep(next_start[i] - now)
+                    now = clock()
             tries[i] += 1
-            next_start[i] = now + (
-                self._retry_delay(i, tries[i]) if backoff and i in backoff else delays[i]
-            )
+            if tries[i] < budgets[i] and (delays[i] or i in backoff):
+                next_start[i] = (clock() if now is None else now) + (
+                    self._retry_delay(i, tries[i]) if i in backoff else delays[i]
+                )
             try_(i, result, cwd, args, kwargs, global_storage)
 
     def _executor(self) -> TryFunction:
@@ -195,23 +199,31 @@ class Scheduler:
         a run costs time in proportion to its tries, not passes times jobs.
         """
         plan = self.plan
-        deps, budgets = plan.deps, plan.tries
+        dep_start, dep_jobs, budgets = plan.dep_start, plan.dep_jobs, plan.tries
         status, tries, order = result.status, result.tries, result.order
         fail_fast, no_act = self.fail_fast, self.no_act
         retry: list[int] = []  # positions of failed jobs with tries left
+        # While every job so far passed, so did each job's dependencies,
+        # which come before it: only after a failure are they looked at.
+        all_passed = True
         for p, i in enumerate(order):
-            for dep in deps[i]:
-                if status[dep] is not True:
-                    break
-            else:
-                yield i
-                if not status[i]:
-                    if fail_fast and (no_act or tries[i] >= budgets[i]):
-                        result.stopped_by = i
-                        result.passes = 1
-                        return
-                    if tries[i] < budgets[i]:
-                        retry.append(p)
+            if not all_passed:
+                deps_passed = True
+                for dep in dep_jobs[dep_start[i]:dep_start[i + 1]]:
+                    if status[dep] is not True:
+                        deps_passed = False
+                        break
+                if not deps_passed:
+                    continue
+            yield i
+            if not status[i]:
+                all_passed = False
+                if fail_fast and (no_act or tries[i] >= budgets[i]):
+                    result.stopped_by = i
+                    result.passes = 1
+                    return
+                if tries[i] < budgets[i]:
+                    retry.append(p)
         result.passes = 1
         if not retry or self.no_act:
             return
@@ -221,7 +233,8 @@ class Scheduler:
         waiting = [0] * len(plan)  # dependencies not passed yet
         for i in order:
             if status[i] is not True:
-                waiting[i] = sum(status[dep] is not True for dep in deps[i])
+                waiting[i] = sum(status[dep] is not True
+                                 for dep in dep_jobs[dep_start[i]:dep_start[i + 1]])
         ready = retry  # ascending, so already a heap
         while ready:
             retry = []
@@ -435,6 +448,9 @@ def _set_outcome(job: Job, attribute: str, error: BaseException) -> None:
     except Exception:
         pass
 
+
+#: ``next_start`` of a job that need not wait.
+_NEVER = -math.inf
 
 #: What a try lets through: Ctrl-C, and the alarm of its TIMEOUT.
 _UNCAUGHT = (KeyboardInterrupt, TryExpired)

@@ -313,8 +313,13 @@ class Scheduler:
 
             # Check
             try:
-                if cwd is not None:
-                    _return_to(cwd)
+                if cwd is not None:  # _return_to(cwd), inlined: every try has this phase
+                    try:
+                        here: str | None = os.getcwd()
+                    except OSError:
+                        here = None
+                    if here != cwd:
+                        os.chdir(cwd)
             except OSError as error:
                 for notify in events.phase_ended:
                     notify(name, "check", error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
 
 from .events import Observer, Outcome, Phase
@@ -131,24 +132,44 @@ def read_report(lines: Iterable[str]) -> RunReport:
     return _replay(ended[-1])
 
 
+class _Replayed:
+    """What a run's scheduler would have filled in for the report's
+    recorder (``recorder.TriedJobs``), filled in from a log instead."""
+
+    def __init__(self, jobs: int):
+        self.order: Sequence[int] = range(jobs)
+        self.tries = [0] * jobs
+        self.outcome = [Outcome.BLOCKED] * jobs
+        self.started = array("d", bytes(8 * jobs))
+        self.ended = array("d", bytes(8 * jobs))
+        self.stamp: Callable[[], float] = time.perf_counter
+
+
 def _replay(events: list[dict[str, Any]]) -> RunReport:
     elapsed = [0.0]
     recorder = ReportRecorder(clock=lambda: elapsed[0])
     first, names = events[0], events[0]["jobs"]
+    position = {name: k for k, name in enumerate(names)}
+    tried = _Replayed(len(names))
+    recorder.bind(tried)
     recorder.run_started(names)
     recorder.started_at = first["time"]
     end: dict[str, Any] = {}
     for event in events[1:]:
-        elapsed[0] = event["elapsed"]
+        now = elapsed[0] = event["elapsed"]
         kind, job = event["event"], event["job"]
-        if kind == "try_started":
-            recorder.try_started(job, event["try"])
+        k = position.get(job, -1)  # -1: not a job of this run (bad events)
+        if kind == "try_started" and k >= 0:
+            tried.tries[k] += 1
+            tried.started[k] = now
         elif kind == "phase_ended":
             recorder.phase_ended(job, event["phase"], _job_error(event["error"]))
-        elif kind == "try_ended":
-            recorder.try_ended(job, Outcome(event["outcome"]), _job_error(event["error"]))
+        elif kind == "try_ended" and k >= 0:
+            outcome = tried.outcome[k] = Outcome(event["outcome"])
+            tried.ended[k] = now
+            recorder.try_ended(job, outcome, _job_error(event["error"]))
         elif kind == "run_ended":
-            recorder.finish(event["elapsed"])
+            recorder.finish(now, bool(event.get("interrupted")))
             end = event
         elif kind == "cleanup_ended" and event["error"] is not None:
             recorder.cleanup_errors.append(CleanupError(job, _job_error(event["error"])))

@@ -81,7 +81,16 @@ class Unguarded(Observer):
     memory (the run report's recorder). Dispatch calls it directly, without
     the guard that switches a raising observer off: it cannot fail but for
     MemoryError, and it watches every try of every run, where one more call
-    per event shows on big graphs."""
+    per event shows on big graphs. It may also read the run's result as the
+    scheduler fills it in (``bind``)."""
+
+    #: False: it is not told of a first Check that passed (``phase_ended``)
+    #: nor of the try it ends (``try_ended`` with PASSED), the usual try,
+    #: whose story the result has (see RunResult.started).
+    sees_passes = True
+
+    def bind(self, result: RunResult) -> None:
+        """A run starts: ``result`` is the RunResult it fills in."""
 
 
 EVENTS = (
@@ -135,6 +144,10 @@ class Dispatch:
     not_created: list[Callable[..., None]]
     phase_ended: list[Callable[..., None]]
     try_ended: list[Callable[..., None]]
+    #: ``phase_ended`` for a first Check that passed, ``try_ended`` for the
+    #: try it ends: the same, without the observers that skip those.
+    check_passed: list[Callable[..., None]]
+    try_passed: list[Callable[..., None]]
     cleanup_started: list[Callable[..., None]]
     cleanup_ended: list[Callable[..., None]]
 
@@ -148,12 +161,17 @@ class Dispatch:
         self._off = [[False] for _ in self._observers]
         self._wire()
 
-    def start_run(self) -> None:
-        """Switch every observer back on for a new run."""
+    def start_run(self, result: RunResult | None = None) -> None:
+        """Switch every observer back on for a new run, which fills in
+        ``result`` (given to DoJobber's own observers, see Unguarded)."""
         with self._lock:
             self.failures = []
             self._off = [[False] for _ in self._observers]
             self._wire()
+        if result is not None:
+            for observer in self._observers:
+                if isinstance(observer, Unguarded):
+                    observer.bind(result)
 
     def end_run(self, result: RunResult) -> None:
         """Give ``result`` to every ``run_ended``, switched-off observers too.
@@ -179,13 +197,21 @@ class Dispatch:
     def _wire(self) -> None:
         """Make each event's list from the observers still switched on."""
         for event in EVENTS[:-1]:
-            setattr(self, event, [
-                getattr(observer, event)
-                if isinstance(observer, Unguarded)
-                else self._guard(k, event)
-                for k, observer in enumerate(self._observers)
-                if not self._off[k][0] and _overrides(observer, event)
-            ])
+            setattr(self, event, self._listening(event, passes=False))
+        self.check_passed = self._listening("phase_ended", passes=True)
+        self.try_passed = self._listening("try_ended", passes=True)
+
+    def _listening(self, event: str, passes: bool) -> list[Callable[..., None]]:
+        """The methods to call for ``event``; ``passes``: for a pass (see
+        Unguarded.sees_passes)."""
+        return [
+            getattr(observer, event)
+            if isinstance(observer, Unguarded)
+            else self._guard(k, event)
+            for k, observer in enumerate(self._observers)
+            if not self._off[k][0] and _overrides(observer, event)
+            and not (passes and isinstance(observer, Unguarded) and not observer.sees_passes)
+        ]
 
     def _guard(self, k: int, event: str) -> Callable[..., None]:
         method = getattr(self._observers[k], event)

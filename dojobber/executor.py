@@ -400,6 +400,7 @@ class _Remote:
         scheduler = self.scheduler
         name = scheduler.plan.names[i]
         events = scheduler.events
+        result.started[i] = result.stamp()
         for notify in events.try_started:
             notify(name, result.tries[i])
         limit = scheduler.plan.timeouts.get(i)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from .events import ObserverFailure, Outcome, Phase, Unguarded
 
@@ -21,28 +21,44 @@ def _described(error: BaseException | JobError) -> JobError:
     return error if isinstance(error, JobError) else JobError.from_exception(error)
 
 
+class TriedJobs(Protocol):
+    """What the recorder reads of a run's result (a RunResult, or the
+    stand-in that eventlog.py fills from a log): the run's jobs (their
+    indices, in run order) and per job, by index, its tries so far, its
+    outcome and when its latest try started and ended."""
+
+    order: Sequence[int]
+    tries: list[int]
+    outcome: list[Outcome]
+    started: array[float]
+    ended: array[float]
+    stamp: Callable[[], float]
+
+
 class ReportRecorder(Unguarded):
     """Times every try and its phases, so that a RunReport can tell each
     try's story and say where the run spent its time.
 
     ``clock`` defaults to ``time.perf_counter``, ``wall_clock`` (the run's
-    start as a date) to ``time.time``.
+    start as a date) to ``time.time``. Bound to a run's result, it makes
+    ``clock`` the result's ``stamp``.
 
-    It watches every run, so it keeps plain numbers in flat arrays and
-    makes TryReports only when a report is asked for (most runs never
-    ask). Each job's latest try has its own slots: its start, its end, and
-    its outcome, phase count and error packed in one number (see
-    ``_pack_try``); an earlier try goes to a log when the next one starts.
-    Most jobs have one try, which then costs three stores. A try that
-    passes at its first Check logs no phase: its one phase, check, is the
-    whole try; other phases go to a log of their own.
+    A try that passes at its first Check, the usual try, costs it nothing:
+    the scheduler stamps when each job's latest try started and ended in
+    the result, and such a try is always its job's last, with one phase,
+    check, that is the whole try. Every other try is logged here when it
+    ends, with its times, outcome, error and the number of phases it
+    logged; those phases (all but a passing first Check) have a log of
+    their own. A job's tries and phases are each in order in their logs,
+    and the counts pair them up again. Only when a report is asked for
+    (most runs never ask) are TryReports made.
 
     No lock in a parallel run: a job never has two tries at once, so its
-    slots are only touched by one thread at a time, and a whole entry is
-    added to a log by one ``array.extend``, which the GIL keeps whole. A
-    job's phases are in order in their log, and its tries know how many
-    they logged: that pairs them up again.
+    entries are only touched by one thread at a time, and a whole entry is
+    added to a log by one ``array.extend``, which the GIL keeps whole.
     """
+
+    sees_passes = False
 
     def __init__(
         self,
@@ -57,7 +73,12 @@ class ReportRecorder(Unguarded):
         #: The Cleanups that failed since the current/last run started.
         self.cleanup_errors: list[CleanupError] = []
         self._lock = threading.Lock()
+        self._result: TriedJobs | None = None
         self.run_started(())
+
+    def bind(self, result: TriedJobs) -> None:
+        self._result = result
+        result.stamp = self._clock  # the scheduler's stamps and ours: one clock
 
     def run_started(self, jobs: Sequence[str]) -> None:
         self._run_start = self._clock()
@@ -66,18 +87,15 @@ class ReportRecorder(Unguarded):
         self._names = list(jobs)
         self._position = {name: k for k, name in enumerate(self._names)}
         n = len(self._names)
-        # Each job's latest try, as clock readings: its start, and its end
-        # (while it is under way: the end of the last phase it logged).
-        self._start = array("d", bytes(8 * n))
-        self._end = array("d", bytes(8 * n))
-        # What _pack_try makes of it, NOT_TRIED or UNDER_WAY.
-        self._packed = array("d", [NOT_TRIED]) * n
-        self._phase_count = array("b", bytes(n))  # phases the latest try logged
-        # Four numbers per try that a later try of its job replaced: its
-        # job, start, end and what _pack_try made of it.
-        self._earlier = array("d")
-        # Three numbers per phase but a passing first Check: its job, its
-        # name and error packed in one (``code + 4 * error``), its end.
+        # Per job, while a try is under way: the phases it logged, and
+        # when the last of them ended.
+        self._phase_count = array("b", bytes(n))
+        self._phase_end = array("d", bytes(8 * n))
+        # Four numbers per logged try: its job, start, end (clock readings)
+        # and what _pack_try made of its outcome, phase count and error.
+        self._tries = array("d")
+        # Three numbers per logged phase: its job, its name and error
+        # packed in one (``code + 4 * error``), its end.
         self._phases = array("d")
         # The errors those numbers point to, as text (an exception would keep
         # its traceback, frames and job): one JobError for failures alike,
@@ -86,24 +104,15 @@ class ReportRecorder(Unguarded):
         self._error_numbers: dict[tuple[str, str], int] = {}
         self.cleanup_errors = []
 
-    def try_started(self, job: str, number: int) -> None:
-        k = self._position.get(job)
-        if k is None:
-            return  # not a job of this run (a log with bad events)
-        if self._packed[k] >= 0:  # its previous try ended: log it
-            self._earlier.extend((k, self._start[k], self._end[k], self._packed[k]))
-        self._start[k] = self._clock()
-        self._packed[k] = UNDER_WAY
-
     def phase_ended(
         self, job: str, phase: Phase, error: BaseException | JobError | None
     ) -> None:
         if error is None and phase == "check":
-            return  # it ends its try, whose end try_ended records
+            return  # it ends its try, which the result has
         k = self._position.get(job)
-        if k is None or self._packed[k] != UNDER_WAY or self._phase_count[k] == MAX_PHASES:
-            return  # no try under way, or more phases than a try has: bad events
-        end = self._end[k] = self._clock()
+        if k is None or self._phase_count[k] == MAX_PHASES:
+            return  # not a job of this run, or more phases than a try has: bad events
+        end = self._phase_end[k] = self._clock()
         self._phase_count[k] += 1
         number = 0 if error is None else self._error_number(error)
         self._phases.extend((k, PHASES.index(phase) + 4 * number, end))
@@ -111,19 +120,22 @@ class ReportRecorder(Unguarded):
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
     ) -> None:
+        if outcome is PASSED:
+            return  # the result has it: see the class docstring
         k = self._position.get(job)
-        if k is None or self._packed[k] != UNDER_WAY:
+        result = self._result
+        if k is None or result is None:
             return
         phases = self._phase_count[k]
         if phases:
             self._phase_count[k] = 0
-        # Unless it passed at its first Check, the last phase it logged (a
-        # recheck, or a dry run's Check) decided the try: it ended then.
-        if not phases or outcome is PASSED:
-            self._end[k] = self._clock()
+        # The last phase it logged (a recheck, or a dry run's Check) decided
+        # the try: it ended then.
+        i = result.order[k]
+        end = self._phase_end[k] if phases else result.ended[i]
         number = 0 if error is None else self._error_number(error)
-        # OUTCOMES.index rather than a dict: an Enum's hash is Python code.
-        self._packed[k] = OUTCOMES.index(outcome) + 8 * phases + 32 * number  # _pack_try
+        packed = _pack_try(OUTCOMES.index(outcome), phases, number)
+        self._tries.extend((k, result.started[i], end, packed))
 
     def _error_number(self, error: BaseException | JobError) -> int:
         """1 + the index of ``error``'s text in ``_errors`` (0 means none)."""
@@ -142,19 +154,24 @@ class ReportRecorder(Unguarded):
         return self._errors[number - 1] if number else None
 
     def run_ended(self, result: RunResult) -> None:
-        self.finish(self._clock() - self._run_start)
+        self.finish(self._clock() - self._run_start, result.interrupted)
 
-    def finish(self, now: float) -> None:
-        """The run ended ``now`` seconds after it started."""
-        # A try cut short by KeyboardInterrupt still counts up to now.
-        if UNDER_WAY in self._packed:
-            for k, packed in enumerate(self._packed):
-                if packed == UNDER_WAY:
-                    self._end[k] = self._run_start + now
-                    self._packed[k] = _pack_try(NO_OUTCOME, self._phase_count[k], 0)
+    def finish(self, now: float, interrupted: bool = False) -> None:
+        """The run ended ``now`` seconds after it started; when it was
+        ``interrupted`` (Ctrl-C), the tries it cut short count up to now."""
+        result = self._result
+        if interrupted and result is not None:
+            logged = [0] * len(self._names)
+            for at in range(0, len(self._tries), 4):
+                logged[int(self._tries[at])] += 1
+            for k, i in enumerate(result.order):
+                if result.tries[i] > logged[k] + (result.outcome[i] is PASSED):
+                    packed = _pack_try(NO_OUTCOME, self._phase_count[k], 0)
+                    self._tries.extend((k, result.started[i], self._run_start + now, packed))
         # Only tries under way need these, and the run is over: not kept.
         self._position = {}
         self._phase_count = array("b")
+        self._phase_end = array("d")
         self.wall = now
 
     def cleanup_ended(self, job: str, error: BaseException | None) -> None:
@@ -163,24 +180,30 @@ class ReportRecorder(Unguarded):
 
             self.cleanup_errors.append(CleanupError(job, _described(error)))
 
-    def _tries(self) -> Iterator[tuple[int, float, float, int]]:
-        """Every try that ended: its job, start and end (seconds from the
-        run's start) and what ``_pack_try`` made of it, each job's in order."""
-        zero, earlier = self._run_start, self._earlier
-        for at in range(0, len(earlier), 4):
-            k, start, end, packed = earlier[at:at + 4]
-            yield int(k), start - zero, end - zero, int(packed)
-        for k, packed in enumerate(self._packed):
-            if packed >= 0:
-                yield k, self._start[k] - zero, self._end[k] - zero, int(packed)
+    def _all_tries(self) -> list[tuple[int, float, float, int]]:
+        """Every try that ended (or that Ctrl-C cut short): its job, start
+        and end (seconds from the run's start) and what ``_pack_try`` made
+        of it; each job's in order."""
+        zero, logged = self._run_start, self._tries
+        tries = []
+        for at in range(0, len(logged), 4):
+            k, start, end, packed = logged[at:at + 4]
+            tries.append((int(k), start - zero, end - zero, int(packed)))
+        result = self._result
+        if result is not None:
+            passed = _pack_try(OUTCOMES.index(PASSED), 0, 0)
+            outcome, started, ended = result.outcome, result.started, result.ended
+            for k, i in enumerate(result.order):
+                if outcome[i] is PASSED:  # then its last try, never logged
+                    tries.append((k, started[i] - zero, ended[i] - zero, passed))
+        return tries
 
     @property
     def seconds(self) -> dict[str, float]:
-        """job name -> seconds spent in its tries during the current/last run
-        (a try still under way is not counted)."""
+        """job name -> seconds spent in its tries during the last run."""
         spent: dict[str, float] = {}
         names = self._names
-        for k, start, end, _ in self._tries():
+        for k, start, end, _ in self._all_tries():
             spent[names[k]] = spent.get(names[k], 0.0) + end - start
         return spent
 
@@ -188,15 +211,14 @@ class ReportRecorder(Unguarded):
     def last_errors(self) -> dict[str, JobError]:
         """job name -> its latest failure, even if a later try passed."""
         found: dict[str, JobError] = {}
-        for k, _, _, packed in self._tries():
+        for k, _, _, packed in self._all_tries():
             error = self._error(_unpack_try(packed)[2])
             if error is not None:
                 found[self._names[k]] = error
         return found
 
     def history(self) -> dict[str, tuple[TryReport, ...]]:
-        """job name -> its tries so far in the current/last run (a try
-        under way is not listed before the run ends)."""
+        """job name -> its tries in the last run."""
         phases: dict[int, list[tuple[int, int, float]]] = {}
         logged, zero = self._phases, self._run_start
         for at in range(0, len(logged), 3):
@@ -205,7 +227,7 @@ class ReportRecorder(Unguarded):
                 (code, error, logged[at + 2] - zero))
         taken = dict.fromkeys(phases, 0)  # per job, the phases already paired with a try
         tries: dict[int, list[TryReport]] = {}
-        for k, start, end, packed in self._tries():
+        for k, start, end, packed in self._all_tries():
             code, count, error = _unpack_try(packed)
             own = phases[k][taken[k]:taken[k] + count] if count else []
             if count:
@@ -264,9 +286,6 @@ PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
 MAX_PHASES = len(PHASES)
 #: The outcome code of a try cut short (by KeyboardInterrupt): it has none.
 NO_OUTCOME = len(OUTCOMES)
-#: A job's ``_packed`` slot before its first try, and while a try is under way.
-NOT_TRIED = -2.0
-UNDER_WAY = -1.0
 
 
 def _pack_try(code: int, phases: int, error: int) -> int:

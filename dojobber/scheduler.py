@@ -43,6 +43,14 @@ class RunResult:
         self.results: list[Any] = [None] * n
         self.errors: list[BaseException | None] = [None] * n
         self.tries: list[int] = [0] * n
+        #: When each job's latest try started and ended, as readings of
+        #: ``stamp``: the run report's times. Stamped by the scheduler, in
+        #: machine floats: a try that passes at its first Check then needs
+        #: nothing more from the report's recorder.
+        self.started = array("d", bytes(8 * n))
+        self.ended = array("d", bytes(8 * n))
+        #: The clock of those times (the report's recorder sets its own).
+        self.stamp: Callable[[], float] = time.perf_counter
         # Machine integers: a list would keep an int object per job.
         self.passed = array("q")
         self.passes = 0
@@ -123,7 +131,7 @@ class Scheduler:
         result = RunResult(plan, order, self.no_act)
         self.result = result
         events = self.events
-        events.start_run()
+        events.start_run(result)
         try:
             cwd: str | None = os.getcwd()
         except OSError:
@@ -279,6 +287,7 @@ class Scheduler:
         """
         name = self.plan.names[i]
         events = self.events
+        result.started[i] = result.stamp()
         for notify in events.try_started:
             notify(name, result.tries[i])
         try:
@@ -335,7 +344,7 @@ class Scheduler:
                 if self.no_act:
                     return self._end(i, result, FAILED, None, error)
             else:
-                for notify in events.phase_ended:
+                for notify in events.check_passed:
                     notify(name, "check", None)
                 return self._end(i, result, PASSED, value, None)
 
@@ -398,13 +407,17 @@ class Scheduler:
         value: Any,
         error: BaseException | None,
     ) -> None:
+        """Record the outcome of job ``i``'s try: the one way a try reports
+        it (a try under a time limit reports through a gate, see timeouts.py)."""
+        result.ended[i] = result.stamp()
         result.status[i] = outcome is not FAILED
         result.outcome[i] = outcome
         result.results[i] = value
         result.errors[i] = error
         if outcome is not FAILED:
             result.passed.append(i)
-        for notify in self.events.try_ended:
+        events = self.events
+        for notify in events.try_passed if outcome is PASSED else events.try_ended:
             notify(self.plan.names[i], outcome, error)
 
     def cleanup(self) -> None:

@@ -51,7 +51,8 @@ TryFunction = Callable[
 ]
 
 #: The events a try reports, in ``Dispatch``.
-TRY_EVENTS = ("try_started", "not_created", "phase_ended", "try_ended")
+TRY_EVENTS = ("try_started", "not_created", "phase_ended", "try_ended", "check_passed",
+              "try_passed")
 
 #: Seconds between two alarms in a try that caught the first and carried on.
 REPEAT = 1.0

@@ -117,19 +117,33 @@ def test_seconds_and_error_types() -> None:
 
 
 def test_recorder_sums_tries_and_skips_retry_waits() -> None:
+    from dojobber.eventlog import _Replayed  # the scheduler's part, played by hand
+
     now = [0.0]
     recorder = ReportRecorder(clock=lambda: now[0])
+    tried = _Replayed(1)
+    recorder.bind(tried)
     recorder.run_started(["A"])
-    recorder.try_started("A", 1)
-    now[0] += 2.0
-    recorder.try_ended("A", Outcome.FAILED, ValueError("x"))
+
+    def one_try(outcome: Outcome, seconds: float, error: Exception | None) -> None:
+        tried.tries[0] += 1
+        tried.started[0] = now[0]
+        now[0] += seconds
+        tried.ended[0] = now[0]
+        tried.outcome[0] = outcome
+        recorder.try_ended("A", outcome, error)
+
+    one_try(Outcome.FAILED, 2.0, ValueError("x"))
     now[0] += 100.0  # waiting for RETRY_DELAY: not the job's time
-    recorder.try_started("A", 2)
-    now[0] += 0.5
-    recorder.try_ended("A", Outcome.PASSED_AFTER_RUN, None)
+    one_try(Outcome.PASSED, 0.5, None)
     assert recorder.seconds == {"A": 2.5}
+    assert [(t.outcome, t.start, t.seconds) for t in recorder.history()["A"]] == [
+        (Outcome.FAILED, 0.0, 2.0), (Outcome.PASSED, 102.0, 0.5)]
+    assert recorder.last_errors == {"A": JobError("ValueError", "x")}
+    tried = _Replayed(1)
+    recorder.bind(tried)
     recorder.run_started(["A"])
-    assert recorder.seconds == {}
+    assert recorder.seconds == {} and recorder.history() == {}
 
 
 class Interrupt(Job):
@@ -229,9 +243,10 @@ def test_every_try_has_its_phases_times_and_errors() -> None:
     report = run_with_ticking_recorder(Publish).report()
     fetch = report["Fetch"]
     # The clock ticks once per reading: run start 101, try start 102,
-    # check end 103, run end 104, recheck end 105 (which ends the try), ...
+    # check end 103, run end 104, recheck end 105 (which ends the try),
+    # the outcome recorded 106, the second try's start 107...
     assert [(t.number, t.outcome, t.start, t.seconds) for t in fetch.history] == [
-        (1, Outcome.FAILED, 1.0, 3.0), (2, Outcome.FAILED, 5.0, 3.0)]
+        (1, Outcome.FAILED, 1.0, 3.0), (2, Outcome.FAILED, 6.0, 3.0)]
     first = fetch.history[0]
     refused = JobError("ConnectionRefusedError", "Connection refused")
     missing = JobError("FileNotFoundError", "alpha.txt not downloaded")
@@ -241,14 +256,14 @@ def test_every_try_has_its_phases_times_and_errors() -> None:
     assert first.error == missing and first.phase("run") is first.phases[1]
     assert fetch.run_error == refused
     assert fetch.seconds == 6.0
-    assert report.seconds == 9.0  # run start 101 to run end 110
+    assert report.seconds == 11.0  # run start 101 to run end 112
     assert report.started_at == 1_700_000_000.0
     assert report["Publish"].history == () and report["Publish"].run_error is None
     assert report.summary()[1] == (
         "failed: Fetch after 2 tries: FileNotFoundError: alpha.txt not downloaded "
         "(Run raised ConnectionRefusedError: Connection refused)")
     data = report.to_dict()
-    assert data["started_at"] == 1_700_000_000.0 and data["seconds"] == 9.0
+    assert data["started_at"] == 1_700_000_000.0 and data["seconds"] == 11.0
     assert data["jobs"][0]["history"][0] == {
         "try": 1, "outcome": "failed", "start": 1.0, "seconds": 3.0,
         "error": {"type": "FileNotFoundError", "message": "alpha.txt not downloaded"},

@@ -147,12 +147,46 @@ class DoJobber:
         self._args: tuple[Any, ...] = ()
         self._kwargs: dict[str, Any] = {}
         self._cleanup_after_run = True
-        #: job name -> True (passed), False (failed), None (never tried).
-        self.nodestatus: dict[str, bool | None] = {}
-        #: job name -> the value returned by the Check that passed.
-        self.noderesults: dict[str, Any] = {}
-        #: job name -> the exception that made it fail, for failed jobs only.
-        self.nodeexceptions: dict[str, BaseException] = {}
+        # What nodestatus, noderesults and nodeexceptions return; None: made
+        # from the last run's result when first read (see _published).
+        self._nodestatus: dict[str, bool | None] | None = {}
+        self._noderesults: dict[str, Any] | None = {}
+        self._nodeexceptions: dict[str, BaseException] | None = {}
+
+    @property
+    def nodestatus(self) -> dict[str, bool | None]:
+        """job name -> True (passed), False (failed), None (never tried), for
+        the jobs the last run reached, in run order."""
+        if self._nodestatus is None:
+            self._fill_node_dicts()
+        return self._nodestatus  # type: ignore[return-value]
+
+    @nodestatus.setter
+    def nodestatus(self, value: dict[str, bool | None]) -> None:
+        self._nodestatus = value
+
+    @property
+    def noderesults(self) -> dict[str, Any]:
+        """job name -> the value returned by the Check that passed, in the
+        order the jobs passed."""
+        if self._noderesults is None:
+            self._fill_node_dicts()
+        return self._noderesults  # type: ignore[return-value]
+
+    @noderesults.setter
+    def noderesults(self, value: dict[str, Any]) -> None:
+        self._noderesults = value
+
+    @property
+    def nodeexceptions(self) -> dict[str, BaseException]:
+        """job name -> the exception that made it fail, for failed jobs only."""
+        if self._nodeexceptions is None:
+            self._fill_node_dicts()
+        return self._nodeexceptions  # type: ignore[return-value]
+
+    @nodeexceptions.setter
+    def nodeexceptions(self, value: dict[str, BaseException]) -> None:
+        self._nodeexceptions = value
 
     def configure(
         self,
@@ -508,9 +542,30 @@ class DoJobber:
         self.nodeexceptions = {}
 
     def _publish(self, result: RunResult) -> None:
+        # The three dicts are made when first read: a program that only asks
+        # success() never pays for them (on graphs of 100,000 jobs, a
+        # noticeable part of a run, and memory kept).
         self._result = result
-        # zip/compress/map rather than comprehensions: on graphs of 100,000
-        # jobs this is a noticeable part of a run.
+        self._nodestatus = self._noderesults = self._nodeexceptions = None
+
+    def _fill_node_dicts(self) -> None:
+        """Make the node dicts not made yet (and not assigned by the user)."""
+        status, results, exceptions = self._published()
+        if self._nodestatus is None:
+            self._nodestatus = status
+        if self._noderesults is None:
+            self._noderesults = results
+        if self._nodeexceptions is None:
+            self._nodeexceptions = exceptions
+
+    def _published(
+        self,
+    ) -> tuple[dict[str, bool | None], dict[str, Any], dict[str, BaseException]]:
+        """nodestatus, noderesults and nodeexceptions, made from the last run."""
+        result = self._result
+        if result is None:
+            return {}, {}, {}
+        # zip/compress/map rather than comprehensions: on big graphs it shows.
         names = result.plan.names
         order = result.order
         status: Sequence[bool | None] = result.status
@@ -520,14 +575,14 @@ class DoJobber:
             run_names = list(map(names.__getitem__, order))
             status = list(map(status.__getitem__, order))
             errors = list(map(errors.__getitem__, order))
-        self.nodestatus = dict(zip(run_names, status, strict=True))
         # In the order the jobs passed, as 0.6.2 filled it.
         results = result.results
-        self.noderesults = {names[i]: results[i] for i in result.passed}
         # Jobs whose status is False always have an error: no None gets in.
         failed = map(operator.is_, status, repeat(False))
-        self.nodeexceptions = dict(
-            compress(zip(run_names, errors, strict=True), failed)  # type: ignore[arg-type]
+        return (
+            dict(zip(run_names, status, strict=True)),
+            {names[i]: results[i] for i in result.passed},
+            dict(compress(zip(run_names, errors, strict=True), failed)),  # type: ignore[arg-type]
         )
 
     def _job_states(self) -> dict[str, render.JobState] | None:

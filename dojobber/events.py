@@ -166,8 +166,11 @@ class Dispatch:
         ``result`` (given to DoJobber's own observers, see Unguarded)."""
         with self._lock:
             self.failures = []
-            self._off = [[False] for _ in self._observers]
-            self._wire()
+            # The lists stay as they are unless an observer was switched off.
+            if any(off[0] for off in self._off):
+                for off in self._off:
+                    off[0] = False
+                self._wire()
         if result is not None:
             for observer in self._observers:
                 if isinstance(observer, Unguarded):

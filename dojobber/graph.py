@@ -542,11 +542,10 @@ def _walk(
     classes: list[type[Job]] = []
     dep_start: list[int] = [0]
     dep_jobs: list[int] = []
-    tries: list[int] = []
-    delays: list[float] = []
+    # The jobs with a setting or a hint to look at: index -> (TRIES, RETRY_DELAY).
+    unusual: dict[int, tuple[int, float]] = {}
     timeouts: dict[int, float] = {}
     backoff: dict[int, Backoff] = {}
-    unusual: list[int] = []
     plain = default_timeout is None and default_backoff == _PLAIN
     # Base class -> what it is (_base_kind); most graphs have a few bases.
     base_kinds: dict[type, int] = {}
@@ -561,11 +560,10 @@ def _walk(
     entering = True
     while True:
         if entering:  # a job met for the first time
-            name = new.__name__
             if debug:
                 _check_name(new, by_name)  # type: ignore[arg-type]
-                log.debug("Adding job %s", name)
-            job_deps = getattr(new, "DEPS", ())
+                log.debug("Adding job %s", new.__name__)
+            job_deps = new.DEPS
             # Most DEPS are tuples of distinct classes: no copy, no more checks.
             try:
                 usual = type(job_deps) is tuple and (
@@ -574,7 +572,7 @@ def _walk(
             except TypeError:  # an unhashable entry: _read_deps says which
                 usual = False
             index[new] = WALKING
-            path_deps.append(job_deps if usual else _read_deps(new, name))
+            path_deps.append(job_deps if usual else _read_deps(new, new.__name__))
             path.append(new)
             next_dep.append(0)
             entering = False
@@ -622,17 +620,19 @@ def _walk(
             kind = base_kinds.get(bases[0], -1)
             if kind < 0:
                 kind = base_kinds[bases[0]] = _base_kind(bases[0])
-        if kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own):
-            tries.append(default_tries)
-            delays.append(default_delay)
-        else:
-            unusual.append(i)
-            _read_settings(cls, name, i, default_tries, default_delay, default_timeout,
-                           default_backoff, tries, delays, timeouts, backoff)
+        if not (kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own)):
+            unusual[i] = _read_settings(cls, name, i, default_tries, default_delay,
+                                        default_timeout, default_backoff, timeouts, backoff)
         if not path:
             break
+    # Filled in at once (the usual jobs take the defaults), then corrected.
+    tries = [default_tries] * len(names)
+    delays = [default_delay] * len(names)
+    for i, (job_tries, job_delay) in unusual.items():
+        tries[i] = job_tries
+        delays[i] = job_delay
     return Plan(names, classes, (array("i", dep_start), array("i", dep_jobs)),
-                tries, delays, timeouts, backoff, unusual)
+                tries, delays, timeouts, backoff, list(unusual))
 
 
 def _read_settings(
@@ -643,17 +643,17 @@ def _read_settings(
     default_delay: float,
     default_timeout: float | None,
     default_backoff: Backoff,
-    tries: list[int],
-    delays: list[float],
     timeouts: dict[int, float],
     backoff: dict[int, Backoff],
-) -> None:
-    """Read and validate job ``i``'s TRIES, RETRY_DELAY, TIMEOUT and backoff."""
+) -> tuple[int, float]:
+    """Read and validate job ``i``'s settings: its TIMEOUT and backoff go
+    into ``timeouts`` and ``backoff``; returns its (TRIES, RETRY_DELAY)."""
     job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
-    tries.append(default_tries if job_tries is None else check_tries(job_tries, name))
-    delays.append(default_delay if job_delay is None else check_delay(job_delay, name))
+    tries = default_tries if job_tries is None else check_tries(job_tries, name)
+    delay = default_delay if job_delay is None else check_delay(job_delay, name)
     limit, rule = _job_limits(cls, name, default_timeout, default_backoff)
     if limit is not None:
         timeouts[i] = limit
     if rule != _PLAIN:
         backoff[i] = rule
+    return tries, delay

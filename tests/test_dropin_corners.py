@@ -350,3 +350,26 @@ def test_an_instance_that_refuses_fails_its_job_and_the_run_goes_on(
     lines = capsys.readouterr().err.splitlines()
     assert lines.count(f"{refuser.__name__}.check: fail") == 2  # both tries
     assert "Sibling.check: pass" in lines
+
+
+def test_node_dicts_are_plain_dicts_a_script_may_read_and_replace() -> None:
+    """nodestatus, noderesults and nodeexceptions are made when first read;
+    each is a dict, the same object on every read, and assignable."""
+    from conftest import make_job
+
+    bad = make_job("Bad", check=lambda job: (_ for _ in ()).throw(OSError("down")), TRIES=1)
+    good = make_job("Good", check=lambda job: "fine")
+    dojob = DoJobber()
+    dojob.configure(make_job("Root", (good, bad)))
+    dojob.checknrun()
+    errors = dojob.nodeexceptions  # read first: the others agree with it
+    assert list(errors) == ["Bad"] and isinstance(errors["Bad"], OSError)
+    assert dojob.nodestatus == {"Good": True, "Bad": False, "Root": None}
+    assert dojob.noderesults == {"Good": "fine"}
+    assert type(dojob.nodestatus) is dict and dojob.nodestatus is dojob.nodestatus
+    dojob.nodestatus["Extra"] = True  # a script's own notes stay
+    assert dojob.nodestatus["Extra"] is True
+    dojob.noderesults = {"replaced": 1}
+    assert dojob.noderesults == {"replaced": 1}
+    dojob.checknrun()  # a new run: new dicts
+    assert "Extra" not in dojob.nodestatus and dojob.noderesults == {"Good": "fine"}

@@ -387,3 +387,53 @@ def test_a_parallel_run_keeps_every_try_with_its_own_job() -> None:
         assert [(p.phase, p.error and p.error.message) for p in second.phases] == [
             ("check", f"{name} check"), ("run", f"{name} run"), ("recheck", None)]
         assert first.start < first.start + first.seconds <= second.start
+
+
+def test_a_run_from_a_node_keeps_each_try_with_its_own_job() -> None:
+    """In a run from a node, a job's place in the run is not its place in
+    the graph: each job's tries and times must still be its own."""
+    from conftest import make_job
+
+    def flaky(job: Job) -> None:
+        # Its first try's Check and recheck fail; its second try's Check passes.
+        if job.global_storage.setdefault("checks", 0) < 2:
+            job.global_storage["checks"] += 1
+            raise ValueError("not yet")
+
+    other = make_job("Other")  # before the node in the graph, not in its run
+    first = make_job("First")
+    flaky_job = make_job("Flaky", (first,), check=flaky)
+    node = make_job("Node", (flaky_job,))
+    root = make_job("Root", (other, node))
+    dojob = DoJobber()
+    dojob.configure(root, default_retry_delay=0)
+    dojob.checknrun(node)
+    report = dojob.report()
+    assert [job.name for job in report.jobs] == ["First", "Flaky", "Node"]
+    assert [len(job.history) for job in report.jobs] == [1, 2, 1]
+    tries = report["Flaky"].history
+    assert [(t.outcome, t.error) for t in tries] == [
+        (Outcome.FAILED, JobError("ValueError", "not yet")), (Outcome.PASSED, None)]
+    assert [p.phase for p in tries[0].phases] == ["check", "run", "recheck"]
+    assert tries[0].start < tries[1].start and report["Node"].history[0].start > tries[1].start
+    assert all(t.seconds >= 0 for job in report.jobs for t in job.history)
+
+
+def test_an_interrupted_retry_keeps_the_tries_before_it() -> None:
+    from conftest import make_job
+
+    def check(job: Job) -> None:
+        # The first try's Check and recheck fail; Ctrl-C in the second's Check.
+        if job.global_storage.setdefault("checks", 0) == 2:
+            raise KeyboardInterrupt
+        job.global_storage["checks"] += 1
+        raise ValueError("first try")
+
+    dojob = DoJobber()
+    dojob.configure(make_job("Twice", check=check), default_retry_delay=0)
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    first, second = dojob.report()["Twice"].history
+    assert (first.outcome, first.error) == (Outcome.FAILED, JobError("ValueError", "first try"))
+    assert [p.phase for p in first.phases] == ["check", "run", "recheck"]
+    assert (second.number, second.outcome, second.phases) == (2, None, ())

@@ -30,11 +30,11 @@ class Mixin:
     TRIES = 7
 
 
-class Mixed(DummyJob, Mixin):  # DummyJob's MRO wins: Job.TRIES is None
+class Mixed(DummyJob, Mixin):  # type: ignore[misc]  # Job.TRIES (None) comes first
     pass
 
 
-class MixedFirst(Mixin, DummyJob):  # the mixin comes first: 7
+class MixedFirst(Mixin, DummyJob):  # type: ignore[misc]  # the mixin's 7 comes first
     pass
 
 

@@ -156,26 +156,32 @@ class Scheduler:
     ) -> None:
         """Try each job ``_walk`` names, after waiting out its retry delay."""
         plan, tries = self.plan, result.tries
-        delays, backoff, budgets = plan.delays, plan.backoff, plan.tries
-        clock, sleep = self.clock, self.sleep
         global_storage: dict[str, Any] = {}
-        # Machine floats, not a float object per job. A job that waits for
-        # no retry delay (none, or no tries left) needs no clock reading.
+        # Machine floats, not a float object per job.
         next_start = array("d", [_NEVER]) * len(plan)
+        # A run in which no job waits between tries never reads the clock.
+        waits = bool(plan.backoff) or any(plan.delays)
         try_ = self._executor()
         for i in self._walk(result):
-            now = None
-            if next_start[i] > _NEVER:
-                now = clock()
-                if next_start[i] > now:
-                    sleep(next_start[i] - now)
-                    now = clock()
+            if waits:
+                self._wait_for(i, tries[i] + 1, next_start)
             tries[i] += 1
-            if tries[i] < budgets[i] and (delays[i] or i in backoff):
-                next_start[i] = (clock() if now is None else now) + (
-                    self._retry_delay(i, tries[i]) if i in backoff else delays[i]
-                )
             try_(i, result, cwd, args, kwargs, global_storage)
+
+    def _wait_for(self, i: int, number: int, next_start: array[float]) -> None:
+        """Sleep until try ``number`` of job ``i`` may start, and set when the
+        next may: its retry delay after this one starts."""
+        now = None
+        if next_start[i] > _NEVER:
+            now = self.clock()
+            if next_start[i] > now:
+                self.sleep(next_start[i] - now)
+                now = self.clock()
+        plan = self.plan
+        if number < plan.tries[i] and (plan.delays[i] or i in plan.backoff):
+            next_start[i] = (self.clock() if now is None else now) + (
+                self._retry_delay(i, number) if i in plan.backoff else plan.delays[i]
+            )
 
     def _executor(self) -> TryFunction:
         """What executes one try, for every engine: ``_try`` itself, or,

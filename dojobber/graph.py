@@ -46,10 +46,10 @@ class Plan:
         classes: list[type[Job]],
         deps: tuple[array[int], array[int]] | Sequence[Sequence[int]],
         tries: list[int],
-        delays: list[float],
+        delays: Sequence[float],
         timeouts: dict[int, float] | None = None,
         backoff: dict[int, Backoff] | None = None,
-        unusual: list[int] | None = None,
+        unusual: Sequence[int] | None = None,
     ):
         self.names = names
         self.classes = classes
@@ -95,9 +95,9 @@ class Plan:
         counts = [0] * len(self.names)
         for dep in self.dep_jobs:
             counts[dep] += 1
-        start = array("q", accumulate(counts, initial=0))
+        start = array("i", accumulate(counts, initial=0))
         free = start[:-1]  # where the next dependent of each job goes
-        jobs = array("q", bytes(8 * start[-1]))
+        jobs = array("i", bytes(4 * start[-1]))
         for i, job_deps in enumerate(self.deps):
             for dep in job_deps:
                 jobs[free[dep]] = i
@@ -625,14 +625,15 @@ def _walk(
                                         default_timeout, default_backoff, timeouts, backoff)
         if not path:
             break
-    # Filled in at once (the usual jobs take the defaults), then corrected.
+    # Filled in at once (the usual jobs take the defaults), then corrected;
+    # delays as machine floats rather than a float object per job.
     tries = [default_tries] * len(names)
-    delays = [default_delay] * len(names)
+    delays = array("d", [default_delay]) * len(names)
     for i, (job_tries, job_delay) in unusual.items():
         tries[i] = job_tries
         delays[i] = job_delay
     return Plan(names, classes, (array("i", dep_start), array("i", dep_jobs)),
-                tries, delays, timeouts, backoff, list(unusual))
+                tries, delays, timeouts, backoff, array("i", unusual))
 
 
 def _read_settings(

@@ -53,9 +53,10 @@ class ReportRecorder(Unguarded):
     and the counts pair them up again. Only when a report is asked for
     (most runs never ask) are TryReports made.
 
-    No lock in a parallel run: a job never has two tries at once, so its
-    entries are only touched by one thread at a time, and a whole entry is
-    added to a log by one ``array.extend``, which the GIL keeps whole.
+    In a parallel run, a job never has two tries at once, so its per-job
+    numbers are only touched by one thread at a time; an entry of a log is
+    an integer key (its job and codes) and its times, in two arrays, added
+    under a lock: the usual try takes none.
     """
 
     sees_passes = False
@@ -91,12 +92,15 @@ class ReportRecorder(Unguarded):
         # when the last of them ended.
         self._phase_count = array("b", bytes(n))
         self._phase_end = array("d", bytes(8 * n))
-        # Four numbers per logged try: its job, start, end (clock readings)
-        # and what _pack_try made of its outcome, phase count and error.
-        self._tries = array("d")
-        # Three numbers per logged phase: its job, its name and error
-        # packed in one (``code + 4 * error``), its end.
-        self._phases = array("d")
+        # Per logged try: its job and what _pack_try made of its outcome,
+        # phase count and error, in one integer (see _key), and its start
+        # and end (clock readings).
+        self._try_keys = array("q")
+        self._try_times = array("d")
+        # Per logged phase: its job, its name and error (``code + 4 * error``)
+        # in one integer, and its end.
+        self._phase_keys = array("q")
+        self._phase_ends = array("d")
         # The errors those numbers point to, as text (an exception would keep
         # its traceback, frames and job): one JobError for failures alike,
         # which on graphs where many jobs fail the same way saves much memory.
@@ -115,7 +119,9 @@ class ReportRecorder(Unguarded):
         end = self._phase_end[k] = self._clock()
         self._phase_count[k] += 1
         number = 0 if error is None else self._error_number(error)
-        self._phases.extend((k, PHASES.index(phase) + 4 * number, end))
+        with self._lock:  # an entry is in two arrays: no other thread in between
+            self._phase_keys.append(_key(k, PHASES.index(phase) + 4 * number))
+            self._phase_ends.append(end)
 
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
@@ -134,8 +140,12 @@ class ReportRecorder(Unguarded):
         i = result.order[k]
         end = self._phase_end[k] if phases else result.ended[i]
         number = 0 if error is None else self._error_number(error)
-        packed = _pack_try(OUTCOMES.index(outcome), phases, number)
-        self._tries.extend((k, result.started[i], end, packed))
+        self._log_try(k, result.started[i], end, _pack_try(OUTCOMES.index(outcome), phases, number))
+
+    def _log_try(self, k: int, start: float, end: float, packed: int) -> None:
+        with self._lock:  # an entry is in two arrays: no other thread in between
+            self._try_keys.append(_key(k, packed))
+            self._try_times.extend((start, end))
 
     def _error_number(self, error: BaseException | JobError) -> int:
         """1 + the index of ``error``'s text in ``_errors`` (0 means none)."""
@@ -162,12 +172,12 @@ class ReportRecorder(Unguarded):
         result = self._result
         if interrupted and result is not None:
             logged = [0] * len(self._names)
-            for at in range(0, len(self._tries), 4):
-                logged[int(self._tries[at])] += 1
+            for key in self._try_keys:
+                logged[key & _JOB] += 1
             for k, i in enumerate(result.order):
                 if result.tries[i] > logged[k] + (result.outcome[i] is PASSED):
                     packed = _pack_try(NO_OUTCOME, self._phase_count[k], 0)
-                    self._tries.extend((k, result.started[i], self._run_start + now, packed))
+                    self._log_try(k, result.started[i], self._run_start + now, packed)
         # Only tries under way need these, and the run is over: not kept.
         self._position = {}
         self._phase_count = array("b")
@@ -184,11 +194,11 @@ class ReportRecorder(Unguarded):
         """Every try that ended (or that Ctrl-C cut short): its job, start
         and end (seconds from the run's start) and what ``_pack_try`` made
         of it; each job's in order."""
-        zero, logged = self._run_start, self._tries
-        tries = []
-        for at in range(0, len(logged), 4):
-            k, start, end, packed = logged[at:at + 4]
-            tries.append((int(k), start - zero, end - zero, int(packed)))
+        zero, times = self._run_start, self._try_times
+        tries = [
+            (key & _JOB, times[2 * t] - zero, times[2 * t + 1] - zero, key >> _JOB_BITS)
+            for t, key in enumerate(self._try_keys)
+        ]
         result = self._result
         if result is not None:
             passed = _pack_try(OUTCOMES.index(PASSED), 0, 0)
@@ -220,11 +230,10 @@ class ReportRecorder(Unguarded):
     def history(self) -> dict[str, tuple[TryReport, ...]]:
         """job name -> its tries in the last run."""
         phases: dict[int, list[tuple[int, int, float]]] = {}
-        logged, zero = self._phases, self._run_start
-        for at in range(0, len(logged), 3):
-            error, code = divmod(int(logged[at + 1]), 4)
-            phases.setdefault(int(logged[at]), []).append(
-                (code, error, logged[at + 2] - zero))
+        zero = self._run_start
+        for key, end in zip(self._phase_keys, self._phase_ends):
+            error, code = divmod(key >> _JOB_BITS, 4)
+            phases.setdefault(key & _JOB, []).append((code, error, end - zero))
         taken = dict.fromkeys(phases, 0)  # per job, the phases already paired with a try
         tries: dict[int, list[TryReport]] = {}
         for k, start, end, packed in self._all_tries():
@@ -286,6 +295,16 @@ PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
 MAX_PHASES = len(PHASES)
 #: The outcome code of a try cut short (by KeyboardInterrupt): it has none.
 NO_OUTCOME = len(OUTCOMES)
+
+
+#: A log's integer key holds a job's position in its low bits (a run of
+#: more than 2**31 jobs would not fit in memory anyway) and the rest above.
+_JOB_BITS = 31
+_JOB = (1 << _JOB_BITS) - 1
+
+
+def _key(k: int, rest: int) -> int:
+    return k | rest << _JOB_BITS
 
 
 def _pack_try(code: int, phases: int, error: int) -> int:

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("DoJobber")
 
-WALKING = -1  # build_plan's mark for a job whose DEPS are being walked
+# build_plan's marks for a job whose DEPS are being walked: a usual job
+# (it takes the default settings), or not (see _walk).
+WALKING = -1
+WALKING_UNUSUAL = -2
 
 
 class Plan:
@@ -553,6 +556,7 @@ def _walk(
     # frames: on a deep graph those frames would be many long-lived objects
     # for the garbage collector to go through.
     path: list[type[Job]] = []
+    path_names: list[str] = []
     path_deps: list[tuple[type[Job], ...]] = []
     next_dep: list[int] = []  # position of the next DEPS entry to visit
     index_of, index_at = index.get, index.__getitem__
@@ -560,9 +564,13 @@ def _walk(
     entering = True
     while True:
         if entering:  # a job met for the first time
+            # All that is read from its class is read now, while the class
+            # is in the CPU's cache: on a big graph, walking its DEPS first
+            # would push it out.
+            name = new.__name__
             if debug:
                 _check_name(new, by_name)  # type: ignore[arg-type]
-                log.debug("Adding job %s", new.__name__)
+                log.debug("Adding job %s", name)
             job_deps = new.DEPS
             # Most DEPS are tuples of distinct classes: no copy, no more checks.
             try:
@@ -571,9 +579,23 @@ def _walk(
                 )
             except TypeError:  # an unhashable entry: _read_deps says which
                 usual = False
-            index[new] = WALKING
-            path_deps.append(job_deps if usual else _read_deps(new, new.__name__))
+            # A usual job (its class and bases set no setting or misspelt
+            # method, one base, no metaclass) takes the defaults: one set
+            # operation on its class dict instead of six lookups through its
+            # MRO, each a miss of the type cache on a graph of many classes.
+            own = new.__dict__
+            bases = new.__bases__
+            kind = UNUSUAL
+            if plain and len(bases) == 1 and type(new) is type and _UNUSUAL.isdisjoint(own):
+                kind = base_kinds.get(bases[0], -1)
+                if kind < 0:
+                    kind = base_kinds[bases[0]] = _base_kind(bases[0])
+            index[new] = WALKING if (
+                kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own)
+            ) else WALKING_UNUSUAL
+            path_deps.append(job_deps if usual else _read_deps(new, name))
             path.append(new)
+            path_names.append(name)
             next_dep.append(0)
             entering = False
         cls_deps = path_deps[-1]
@@ -586,7 +608,7 @@ def _walk(
                 if state is None:
                     entering = True
                     break
-                if state == WALKING:
+                if state < 0:  # being walked: a cycle
                     cycle = [c.__name__ for c in path[path.index(new):]]
                     raise DependencyCycleError(cycle + [new.__name__])
         except TypeError:  # an unhashable entry: never a Job class
@@ -599,28 +621,18 @@ def _walk(
             continue
         # Every dependency has an index: the job gets the next one.
         cls = path.pop()
+        name = path_names.pop()
         del path_deps[-1], next_dep[-1]
-        name = cls.__name__
         if debug:
             for dep in cls_deps:
                 log.debug("Adding dependency %s -> %s", name, dep.__name__)
+        usual = index[cls] == WALKING
         i = index[cls] = len(names)
         names.append(name)
         classes.append(cls)
         dep_jobs.extend(map(index_at, cls_deps))
         dep_start.append(len(dep_jobs))
-        # A usual job (its class and bases set no setting or misspelt
-        # method, one base, no metaclass) takes the defaults: one set
-        # operation on its class dict instead of six lookups through its
-        # MRO, each a miss of the type cache on a graph of many classes.
-        own = cls.__dict__
-        bases = cls.__bases__
-        kind = UNUSUAL
-        if plain and len(bases) == 1 and type(cls) is type and _UNUSUAL.isdisjoint(own):
-            kind = base_kinds.get(bases[0], -1)
-            if kind < 0:
-                kind = base_kinds[bases[0]] = _base_kind(bases[0])
-        if not (kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own)):
+        if not usual:
             unusual[i] = _read_settings(cls, name, i, default_tries, default_delay,
                                         default_timeout, default_backoff, timeouts, backoff)
         if not path:

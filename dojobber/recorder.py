@@ -231,7 +231,7 @@ class ReportRecorder(Unguarded):
         """job name -> its tries in the last run."""
         phases: dict[int, list[tuple[int, int, float]]] = {}
         zero = self._run_start
-        for key, end in zip(self._phase_keys, self._phase_ends):
+        for key, end in zip(self._phase_keys, self._phase_ends, strict=True):
             error, code = divmod(key >> _JOB_BITS, 4)
             phases.setdefault(key & _JOB, []).append((code, error, end - zero))
         taken = dict.fromkeys(phases, 0)  # per job, the phases already paired with a try

@@ -340,7 +340,11 @@ class Scheduler:
                     notify(name, "check", error)
                 return self._end(i, result, FAILED, None, error)
             try:
-                value = job._check_results = job.Check(*args, **kwargs)
+                # A call without * and ** when there is nothing to pass:
+                # spreading an empty tuple and dict costs more than Check does.
+                value = job._check_results = (
+                    job.Check(*args, **kwargs) if args or kwargs else job.Check()
+                )
             except _UNCAUGHT:
                 raise
             except BaseException as error:
@@ -358,7 +362,7 @@ class Scheduler:
             try:
                 if cwd is not None:
                     _return_to(cwd)
-                job._run_results = job.Run(*args, **kwargs)
+                job._run_results = job.Run(*args, **kwargs) if args or kwargs else job.Run()
             except _UNCAUGHT:
                 raise
             except BaseException as error:
@@ -374,7 +378,9 @@ class Scheduler:
                 if cwd is not None:
                     _return_to(cwd)
                 job._check_phase = "recheck"
-                value = job._recheck_results = job.Check(*args, **kwargs)
+                value = job._recheck_results = (
+                    job.Check(*args, **kwargs) if args or kwargs else job.Check()
+                )
             except _UNCAUGHT:
                 raise
             except BaseException as error:

@@ -250,6 +250,16 @@ class Dispatch:
 
 
 def _overrides(observer: Observer, event: str) -> bool:
-    base = getattr(Observer, event)
-    return getattr(type(observer), event, base) is not base
+    kind = type(observer)
+    events = _OVERRIDDEN.get(kind)
+    if events is None:
+        events = _OVERRIDDEN[kind] = frozenset(
+            name for name in EVENTS
+            if getattr(kind, name, None) is not getattr(Observer, name)
+        )
+    return event in events
+
+
+#: Observer class -> the events it overrides (each configure() asks).
+_OVERRIDDEN: dict[type, frozenset[str]] = {}
 

@@ -401,7 +401,7 @@ class Scheduler:
                 # but the user should hear why.
                 log.warning('Could not look up the Cleanup of Job "%s": %s', name, error)
                 cleanup = None
-            if callable(cleanup):
+            if cleanup is not None and callable(cleanup):
                 self._remember(i, name, job)
             elif job._check_exception is not None:
                 _forget_errors(job)

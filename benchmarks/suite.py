@@ -16,7 +16,7 @@ from .floor import floor
 
 SIZES = (100, 400, 1_000, 2_000, 10_000, 20_000, 100_000)
 QUICK_SIZES = (20, 100)
-REPEAT = 5
+REPEAT = 10
 WINDOW = 2.0  # seconds over which each size is timed, at least
 #: Shapes where each job is tried once and passes: there the floor does the
 #: same work as any scheduler, so "within 3x of the floor" applies to them.

@@ -572,12 +572,17 @@ def _walk(
                 _check_name(new, by_name)  # type: ignore[arg-type]
                 log.debug("Adding job %s", name)
             job_deps = new.DEPS
-            # Most DEPS are tuples of distinct classes: no copy, no more checks.
+            # Most DEPS are tuples of distinct classes: no copy, no more
+            # checks. Up to three entries, comparing them costs less than a set.
+            count = len(job_deps) if type(job_deps) is tuple else -1
             try:
-                usual = type(job_deps) is tuple and (
-                    len(job_deps) < 2 or len(set(job_deps)) == len(job_deps)
+                usual = count >= 0 and (
+                    count < 2
+                    or (count == 2 and job_deps[0] != job_deps[1])
+                    or (count == 3 and job_deps[0] != job_deps[1] != job_deps[2] != job_deps[0])
+                    or (count > 3 and len(set(job_deps)) == count)
                 )
-            except TypeError:  # an unhashable entry: _read_deps says which
+            except Exception:  # an odd entry (unhashable...): _read_deps says which
                 usual = False
             # A usual job (its class and bases set no setting or misspelt
             # method, one base, no metaclass) takes the defaults: one set

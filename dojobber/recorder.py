@@ -86,7 +86,9 @@ class ReportRecorder(Unguarded):
         self.started_at = self._wall_clock()
         self.wall = 0.0
         self._names = list(jobs)
-        self._position = {name: k for k, name in enumerate(self._names)}
+        # Job name -> its position, made when a try first needs logging: a
+        # run in which every try passes at its first Check never does.
+        self._position: dict[str, int] | None = None
         n = len(self._names)
         # Per job, while a try is under way: the phases it logged, and
         # when the last of them ended.
@@ -113,7 +115,7 @@ class ReportRecorder(Unguarded):
     ) -> None:
         if error is None and phase == "check":
             return  # it ends its try, which the result has
-        k = self._position.get(job)
+        k = self._position_of(job)
         if k is None or self._phase_count[k] == MAX_PHASES:
             return  # not a job of this run, or more phases than a try has: bad events
         end = self._phase_end[k] = self._clock()
@@ -128,7 +130,7 @@ class ReportRecorder(Unguarded):
     ) -> None:
         if outcome is PASSED:
             return  # the result has it: see the class docstring
-        k = self._position.get(job)
+        k = self._position_of(job)
         result = self._result
         if k is None or result is None:
             return
@@ -146,6 +148,11 @@ class ReportRecorder(Unguarded):
         with self._lock:  # an entry is in two arrays: no other thread in between
             self._try_keys.append(_key(k, packed))
             self._try_times.extend((start, end))
+
+    def _position_of(self, job: str) -> int | None:
+        if self._position is None:
+            self._position = {name: k for k, name in enumerate(self._names)}
+        return self._position.get(job)
 
     def _error_number(self, error: BaseException | JobError) -> int:
         """1 + the index of ``error``'s text in ``_errors`` (0 means none)."""
@@ -179,7 +186,7 @@ class ReportRecorder(Unguarded):
                     packed = _pack_try(NO_OUTCOME, self._phase_count[k], 0)
                     self._log_try(k, result.started[i], self._run_start + now, packed)
         # Only tries under way need these, and the run is over: not kept.
-        self._position = {}
+        self._position = None
         self._phase_count = array("b")
         self._phase_end = array("d")
         self.wall = now

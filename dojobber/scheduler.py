@@ -140,8 +140,11 @@ class Scheduler:
         try:
             # Inside the try: an observer that started something (a thread)
             # in run_started is told run_ended even after a Ctrl-C here.
-            for notify in events.run_started:
-                notify(list(map(plan.names.__getitem__, order)))
+            if events.run_started:
+                jobs = (plan.names if isinstance(order, range)
+                        else list(map(plan.names.__getitem__, order)))
+                for notify in events.run_started:
+                    notify(list(jobs))  # a copy each: an observer may keep it
             self._passes(result, cwd, args, kwargs)
         except KeyboardInterrupt:
             result.interrupted = True

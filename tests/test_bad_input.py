@@ -409,3 +409,24 @@ def test_same_dep_twice_counts_once() -> None:
     dojob.checknrun()
     assert CHECKS == ["Leafy", "Top"]
     assert list(dojob.graph.neighbors("Top")) == ["Leafy"]
+
+
+@pytest.mark.parametrize("pattern", ["aa", "aab", "aba", "baa", "abc", "abca", "abcb", "ab"])
+def test_a_deps_tuple_lists_each_class_once_in_the_plan(pattern: str) -> None:
+    """Tuples of two, three and more entries take different checks for a
+    repeated class; each counts it once, in the order first listed."""
+    leaves = {letter: job(f"Leaf_{letter}") for letter in set(pattern)}
+    top = job("Top", DEPS=tuple(leaves[letter] for letter in pattern))
+    dojob = dojobber.DoJobber()
+    dojob.configure(top)
+    dojob.checknrun()
+    expected = list(dict.fromkeys(f"Leaf_{letter}" for letter in pattern))
+    assert list(dojob.graph.neighbors("Top")) == expected
+    assert list(dojob.report().deps["Top"]) == expected
+    assert dojob.success()
+
+
+@pytest.mark.parametrize("odd", [[1], {"a": 1}.keys(), float("nan")])
+def test_an_odd_entry_in_a_short_deps_tuple_is_named(odd: object) -> None:
+    with pytest.raises(dojobber.ConfigurationError, match="which is not a Job class"):
+        dojobber.DoJobber().configure(job("Top", DEPS=(job("Fine"), odd)))

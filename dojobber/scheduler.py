@@ -102,6 +102,10 @@ class Scheduler:
     Cleanup, in the order their tries started; ``cleanup()`` drains it newest first.
     """
 
+    #: True on the copy that a try under a time limit runs on: its outcome
+    #: must then go through ``_end``, which that copy gates (timeouts.py).
+    _gated = False
+
     def __init__(
         self,
         plan: Plan,
@@ -359,7 +363,19 @@ class Scheduler:
             else:
                 for notify in events.check_passed:
                     notify(name, "check", None)
-                return self._end(i, result, PASSED, value, None)
+                if self._gated:
+                    return self._end(i, result, PASSED, value, None)
+                # What _end(i, result, PASSED, value, None) does, without the
+                # call: most tries end here.
+                result.ended[i] = result.stamp()
+                result.status[i] = True
+                result.outcome[i] = PASSED
+                result.results[i] = value
+                result.errors[i] = None
+                result.passed.append(i)
+                for notify in events.try_passed:
+                    notify(name, PASSED, None)
+                return
 
             # Run: its outcome is deliberately ignored, only the recheck decides.
             try:

@@ -133,6 +133,7 @@ class _Watch:
             setattr(events, event, [self._gate(n) for n in getattr(scheduler.events, event)])
         events.phase_ended.insert(0, self._gate(self._phase_ended))
         clone._end = self._end  # type: ignore[method-assign]
+        clone._gated = True
         clone._remember = self._remember  # type: ignore[method-assign]
         return clone
 

@@ -53,6 +53,7 @@ class Plan:
         timeouts: dict[int, float] | None = None,
         backoff: dict[int, Backoff] | None = None,
         unusual: Sequence[int] | None = None,
+        waits: bool | None = None,
     ):
         self.names = names
         self.classes = classes
@@ -73,6 +74,9 @@ class Plan:
         #: The jobs whose class (or a base) sets a setting or a name
         #: hints.py looks at, a metaclass or several bases; None: not known.
         self.unusual = unusual
+        #: Whether some job waits between its tries (a RETRY_DELAY or a
+        #: backoff): a run of a plan where none does never reads the clock.
+        self.waits = bool(self.backoff) or any(delays) if waits is None else waits
         self._orders: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
@@ -466,25 +470,26 @@ def build_plan(
     """
     if not _is_job_class(root):
         raise JobTypeError(f"root must be a Job class, got {root!r}", None, root)
-    # Names are checked after the walk, all at once, which is faster on big
-    # graphs: only a duplicate makes the check go through the classes one by
-    # one, in the order the walk met them (the order of ``index``), to report
-    # the same pair a check on the way would have, and before any error met
-    # later. The debug log shows the walk step by step, so there the check
-    # is made on the way.
+    # Names are checked after the walk: the walk only collects them in a set,
+    # and only a duplicate (fewer names than jobs) makes the check go through
+    # the classes one by one, in the order the walk met them (the order of
+    # ``index``), to report the same pair a check on the way would have, and
+    # before any error met later. The debug log shows the walk step by step,
+    # so there the check is made on the way.
     index: dict[type[Job], int] = {}
+    seen: set[str] = set()  # the names met, added while each is in the CPU's cache
     by_name: dict[str, type[Job]] | None = (
         {} if log.isEnabledFor(logging.DEBUG) else None
     )
     try:
         plan = _walk(
-            root, default_tries, default_delay, index, by_name,
+            root, default_tries, default_delay, index, seen, by_name,
             default_timeout, default_backoff,
         )
     except Exception:
         _check_names(index)
         raise
-    if len(set(plan.names)) < len(plan.names):
+    if len(seen) < len(plan.names):
         _check_names(index)
     return plan
 
@@ -530,6 +535,7 @@ def _walk(
     default_tries: int,
     default_delay: float,
     index: dict[type[Job], int],
+    seen: set[str],
     by_name: dict[str, type[Job]] | None,
     default_timeout: float | None = None,
     default_backoff: Backoff = _PLAIN,
@@ -538,7 +544,8 @@ def _walk(
     which it makes only when given ``by_name`` (and then logs each step).
 
     ``index`` maps each class met to its index once all its DEPS have one,
-    and to WALKING before that; its order is the order they were met.
+    and to WALKING (or WALKING_UNUSUAL) before that; its order is the order
+    they were met. ``seen`` gets the name of each class met.
     """
     debug = by_name is not None
     names: list[str] = []
@@ -568,6 +575,7 @@ def _walk(
             # is in the CPU's cache: on a big graph, walking its DEPS first
             # would push it out.
             name = new.__name__
+            seen.add(name)
             if debug:
                 _check_name(new, by_name)  # type: ignore[arg-type]
                 log.debug("Adding job %s", name)
@@ -649,8 +657,9 @@ def _walk(
     for i, (job_tries, job_delay) in unusual.items():
         tries[i] = job_tries
         delays[i] = job_delay
+    waits = bool(backoff) or default_delay > 0 or any(delay for _, delay in unusual.values())
     return Plan(names, classes, (array("i", dep_start), array("i", dep_jobs)),
-                tries, delays, timeouts, backoff, array("i", unusual))
+                tries, delays, timeouts, backoff, array("i", unusual), waits)
 
 
 def _read_settings(

@@ -118,6 +118,8 @@ class Scheduler:
         fail_fast: bool = False,
     ):
         self.plan = plan
+        # Read by every try, so one attribute away rather than two.
+        self._names, self._classes = plan.names, plan.classes
         self.no_act = no_act
         self.fail_fast = fail_fast
         self.events = Dispatch(observers)
@@ -166,8 +168,7 @@ class Scheduler:
         global_storage: dict[str, Any] = {}
         # Machine floats, not a float object per job.
         next_start = array("d", [_NEVER]) * len(plan)
-        # A run in which no job waits between tries never reads the clock.
-        waits = bool(plan.backoff) or any(plan.delays)
+        waits = plan.waits  # if not, the clock is never read
         try_ = self._executor()
         for i in self._walk(result):
             if waits:
@@ -298,19 +299,21 @@ class Scheduler:
         One method, not one per phase: it runs once per try, so on big
         graphs every call it makes shows.
         """
-        name = self.plan.names[i]
+        # The job's name is looked up where it is used, not held: on a big
+        # graph, a reference to it is one more cache miss per try.
+        names = self._names
         events = self.events
         result.started[i] = result.stamp()
         for notify in events.try_started:
-            notify(name, result.tries[i])
+            notify(names[i], result.tries[i])
         try:
-            job = self.plan.classes[i]()
+            job = self._classes[i]()
         except _UNCAUGHT:
             raise
         except BaseException as error:
-            log.error('Could not create Job "%s" - check its __init__', name)
+            log.error('Could not create Job "%s" - check its __init__', names[i])
             for notify in events.not_created:
-                notify(name, error)
+                notify(names[i], error)
             return self._end(i, result, FAILED, None, error)
         # No local variable may hold an exception when this returns: the
         # traceback references this frame, which would then reference the
@@ -328,9 +331,9 @@ class Scheduler:
                 # read-only property, a __setattr__ that raises) fails this
                 # job, not the run.
                 log.error('Could not prepare Job "%s" - it refused storage, '
-                          "global_storage or _check_phase", name)
+                          "global_storage or _check_phase", names[i])
                 for notify in events.not_created:
-                    notify(name, error)
+                    notify(names[i], error)
                 return self._end(i, result, FAILED, None, error)
 
             # Check
@@ -344,7 +347,7 @@ class Scheduler:
                         os.chdir(cwd)
             except OSError as error:
                 for notify in events.phase_ended:
-                    notify(name, "check", error)
+                    notify(names[i], "check", error)
                 return self._end(i, result, FAILED, None, error)
             try:
                 # A call without * and ** when there is nothing to pass:
@@ -357,12 +360,12 @@ class Scheduler:
             except BaseException as error:
                 _set_outcome(job, "_check_exception", error)
                 for notify in events.phase_ended:
-                    notify(name, "check", error)
+                    notify(names[i], "check", error)
                 if self.no_act:
                     return self._end(i, result, FAILED, None, error)
             else:
                 for notify in events.check_passed:
-                    notify(name, "check", None)
+                    notify(names[i], "check", None)
                 if self._gated:
                     return self._end(i, result, PASSED, value, None)
                 # What _end(i, result, PASSED, value, None) does, without the
@@ -374,7 +377,7 @@ class Scheduler:
                 result.errors[i] = None
                 result.passed.append(i)
                 for notify in events.try_passed:
-                    notify(name, PASSED, None)
+                    notify(names[i], PASSED, None)
                 return
 
             # Run: its outcome is deliberately ignored, only the recheck decides.
@@ -387,10 +390,10 @@ class Scheduler:
             except BaseException as error:
                 _set_outcome(job, "_run_exception", error)
                 for notify in events.phase_ended:
-                    notify(name, "run", error)
+                    notify(names[i], "run", error)
             else:
                 for notify in events.phase_ended:
-                    notify(name, "run", None)
+                    notify(names[i], "run", None)
 
             # Recheck
             try:
@@ -405,10 +408,10 @@ class Scheduler:
             except BaseException as error:
                 _set_outcome(job, "_recheck_exception", error)
                 for notify in events.phase_ended:
-                    notify(name, "recheck", error)
+                    notify(names[i], "recheck", error)
                 return self._end(i, result, FAILED, None, error)
             for notify in events.phase_ended:
-                notify(name, "recheck", None)
+                notify(names[i], "recheck", None)
             return self._end(i, result, PASSED_AFTER_RUN, value, None)
         finally:
             # Decided on the instance once its try is over, as 0.6.2 did at
@@ -418,10 +421,10 @@ class Scheduler:
             except Exception as error:
                 # A __getattr__ or property that raises: no Cleanup to call,
                 # but the user should hear why.
-                log.warning('Could not look up the Cleanup of Job "%s": %s', name, error)
+                log.warning('Could not look up the Cleanup of Job "%s": %s', names[i], error)
                 cleanup = None
             if cleanup is not None and callable(cleanup):
-                self._remember(i, name, job)
+                self._remember(i, names[i], job)
             elif job._check_exception is not None:
                 _forget_errors(job)
 

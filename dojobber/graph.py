@@ -47,7 +47,7 @@ class Plan:
         self,
         names: list[str],
         classes: list[type[Job]],
-        deps: tuple[array[int], array[int]] | Sequence[Sequence[int]],
+        deps: Sequence[Sequence[int]] | FlatDeps,
         tries: list[int],
         delays: Sequence[float],
         timeouts: dict[int, float] | None = None,
@@ -57,13 +57,13 @@ class Plan:
     ):
         self.names = names
         self.classes = classes
-        if not isinstance(deps, tuple):  # one sequence of indices per job
+        if not isinstance(deps, FlatDeps):  # one sequence of indices per job
             deps = _flat(deps)
         #: The DEPS of job ``i`` are ``dep_jobs[dep_start[i]:dep_start[i + 1]]``:
         #: two arrays of machine integers rather than a tuple per job, which
         #: on big graphs is much less memory kept and nothing for the
         #: garbage collector to go through.
-        self.dep_start, self.dep_jobs = deps
+        self.dep_start, self.dep_jobs = deps.start, deps.jobs
         self.tries = tries
         self.delays = delays
         #: Job index -> TIMEOUT in seconds, for the jobs that have a limit.
@@ -174,14 +174,25 @@ class Deps(Sequence["array[int]"]):
             yield jobs[start[i]:start[i + 1]]
 
 
-def _flat(deps: Sequence[Sequence[int]]) -> tuple[array[int], array[int]]:
-    """``(dep_start, dep_jobs)`` from one sequence of indices per job."""
+class FlatDeps:
+    """Every job's dependencies in two arrays, as a Plan keeps them (see
+    Plan.dep_start)."""
+
+    __slots__ = ("start", "jobs")
+
+    def __init__(self, start: array[int], jobs: array[int]):
+        self.start = start
+        self.jobs = jobs
+
+
+def _flat(deps: Sequence[Sequence[int]]) -> FlatDeps:
+    """FlatDeps from one sequence of indices per job."""
     jobs = array("i")
     start = array("i", [0])
     for job_deps in deps:
         jobs.extend(job_deps)
         start.append(len(jobs))
-    return start, jobs
+    return FlatDeps(start, jobs)
 
 
 def _post_order(start: int, deps: Sequence[Sequence[int]]) -> list[int]:
@@ -658,7 +669,7 @@ def _walk(
         tries[i] = job_tries
         delays[i] = job_delay
     waits = bool(backoff) or default_delay > 0 or any(delay for _, delay in unusual.values())
-    return Plan(names, classes, (array("i", dep_start), array("i", dep_jobs)),
+    return Plan(names, classes, FlatDeps(array("i", dep_start), array("i", dep_jobs)),
                 tries, delays, timeouts, backoff, array("i", unusual), waits)
 
 

@@ -214,3 +214,19 @@ def test_the_debug_log_stops_where_a_duplicate_name_is_met():
         "Adding job Twin",
         "Adding job Later",
     ]
+
+
+def test_a_plan_takes_each_jobs_dependencies_as_any_sequence() -> None:
+    """A tuple of two arrays is two jobs' dependencies, not the flat form."""
+    from array import array
+
+    from dojobber import DummyJob
+    from dojobber.graph import Plan
+
+    plan = Plan(["A", "B"], [DummyJob, DummyJob], (array("i"), array("i", [0])), [1, 1],
+                [0.0, 0.0])
+    assert [list(deps) for deps in plan.deps] == [[], [0]]
+    assert len(plan.deps) == 2 and list(plan.deps[-1]) == [0]
+    start, jobs = plan.dependents
+    assert (list(start), list(jobs)) == ([0, 1, 1], [1])
+    assert plan.waits is False

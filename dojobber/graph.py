@@ -521,13 +521,16 @@ def _check_names(classes: Iterable[type[Job]]) -> None:
 #: the misspellings hints.py warns about.
 _UNUSUAL = frozenset(_SETTINGS) | LOWER_CASE_METHODS
 #: What a base class is, for the classes that subclass it (see _base_kind).
-UNUSUAL, PLAIN, PLAIN_WITH_CHECK = 0, 1, 2
+UNUSUAL, PLAIN, PLAIN_WITH_CHECK, NOT_JOB = 0, 1, 2, 3
 
 
 def _base_kind(base: type) -> int:
-    """PLAIN when no class of ``base``'s MRO sets a name of _UNUSUAL (Job's
-    settings all None) and no metaclass is in play, PLAIN_WITH_CHECK when
-    its Check is also not Job's; else UNUSUAL."""
+    """NOT_JOB when ``base`` is not a Job class; PLAIN when no class of its
+    MRO sets a name of _UNUSUAL (Job's settings all None) and no metaclass
+    is in play, PLAIN_WITH_CHECK when its Check is also not Job's; else
+    UNUSUAL."""
+    if not issubclass(base, Job):
+        return NOT_JOB
     for cls in base.__mro__[:-1]:  # not object
         if type(cls) is not type:
             return UNUSUAL
@@ -586,6 +589,15 @@ def _walk(
     entering = True
     while True:
         if entering:  # a job met for the first time
+            # A plain class (no metaclass) with one base is a Job class when
+            # its base is one: what a base is, is worked out once per base.
+            kind = UNUSUAL
+            if type(new) is type and len(bases := new.__bases__) == 1:
+                kind = base_kinds.get(bases[0], -1)
+                if kind < 0:
+                    kind = base_kinds[bases[0]] = _base_kind(bases[0])
+            if kind == NOT_JOB or (kind == UNUSUAL and not _is_job_class(new)):
+                _refuse_entries([new], path_names[-1])
             # All that is read from its class is read now, while the class
             # is in the CPU's cache: on a big graph, walking its DEPS first
             # would push it out.
@@ -611,15 +623,9 @@ def _walk(
             # operation on its class dict instead of six lookups through its
             # MRO, each a miss of the type cache on a graph of many classes.
             own = new.__dict__
-            bases = new.__bases__
-            kind = UNUSUAL
-            if plain and len(bases) == 1 and type(new) is type and _UNUSUAL.isdisjoint(own):
-                kind = base_kinds.get(bases[0], -1)
-                if kind < 0:
-                    kind = base_kinds[bases[0]] = _base_kind(bases[0])
-            index[new] = WALKING if (
+            index[new] = WALKING if plain and (
                 kind == PLAIN_WITH_CHECK or (kind == PLAIN and "Check" in own)
-            ) else WALKING_UNUSUAL
+            ) and _UNUSUAL.isdisjoint(own) else WALKING_UNUSUAL
             if not usual:
                 job_deps = _read_deps(new, name)
             path.append(new)
@@ -637,11 +643,8 @@ def _walk(
                     cycle = [c.__name__ for c in path[path.index(new):]]
                     raise DependencyCycleError(cycle + [new.__name__])
         except TypeError:  # an unhashable entry: never a Job class
-            _refuse_entries(path_deps[-1], path[-1].__name__)
+            _refuse_entries(path_deps[-1], path_names[-1])
         if entering:
-            # Checked to be a Job class once, when first met, not per edge.
-            if not (isinstance(new, type) and issubclass(new, Job)):
-                _refuse_entries([new], path[-1].__name__)
             continue
         # Every dependency has an index: the job gets the next one.
         cls = path.pop()

@@ -7,6 +7,7 @@ that no Check ran. Keep this table and the one in the docs in step.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -167,6 +168,12 @@ CASES = [
     Case("deps-entry-None", deps_lists(None), JobTypeError),
     Case("deps-entry-instance", deps_lists(dojobber.DummyJob()), JobTypeError),
     Case("deps-entry-other-class", deps_lists(int), JobTypeError),
+    # Classes that are not Job classes, each shape the walk tells apart:
+    # one plain base, a metaclass, two bases.
+    Case("deps-entry-subclass", deps_lists(type("Sub", (OSError,), {})), JobTypeError),
+    Case("deps-entry-abc", deps_lists(type("Abstract", (abc.ABC,), {})), JobTypeError),
+    Case("deps-entry-two-bases", deps_lists(type("Both", (OSError, Exception), {})),
+         JobTypeError),
     Case("duplicate-name", duplicate_names, DuplicateJobNameError),
     Case("cycle-self", cycle(1), DependencyCycleError),
     Case("cycle-three", cycle(3), DependencyCycleError),

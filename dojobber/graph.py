@@ -487,12 +487,8 @@ def build_plan(
     # Names are checked after the walk, in one pass over them: a set of
     # names filled as the walk goes costs about twice as much on a graph of
     # 100,000 jobs, where its table no longer stays in the CPU's cache
-    # between one job and the next. Only a duplicate (fewer names than
-    # jobs) makes the check go through the classes one by one, in the order
-    # the walk met them (the order of ``index``), to report the same pair a
-    # check on the way would have, and before any error met later. The
-    # debug log shows the walk step by step, so there the check is made on
-    # the way.
+    # between one job and the next. The debug log shows the walk step by
+    # step, so there the check is made on the way.
     index: dict[type[Job], int] = {}
     by_name: dict[str, type[Job]] | None = (
         {} if log.isEnabledFor(logging.DEBUG) else None
@@ -503,10 +499,17 @@ def build_plan(
             default_timeout, default_backoff,
         )
     except Exception:
+        # A duplicate name met before the error is the error to report, as
+        # a check on the way would have: ``index`` is in the order met.
         _check_names(index)
         raise
+    # Freed first, so that on a big graph the set of names takes the
+    # index's memory, not new memory the system must hand out page by page.
+    del index
     if len(set(plan.names)) < len(plan.names):
-        _check_names(index)
+        # Walked again with the check on the way, for the pair met first.
+        _walk(root, default_tries, default_delay, {}, {}, default_timeout, default_backoff)
+        _check_names(plan.classes)  # not reached unless a DEPS changed meanwhile
     return plan
 
 

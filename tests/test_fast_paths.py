@@ -195,6 +195,16 @@ def test_a_duplicate_name_with_no_other_error():
         DoJobber().configure(root)
 
 
+def test_a_duplicate_name_names_the_class_met_first_first():
+    # The walk meets the outer Twin first and gives it its index last: the
+    # error still lists the two in the order they were met.
+    inner = names_job("Twin")
+    outer = names_job("Twin", (names_job("Between", (inner,)),))
+    with pytest.raises(DuplicateJobNameError, match="named 'Twin'") as caught:
+        DoJobber().configure(names_job("Root", (outer,)))
+    assert caught.value.classes == (outer, inner)
+
+
 def test_the_debug_log_stops_where_a_duplicate_name_is_met():
     lines: list[str] = []
     handler = logging.Handler()

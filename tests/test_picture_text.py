@@ -65,7 +65,9 @@ def shown(text: str) -> str:
     for char in text.replace("\r\n", "\n").replace("\r", "\n"):
         code = ord(char)
         hidden = (code < 0x20 and char not in "\t\n") or 0x7F <= code <= 0x9F or (
-            0xD800 <= code <= 0xDFFF) or code in (0xFFFE, 0xFFFF)
+            0xD800 <= code <= 0xDFFF) or code in (0xFFFE, 0xFFFF, 0xFEFF) or (
+            # zero-width, line and paragraph separators, bidi marks and isolates
+            0x200B <= code <= 0x200F or 0x2028 <= code <= 0x202E or 0x2060 <= code <= 0x2069)
         out.append((f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") if hidden else char)
     return "".join(out)
 
@@ -94,6 +96,7 @@ MESSAGES = st.text(st.characters(exclude_categories=()), max_size=40)
 @example(names=["%a", "amp&amp;", "ent&#65;", r"\N \G \L"], message="a &lt; b &#65; %s \\N")
 @example(names=["\x1b[31mred\x1b[0m", "\n", "\na", " x  y "], message="\x1b[31mboom\x1b[0m\r\n")
 @example(names=["esc\x1b", "esc\\x1b", "'esc\\x1b'"], message="\ud800\x00\ufffe")
+@example(names=["\u2028", "a\u200bb", "\u2066x\u2069"], message="\u2028\u202e\ufeff")
 def test_any_names_and_messages_give_valid_svg_showing_them(names, message):
     def fail(job):
         raise ValueError(message)

@@ -544,7 +544,7 @@ def _base_kind(base: type) -> int:
                 return UNUSUAL  # someone changed Job itself
         elif not _UNUSUAL.isdisjoint(vars(cls)):
             return UNUSUAL
-    return PLAIN if base.Check is Job.Check else PLAIN_WITH_CHECK  # type: ignore[attr-defined]
+    return PLAIN if base.Check is Job.Check else PLAIN_WITH_CHECK
 
 
 def _walk(

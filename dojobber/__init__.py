@@ -20,14 +20,14 @@ from .errors import (
     TransferError,
     WorkerLostError,
 )
-from .events import Observer, Outcome
+from .events import Observer
 from .jobs import DummyJob, Job, RunonlyJob
+from .results import Outcome
+from .version import VERSION, __version__
 
 if TYPE_CHECKING:
     from .eventlog import EventLog
 
-__version__ = "1.0.0"
-VERSION = tuple(int(part) for part in __version__.split("."))
 
 __all__ = [
     "ConfigurationError",

@@ -16,12 +16,13 @@ from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence, TextIO
 
-from . import __version__
+from .version import __version__
 from .dojobber import DoJobber, _set_up_log
 from .errors import DoJobberError, DoJobberWarning
 from .errortext import describe, one_line
 from .events import Observer
-from .graph import build_plan, check_workers
+from .graph import build_plan
+from .settings import check_workers
 from .hints import did_you_mean
 from .joblines import JobLines
 from .jobs import Job
@@ -794,7 +795,7 @@ def _list(options: argparse.Namespace) -> int:
             raise UsageError(f"{target} defines no Job classes")
         _emit(sys.stdout, "".join(name + "\n" for name in found), "stdout")
         return OK
-    plan = build_plan(load_target(target), 3, 1.0)
+    plan = build_plan(load_target(target))
     names = plan.names
     lines = []
     for name, deps in zip(names, plan.deps, strict=True):

@@ -12,22 +12,17 @@ from functools import partial
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from .errors import ConfigurationError, DoJobberError, JobTypeError
-from .events import Observer, Outcome
-from .graph import (
-    Plan,
-    build_plan,
-    check_backoff_defaults,
-    check_delay,
-    check_timeout,
-    check_tries,
-    check_workers,
-)
+from .errors import ConfigurationError, DoJobberError
+from .events import Observer
+from .graph import build_plan
 from .hints import warn_about_jobs
 from .jobs import DummyJob, Job, RunonlyJob
 from .output import FailedCleanupPrinter, VerbosePrinter
+from .plan import Plan
 from .recorder import ReportRecorder
-from .scheduler import RunResult, Scheduler
+from .results import Outcome, RunResult
+from .scheduler import Scheduler
+from .settings import OPTIONS, Settings
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -95,16 +90,6 @@ def _set_up_log(level: int | str | None) -> None:
         handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.CRITICAL if level is None else level)
-
-
-def _engine(workers: int | None, executor: Executor | None) -> str:
-    """Where the tries run, in words, for the report's settings."""
-    if executor is not None:
-        at_once = f", {workers} tries at once" if workers is not None else ""
-        return f"executor {type(executor).__name__}{at_once}"
-    if workers is not None and workers > 1:
-        return f"threads, {workers} workers"
-    return "sequential"
 
 
 class DoJobber:
@@ -237,66 +222,14 @@ class DoJobber:
         DoJobberError. A likely mistake in a Job class (``check`` for
         ``Check``, a plain Job with no Check) gives a ``DoJobberWarning``.
         """
+        # Every parameter but root is a Settings option, of the same name:
+        # passed on by name, so that the options are listed in one place.
+        options = locals()
         with self._alone("configure()"):
-            self._configure(
-                root, no_act, verbose, debug, cleanup, default_tries,
-                default_retry_delay, observers, workers, executor,
-                default_timeout=default_timeout,
-                fail_fast=fail_fast,
-                default_retry_backoff=default_retry_backoff,
-                default_retry_delay_max=default_retry_delay_max,
-                default_retry_jitter=default_retry_jitter,
-            )
+            self._configure(root, Settings(**{name: options[name] for name in OPTIONS}))
 
-    def _configure(
-        self,
-        root: type[Job],
-        no_act: bool,
-        verbose: bool,
-        debug: bool,
-        cleanup: bool,
-        default_tries: float,
-        default_retry_delay: float,
-        observers: Sequence[Observer],
-        workers: int | None,
-        executor: Executor | None,
-        *,
-        default_timeout: float | None,
-        fail_fast: bool,
-        default_retry_backoff: float,
-        default_retry_delay_max: float | None,
-        default_retry_jitter: float,
-    ) -> None:
-        if workers is not None:
-            workers = check_workers(workers)
-        if executor is not None:
-            from .executor import check_executor
-
-            executor = check_executor(executor)
-        if not isinstance(fail_fast, bool):
-            raise JobTypeError(f"fail_fast must be True or False, got {fail_fast!r}",
-                               None, fail_fast)
-        extra_observers = list(observers)
-        for observer in extra_observers:
-            if not isinstance(observer, Observer):
-                raise ConfigurationError(
-                    f"observers must be dojobber.Observer instances, got {observer!r}",
-                    None,
-                    observer,
-                )
-        tries = check_tries(default_tries, None, "default_tries")
-        delay = check_delay(default_retry_delay, None, "default_retry_delay")
-        timeout = (
-            None
-            if default_timeout is None
-            else check_timeout(default_timeout, None, "default_timeout")
-        )
-        backoff = check_backoff_defaults(
-            default_retry_backoff, default_retry_delay_max, default_retry_jitter
-        )
-        plan = build_plan(
-            root, tries, delay, default_timeout=timeout, default_backoff=backoff
-        )
+    def _configure(self, root: type[Job], settings: Settings) -> None:
+        plan = build_plan(root, settings)
         # Likely mistakes (a lower-case ``check``...) warn, never stop: 0.6.2
         # scripts with such a job still run as they did.
         # Only the jobs the walk did not find usual can have one.
@@ -304,18 +237,19 @@ class DoJobber:
             plan.classes[i] for i in plan.unusual]
         warn_about_jobs(suspects, stacklevel=4)  # the caller of configure()
         watching: list[Observer] = (
-            [VerbosePrinter(debug=debug, no_act=no_act)]
-            if verbose or debug
+            [VerbosePrinter(debug=settings.debug, no_act=settings.no_act)]
+            if settings.verbose or settings.debug
             else [FailedCleanupPrinter()]
         )
         # Run report (dojobber.report): times every try for report().
         self._recorder = ReportRecorder()
         watching.append(self._recorder)
-        watching.extend(extra_observers)
+        watching.extend(settings.observers)
         self._plan = plan
         # workers > 1: the parallel engine, same try logic (dojobber/parallel.py);
         # an executor: the same engine, each try sent to it (dojobber/executor.py).
         make_scheduler: Callable[..., Scheduler] = Scheduler
+        executor, workers = settings.executor, settings.workers
         if executor is not None:
             from .executor import ExecutorScheduler  # only when asked for
 
@@ -326,23 +260,16 @@ class DoJobber:
             make_scheduler = partial(ParallelScheduler, workers=workers)
         self._scheduler = make_scheduler(
             plan,
-            no_act=no_act,
+            no_act=settings.no_act,
             observers=watching,
             clock=self._clock,
             sleep=self._sleep,
             instances=self._pending_cleanups,
-            fail_fast=fail_fast,
+            fail_fast=settings.fail_fast,
         )
-        self._cleanup_after_run = cleanup
+        self._cleanup_after_run = settings.cleanup
         # What report() says the run was configured with.
-        self._settings = {
-            "root": plan.names[-1], "engine": _engine(workers, executor),
-            "default_tries": tries, "default_retry_delay": delay,
-            "default_retry_backoff": default_retry_backoff,
-            "default_retry_delay_max": default_retry_delay_max,
-            "default_retry_jitter": default_retry_jitter, "default_timeout": timeout,
-            "fail_fast": fail_fast, "no_act": no_act, "cleanup": cleanup,
-        }
+        self._settings = settings.for_report(plan.names[-1])
         self._graph = None
         self._forget_run()
 

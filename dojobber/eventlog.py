@@ -7,12 +7,13 @@ import time
 from array import array
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
 
-from .events import Observer, Outcome, Phase
+from .events import Observer
+from .results import Outcome, Phase
 from .recorder import ReportRecorder
 from .report import CleanupError, JobError, JobReport, RunReport
 
 if TYPE_CHECKING:
-    from .scheduler import RunResult
+    from .results import RunResult
 
 
 class EventLog(Observer):

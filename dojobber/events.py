@@ -10,29 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from enum import Enum
-from typing import TYPE_CHECKING, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .errortext import type_name
+from .results import Outcome, Phase
 
 if TYPE_CHECKING:
-    from .scheduler import RunResult
+    from .results import RunResult
 
 log = logging.getLogger("DoJobber")
 
-Phase = Literal["check", "run", "recheck"]
-
-
-class Outcome(str, Enum):
-    """How a job's run ended."""
-
-    PASSED = "passed"  #: its first Check passed
-    PASSED_AFTER_RUN = "passed_after_run"  #: Check passed after Run
-    FAILED = "failed"  #: tried, and its last try failed
-    BLOCKED = "blocked"  #: never tried: a dependency did not pass
-
-    def __str__(self) -> str:
-        return self.value
+__all__ = ["Dispatch", "EVENTS", "Observer", "ObserverFailure", "Outcome", "Phase", "Unguarded"]
 
 
 class Observer:
@@ -72,8 +60,6 @@ class Observer:
 
     def run_ended(self, result: RunResult) -> None:
         """The run is over (also after KeyboardInterrupt); ``result`` is final."""
-
-
 
 
 class Unguarded(Observer):

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .errors import ExecutorError, JobTimeoutError, JobTypeError, TransferError, WorkerLostError
-from .events import Observer, Outcome, Phase
-from .graph import Plan
+from .events import Observer
 from .parallel import ParallelScheduler
-from .scheduler import FAILED, RunResult, Scheduler
+from .plan import Plan
+from .results import Outcome, Phase, RunResult
+from .scheduler import FAILED, Scheduler
+from .settings import check_executor
 
 log = logging.getLogger("DoJobber")
 
@@ -29,18 +31,6 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 #: The worker enforces TIMEOUT itself; this is for a try that defeats that
 #: (blocks the alarm, or never returns to Python code).
 STUCK_AFTER = 5.0
-
-
-def check_executor(value: Any) -> Executor:
-    """Validate ``configure``'s ``executor``: anything with a ``submit`` method."""
-    if not callable(getattr(value, "submit", None)):
-        raise JobTypeError(
-            f"executor must be a concurrent.futures.Executor (an object with submit()), "
-            f"got {value!r}",
-            None,
-            value,
-        )
-    return value  # type: ignore[no-any-return]
 
 
 def executor_size(executor: Executor) -> int:

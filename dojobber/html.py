@@ -15,9 +15,10 @@ from typing import Any, Iterable, Sequence
 
 from pygraph.classes.digraph import digraph
 
-from . import __version__, render
+from . import render
+from .version import __version__
 from .errors import RenderError
-from .events import Outcome
+from .results import Outcome
 from .render import visible
 from .report import JobError, JobReport, RunReport, TryReport
 

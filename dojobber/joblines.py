@@ -6,12 +6,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
-from .events import Observer, Outcome, Phase
+from .events import Observer
+from .results import Outcome, Phase
 from .report import WOULD_RUN, JobError, _duration
 from .terminal import escape
 
 if TYPE_CHECKING:
-    from .scheduler import RunResult
+    from .results import RunResult
 
 
 class JobLines(Observer):

@@ -9,7 +9,8 @@ from typing import TextIO
 
 from .errors import JobTimeoutError
 from .errortext import describe, one_line
-from .events import Observer, Phase
+from .events import Observer
+from .results import Phase
 from .terminal import escape, is_terminal
 
 __all__ = ["FailedCleanupPrinter", "VerbosePrinter", "describe", "indented_traceback"]

@@ -10,9 +10,11 @@ from operator import itemgetter
 from time import sleep as _sleep
 from typing import Any
 
-from .graph import Plan, check_workers
 from .jobs import Job
-from .scheduler import RunResult, Scheduler
+from .plan import Plan
+from .results import RunResult
+from .scheduler import Scheduler
+from .settings import check_workers
 
 log = logging.getLogger("DoJobber")
 

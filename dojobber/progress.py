@@ -8,10 +8,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
-from .events import Observer, Outcome
+from .events import Observer
+from .results import Outcome
 
 if TYPE_CHECKING:
-    from .scheduler import RunResult
+    from .results import RunResult
 
 #: Carriage return, then erase to the end of the line.
 _ERASE = "\r\x1b[K"

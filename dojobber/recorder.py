@@ -7,11 +7,12 @@ import time
 from array import array
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from .events import ObserverFailure, Outcome, Phase, Unguarded
+from .events import ObserverFailure, Unguarded
+from .results import Outcome, Phase
 
 if TYPE_CHECKING:
     from .report import CleanupError, JobError, RunReport, TryReport
-    from .scheduler import RunResult
+    from .results import RunResult
 
 
 def _described(error: BaseException | JobError) -> JobError:

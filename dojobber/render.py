@@ -18,7 +18,7 @@ import pydot
 from pygraph.classes.digraph import digraph
 
 from .errors import RenderError
-from .events import Outcome
+from .results import Outcome
 from .report import JobError
 
 #: The node colour of each outcome; blocked jobs stay plain.

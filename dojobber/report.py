@@ -7,8 +7,9 @@ from traceback import format_exception
 from typing import Any, Sequence
 
 from .errortext import describe, type_name
-from .events import ObserverFailure, Outcome, Phase
-from .scheduler import RunResult
+from .events import ObserverFailure
+from .results import Outcome, Phase
+from .results import RunResult
 
 
 @dataclass(frozen=True, slots=True)

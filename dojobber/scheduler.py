@@ -11,9 +11,10 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .errors import TryExpired
-from .events import Dispatch, Observer, Outcome
-from .graph import Plan
+from .events import Dispatch, Observer
 from .jobs import Job
+from .plan import Plan
+from .results import Outcome, RunResult
 
 if TYPE_CHECKING:
     from .timeouts import TryFunction
@@ -24,72 +25,6 @@ PASSED = Outcome.PASSED
 PASSED_AFTER_RUN = Outcome.PASSED_AFTER_RUN
 FAILED = Outcome.FAILED
 BLOCKED = Outcome.BLOCKED
-
-
-class RunResult:
-    """Everything one run decided, as lists indexed like the Plan.
-
-    Only the indices in ``order`` (the jobs the run reached) are meaningful.
-    ``status`` is True (passed), False (failed) or None (never tried);
-    ``passed`` lists the jobs that passed, in the order they passed.
-    """
-
-    def __init__(self, plan: Plan, order: Sequence[int], no_act: bool = False):
-        n = len(plan)
-        self.plan = plan
-        self.order = order
-        self.status: list[bool | None] = [None] * n
-        self.outcome: list[Outcome] = [BLOCKED] * n
-        self.results: list[Any] = [None] * n
-        self.errors: list[BaseException | None] = [None] * n
-        self.tries: list[int] = [0] * n
-        #: When each job's latest try started and ended, as readings of
-        #: ``stamp``: the run report's times. Stamped by the scheduler, in
-        #: machine floats: a try that passes at its first Check then needs
-        #: nothing more from the report's recorder.
-        self.started = array("d", bytes(8 * n))
-        self.ended = array("d", bytes(8 * n))
-        #: The clock of those times (the report's recorder sets its own).
-        self.stamp: Callable[[], float] = time.perf_counter
-        # Machine integers: a list would keep an int object per job.
-        self.passed = array("q")
-        self.passes = 0
-        self.interrupted = False
-        #: With ``fail_fast``: the job whose failure (with no tries left)
-        #: stopped the run; None when the run went to its end.
-        self.stopped_by: int | None = None
-        #: Whether the run only Checked: a failure is then final at once.
-        self.no_act = no_act
-
-    @property
-    def success(self) -> bool:
-        """True when every job the run reached passed."""
-        status = self.status
-        return all(status[i] is True for i in self.order)
-
-    def not_tried_by_fail_fast(self) -> list[int]:
-        """The jobs that were never tried because fail-fast stopped the run.
-
-        A job not tried is blocked, and not listed, when one of its
-        dependencies failed with no tries left or is blocked itself: that
-        would have kept it from running anyway. The others (all their
-        dependencies passed, or were still to be tried or retried) are
-        listed, in run order. Empty unless ``stopped_by`` is set.
-        """
-        if self.stopped_by is None:
-            return []
-        deps, budgets = self.plan.deps, self.plan.tries
-        status, tries = self.status, self.tries
-        settled = [True] * len(status)  # failed for good, or blocked by one
-        listed = []
-        for i in self.order:  # dependencies first
-            if status[i] is None:
-                settled[i] = any(settled[dep] for dep in deps[i] if status[dep] is not True)
-                if not settled[i]:
-                    listed.append(i)
-            elif status[i] is False:
-                settled[i] = self.no_act or tries[i] >= budgets[i]
-        return listed
 
 
 class Scheduler:

@@ -36,11 +36,12 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import JobTimeoutError, TryExpired
-from .events import Outcome
+from .results import Outcome
 
 if TYPE_CHECKING:
     from .jobs import Job
-    from .scheduler import RunResult, Scheduler
+    from .results import RunResult
+    from .scheduler import Scheduler
 
 log = logging.getLogger("DoJobber")
 

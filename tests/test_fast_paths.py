@@ -231,7 +231,7 @@ def test_a_plan_takes_each_jobs_dependencies_as_any_sequence() -> None:
     from array import array
 
     from dojobber import DummyJob
-    from dojobber.graph import Plan
+    from dojobber.plan import Plan
 
     plan = Plan(["A", "B"], [DummyJob, DummyJob], (array("i"), array("i", [0])), [1, 1],
                 [0.0, 0.0])

@@ -29,6 +29,7 @@ from dojobber import (
     RunonlyJob,
 )
 from dojobber.graph import build_plan
+from dojobber.settings import Settings
 from dojobber.parallel import ParallelScheduler
 
 TESTS = Path(__file__).resolve().parent
@@ -410,7 +411,7 @@ def test_instances_are_kept_in_the_order_their_tries_started():
         "Cleanup": lambda self: None,
     }) for k in range(30)]
     root = type("SeqRoot", (DummyJob,), {"DEPS": tuple(plan_jobs)})
-    plan = build_plan(root, 3, 0.0)
+    plan = build_plan(root, Settings(default_tries=3, default_retry_delay=0))
     instances: list[tuple[str, Job]] = []
     scheduler = ParallelScheduler(plan, workers=6, instances=instances)
     original = scheduler._remember

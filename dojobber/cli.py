@@ -16,17 +16,18 @@ from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence, TextIO
 
-from .version import __version__
-from .dojobber import DoJobber, _set_up_log
+from .dojobber import DoJobber
 from .errors import DoJobberError, DoJobberWarning
 from .errortext import describe, one_line
 from .events import Observer
 from .graph import build_plan
-from .settings import check_workers
 from .hints import did_you_mean
 from .joblines import JobLines
 from .jobs import Job
+from .logs import set_up_log
 from .output import FailedCleanupPrinter, VerbosePrinter
+from .settings import check_workers
+from .version import __version__
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -391,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = build_parser().parse_args(argv)
         # The developer log's CRITICAL line about a bad DEPS would repeat the
         # one-line error printed below; -d keeps it, with the traceback.
-        _set_up_log(_log_level(options.debug))
+        set_up_log(_log_level(options.debug))
         if positional and options.command != "run":
             raise UsageError(f"'{options.command}' takes no arguments after --")
         if options.command == "run":

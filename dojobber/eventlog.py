@@ -8,9 +8,9 @@ from array import array
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
 
 from .events import Observer
-from .results import Outcome, Phase
 from .recorder import ReportRecorder
 from .report import CleanupError, JobError, JobReport, RunReport
+from .results import Outcome, Phase
 
 if TYPE_CHECKING:
     from .results import RunResult

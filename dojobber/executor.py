@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .errors import ExecutorError, JobTimeoutError, JobTypeError, TransferError, WorkerLostError
+from .errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
 from .events import Observer
 from .parallel import ParallelScheduler
 from .plan import Plan

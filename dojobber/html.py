@@ -16,11 +16,11 @@ from typing import Any, Iterable, Sequence
 from pygraph.classes.digraph import digraph
 
 from . import render
-from .version import __version__
 from .errors import RenderError
-from .results import Outcome
 from .render import visible
 from .report import JobError, JobReport, RunReport, TryReport
+from .results import Outcome
+from .version import __version__
 
 #: Above this many jobs the page leaves the graph out: laying it out takes
 #: seconds and its SVG weighs megabytes, and nobody reads it at that size.

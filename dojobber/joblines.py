@@ -7,8 +7,8 @@ import time
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from .events import Observer
-from .results import Outcome, Phase
 from .report import WOULD_RUN, JobError, _duration
+from .results import Outcome, Phase
 from .terminal import escape
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ import pydot
 from pygraph.classes.digraph import digraph
 
 from .errors import RenderError
-from .results import Outcome
 from .report import JobError
+from .results import Outcome
 
 #: The node colour of each outcome; blocked jobs stay plain.
 COLOURS = {

@@ -8,8 +8,7 @@ from typing import Any, Sequence
 
 from .errortext import describe, type_name
 from .events import ObserverFailure
-from .results import Outcome, Phase
-from .results import RunResult
+from .results import Outcome, Phase, RunResult
 
 
 @dataclass(frozen=True, slots=True)

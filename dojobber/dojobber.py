@@ -7,10 +7,10 @@ import operator
 import threading
 import time
 from contextlib import contextmanager
-from functools import partial
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
+from .engine.sequential import Engine
 from .errors import ConfigurationError, DoJobberError
 from .events import Observer
 from .graph import build_plan
@@ -21,7 +21,6 @@ from .output import FailedCleanupPrinter, VerbosePrinter
 from .plan import Plan
 from .recorder import ReportRecorder
 from .results import Outcome, RunResult
-from .scheduler import Scheduler
 from .settings import OPTIONS, Settings
 
 if TYPE_CHECKING:
@@ -45,6 +44,36 @@ ALREADY_RUNNING = (
     "checknrun is already running on this DoJobber; "
     "use another DoJobber object for a nested run"
 )
+
+
+def make_engine(
+    plan: Plan,
+    settings: Settings,
+    *,
+    observers: Sequence[Observer],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    instances: list[tuple[str, Job]],
+) -> Engine:
+    """The engine ``settings`` ask for: sequential; threads when ``workers``
+    > 1; with an ``executor``, the thread engine whose tries are made on it."""
+    options: dict[str, Any] = dict(
+        no_act=settings.no_act, observers=observers, clock=clock, sleep=sleep,
+        instances=instances, fail_fast=settings.fail_fast,
+    )
+    executor, workers = settings.executor, settings.workers
+    if executor is not None:
+        # Each loaded only when asked for: threads, pickle, futures.
+        from .engine.executor import OnExecutor, executor_size
+        from .engine.threads import Threads
+
+        size = executor_size(executor) if workers is None else workers
+        return Threads(plan, workers=size, place=OnExecutor(executor), **options)
+    if workers is not None and workers > 1:
+        from .engine.threads import Threads
+
+        return Threads(plan, workers=workers, **options)
+    return Engine(plan, **options)
 
 
 class DoJobber:
@@ -75,7 +104,7 @@ class DoJobber:
         self._clock = clock
         self._sleep = sleep
         self._plan: Plan | None = None
-        self._scheduler: Scheduler | None = None
+        self._engine: Engine | None = None
         self._result: RunResult | None = None
         self._graph: digraph | None = None
         self._coloured_for: RunResult | None = None
@@ -201,26 +230,13 @@ class DoJobber:
         watching.append(self._recorder)
         watching.extend(settings.observers)
         self._plan = plan
-        # workers > 1: the parallel engine, same try logic (dojobber/parallel.py);
-        # an executor: the same engine, each try sent to it (dojobber/executor.py).
-        make_scheduler: Callable[..., Scheduler] = Scheduler
-        executor, workers = settings.executor, settings.workers
-        if executor is not None:
-            from .executor import ExecutorScheduler  # only when asked for
-
-            make_scheduler = partial(ExecutorScheduler, executor=executor, workers=workers)
-        elif workers is not None and workers > 1:
-            from .parallel import ParallelScheduler  # threads only when asked for
-
-            make_scheduler = partial(ParallelScheduler, workers=workers)
-        self._scheduler = make_scheduler(
+        self._engine = make_engine(
             plan,
-            no_act=settings.no_act,
+            settings,
             observers=watching,
             clock=self._clock,
             sleep=self._sleep,
             instances=self._pending_cleanups,
-            fail_fast=settings.fail_fast,
         )
         self._cleanup_after_run = settings.cleanup
         # What report() says the run was configured with.
@@ -278,10 +294,10 @@ class DoJobber:
             self._cleanup()
 
     def _cleanup(self) -> None:
-        if self._scheduler is not None:
+        if self._engine is not None:
             # The report must list the failures of these Cleanups too.
             self._report = None
-            self._scheduler.cleanup()
+            self._engine.cleanup()
 
     @contextmanager
     def _alone(self, what: str) -> Iterator[None]:
@@ -325,9 +341,9 @@ class DoJobber:
         if result is None or self._recorder is None:
             raise DoJobberError("no run to report on: call checknrun() before report()")
         if self._report is None:
-            assert self._scheduler is not None
+            assert self._engine is not None
             self._report = self._recorder.report(
-                result, self._scheduler.events.failures, self._settings
+                result, self._engine.events.failures, self._settings
             )
         return self._report
 
@@ -395,10 +411,10 @@ class DoJobber:
 
     # Internals
 
-    def _configured(self) -> Scheduler:
-        if self._scheduler is None:
+    def _configured(self) -> Engine:
+        if self._engine is None:
             raise ConfigurationError("call configure(root) before checknrun()")
-        return self._scheduler
+        return self._engine
 
     def _index_of(self, node: type[Job] | str | None) -> int:
         plan = self._plan

@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
-         "dojobber.parallel", "dojobber.cli", "numbers", "dojobber.executor",
+         "dojobber.engine.threads", "dojobber.cli", "numbers", "dojobber.executor",
+         "dojobber.engine.executor", "dojobber.engine.worker", "dojobber.engine.pool",
          "concurrent.futures", "multiprocessing", "pickle", "dataclasses",
-         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.timeouts")
+         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.engine.timelimit")
 
 
 def modules_after(code: str) -> set[str]:
@@ -23,7 +24,8 @@ def modules_after(code: str) -> set[str]:
 def test_import_dojobber_loads_no_pictures_threads_or_cli() -> None:
     bare = modules_after("")
     loaded = modules_after("import dojobber") - bare
-    assert "dojobber.scheduler" in loaded
+    assert {"dojobber.engine.sequential", "dojobber.engine.ready",
+            "dojobber.engine.trying"} <= loaded
     assert sorted(loaded & set(HEAVY)) == []
 
 
@@ -37,7 +39,7 @@ def test_what_was_left_out_loads_when_used() -> None:
         "d.checknrun()\n"
         "d.report().to_json()\n"
         "d.graph_dot()\n")
-    assert {"pydot", "pygraph", "json", "dojobber.render", "dojobber.parallel"} <= loaded
+    assert {"pydot", "pygraph", "json", "dojobber.render", "dojobber.engine.threads"} <= loaded
 
 
 def test_timeouts_load_only_for_runs_that_have_one() -> None:
@@ -50,8 +52,8 @@ def test_timeouts_load_only_for_runs_that_have_one() -> None:
         "d.configure(Leaf)\n"
         "d.checknrun()\n"
     )
-    assert "dojobber.timeouts" not in modules_after(run.format(None))
-    assert "dojobber.timeouts" in modules_after(run.format(30))
+    assert "dojobber.engine.timelimit" not in modules_after(run.format(None))
+    assert "dojobber.engine.timelimit" in modules_after(run.format(30))
 
 
 def test_the_commands_help_loads_no_pictures_or_executors() -> None:

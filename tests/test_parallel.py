@@ -28,9 +28,6 @@ from dojobber import (
     Outcome,
     RunonlyJob,
 )
-from dojobber.graph import build_plan
-from dojobber.settings import Settings
-from dojobber.parallel import ParallelScheduler
 
 TESTS = Path(__file__).resolve().parent
 
@@ -403,30 +400,33 @@ def test_cleanup_after_every_job_lifo_by_try_start():
 
 
 def test_instances_are_kept_in_the_order_their_tries_started():
-    """Worker threads create instances in whatever order the OS runs them;
-    the Cleanup list (popped newest first) follows the engine's start order."""
+    """Worker threads create instances in whatever order the OS runs them
+    and tries end in any order; the Cleanups (newest first) follow the
+    order in which the engine started the tries, reversed."""
     plan_jobs = [type(f"C{k}", (Job,), {
-        "Check": lambda self, *a, **k: time.sleep(0.001),
+        # Later jobs end sooner: the order tries end is not the order they start.
+        "Check": lambda self, *a, k=k, **kw: time.sleep(0.001 * (30 - k) % 7),
         "Run": lambda self, *a, **k: None,
         "Cleanup": lambda self: None,
     }) for k in range(30)]
     root = type("SeqRoot", (DummyJob,), {"DEPS": tuple(plan_jobs)})
-    plan = build_plan(root, Settings(default_tries=3, default_retry_delay=0))
-    instances: list[tuple[str, Job]] = []
-    scheduler = ParallelScheduler(plan, workers=6, instances=instances)
-    original = scheduler._remember
-    seqs: dict[int, int] = {}
+    started: list[str] = []
+    cleaned: list[str] = []
 
-    def remember(i: int, name: str, job: Job) -> None:
-        assert scheduler._run is not None
-        seqs[id(job)] = scheduler._run.seq[i]
-        original(i, name, job)
+    class Order(Observer):
+        def try_started(self, job: str, number: int) -> None:
+            started.append(job)
 
-    scheduler._remember = remember  # type: ignore[method-assign]
-    result = scheduler.run(len(plan) - 1, (), {})
-    assert result.passes == 1  # no passes in parallel: the most tries of a job
-    order = [seqs[id(job)] for _, job in instances]
-    assert order == sorted(order) and len(order) == 30
+        def cleanup_started(self, job: str) -> None:
+            cleaned.append(job)
+
+    dojob = DoJobber()
+    dojob.configure(root, workers=6, observers=[Order()])
+    dojob.checknrun()
+    assert dojob.success()
+    with_cleanup = [name for name in started if name != "SeqRoot"]
+    assert len(with_cleanup) == 30
+    assert cleaned == with_cleanup[::-1]
 
 
 # Interrupts and errors -----------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Time limits on tries: a try that runs past its job's TIMEOUT fails with JobTimeoutError.
+"""Time limits: a try that runs past its job's TIMEOUT fails with JobTimeoutError.
 
-This sits where a try is executed, around ``Scheduler._try``: the engines ask
-``Scheduler._executor()`` for the function that runs one try and never see
-the difference. A try that has a limit is run one of two ways:
+This sits where a try is made, around ``Try`` (trying.py): a place that
+makes tries in this process wraps them with ``within_limits`` when a job of
+the plan has a TIMEOUT, and the engines never see the difference. A try that
+has a limit is made one of two ways:
 
 - **Interrupted by an alarm**, when the try runs in the main thread on a
   platform with ``signal.setitimer`` (the sequential engine, called from
@@ -19,70 +20,52 @@ the difference. A try that has a limit is run one of two ways:
   to clean up) reaches the run.
 
 Either way the try's outcome is JobTimeoutError, reported as the end of the
-phase it was in, and the run goes on. A try does all its reporting through
-``events``, ``_end`` and ``_remember`` of the scheduler it runs on; here it
-runs on a copy whose three are gated by a ``_Watch``.
+phase it was in, and the run goes on. A try reports through its events
+and its Sink; a try under a time limit reports to a ``Watch``, which is
+its sink and gates its events: what arrives after the limit is dropped.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import signal
 import sys
 import threading
-from functools import partial
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from .errors import JobTimeoutError, TryExpired
-from .results import Outcome
-
-if TYPE_CHECKING:
-    from .jobs import Job
-    from .results import RunResult
-    from .scheduler import Scheduler
+from ..errors import JobTimeoutError, TryExpired
+from ..jobs import Job
+from ..results import Outcome
+from .trying import JOB_CALLERS, Try, TryFunction
 
 log = logging.getLogger("DoJobber")
-
-#: One try: ``(job index, result, cwd, args, kwargs, global_storage)``.
-TryFunction = Callable[
-    [int, "RunResult", "str | None", "tuple[Any, ...]", "dict[str, Any]", "dict[str, Any]"],
-    None,
-]
-
-#: The events a try reports, in ``Dispatch``.
-TRY_EVENTS = ("try_started", "not_created", "phase_ended", "try_ended", "check_passed",
-              "try_passed")
 
 #: Seconds between two alarms in a try that caught the first and carried on.
 REPEAT = 1.0
 #: Seconds until an alarm that went off outside the job's code comes back.
 DEFER = 0.005
+#: The first part of the name of every module of DoJobber's.
+PACKAGE = __name__.split(".")[0] + "."
 
 
-def within_timeouts(scheduler: Scheduler) -> TryFunction:
-    """``scheduler._try``, with each job's TIMEOUT enforced.
+def within_limits(tries: Try) -> TryFunction:
+    """``tries``, with each job's TIMEOUT enforced.
 
     Jobs without a TIMEOUT are tried exactly as without this wrapper.
     """
-    timeouts = scheduler.plan.timeouts
-    plain = scheduler._try
+    timeouts = tries.result.plan.timeouts
 
-    def execute(
-        i: int,
-        result: RunResult,
-        cwd: str | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        global_storage: dict[str, Any],
-    ) -> None:
+    def execute(i: int) -> None:
         limit = timeouts.get(i)
         if limit is None:
-            return plain(i, result, cwd, args, kwargs, global_storage)
-        watch = _Watch(scheduler, i, result, limit)
-        attempt = partial(watch.scheduler_for_try()._try, i, result, cwd, args, kwargs,
-                          global_storage)
+            return tries(i)
+        watch = Watch(tries, i, limit)
+        gated = tries.reporting_to(watch.gated_events(), watch)
+
+        def attempt() -> None:
+            gated(i)
+
         if alarm_available():
             watch.under_alarm(attempt)
         else:
@@ -103,16 +86,30 @@ def alarm_available() -> bool:
     )
 
 
-class _Watch:
-    """One try under a time limit: the phase it is in, and whether what it
-    reports still counts. ``lock`` orders the try's reports against the end
-    of its time."""
+class GatedEvents:
+    """The events of one try under a time limit, each call gated by its Watch."""
 
-    def __init__(self, scheduler: Scheduler, i: int, result: RunResult, limit: float):
-        self.scheduler = scheduler
+    def __init__(self, try_started: list[Callable[..., None]],
+                 not_created: list[Callable[..., None]],
+                 phase_ended: list[Callable[..., None]],
+                 check_passed: list[Callable[..., None]]):
+        self.try_started = try_started
+        self.not_created = not_created
+        self.phase_ended = phase_ended
+        self.check_passed = check_passed
+
+
+class Watch:
+    """One try under a time limit: the phase it is in, and whether what it
+    reports still counts. It is the try's Sink; ``lock`` orders the try's
+    reports against the end of its time."""
+
+    def __init__(self, tries: Try, i: int, limit: float):
+        self.events = tries.events  # the run's: what a gated report reaches
+        self.sink = tries.sink
+        self.no_act = tries.no_act
         self.i = i
-        self.name = scheduler.plan.names[i]
-        self.result = result
+        self.name = tries.names[i]
         self.limit = limit
         self.lock = threading.Lock()
         self.phase = "check"
@@ -123,20 +120,16 @@ class _Watch:
         self.armed = False  # the alarm is ours to handle (the signal way)
         self.error: BaseException | None = None  # escaped the try's thread
 
-    # The copy of the scheduler the try runs on
-
-    def scheduler_for_try(self) -> Scheduler:
-        """A copy of the scheduler whose reports all go through this watch."""
-        scheduler = self.scheduler
-        clone = copy.copy(scheduler)
-        events = clone.events = copy.copy(scheduler.events)
-        for event in TRY_EVENTS:
-            setattr(events, event, [self._gate(n) for n in getattr(scheduler.events, event)])
-        events.phase_ended.insert(0, self._gate(self._phase_ended))
-        clone._end = self._end  # type: ignore[method-assign]
-        clone._gated = True
-        clone._remember = self._remember  # type: ignore[method-assign]
-        return clone
+    def gated_events(self) -> GatedEvents:
+        """The run's try events, each gated by this watch; the phase is
+        followed before any observer hears of it."""
+        events, gate = self.events, self._gate
+        return GatedEvents(
+            [gate(notify) for notify in events.try_started],
+            [gate(notify) for notify in events.not_created],
+            [gate(self._phase_ended)] + [gate(notify) for notify in events.phase_ended],
+            [gate(notify) for notify in events.check_passed],
+        )
 
     def _gate(self, report: Callable[..., None]) -> Callable[..., None]:
         lock = self.lock
@@ -148,22 +141,24 @@ class _Watch:
 
         return gated
 
-    def _remember(self, i: int, name: str, job: Job) -> None:
+    # The Sink of the try
+
+    def keep(self, i: int, name: str, job: Job) -> None:
         # An instance whose try the alarm ended gets its Cleanup: that try
         # is over. One left behind in a thread does not: it may still run.
         with self.lock:
             if self.live:
-                self.scheduler._remember(i, name, job)
+                self.sink.keep(i, name, job)
 
     def _phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
         # The phase that comes next, if any; else the try is in its last one.
         if phase == "run" or (
-            phase == "check" and error is not None and not self.scheduler.no_act
+            phase == "check" and error is not None and not self.no_act
         ):
             self.phase = "run" if phase == "check" else "recheck"
 
-    def _end(
-        self, i: int, result: RunResult, outcome: Outcome, value: Any, error: BaseException | None
+    def record(
+        self, i: int, outcome: Outcome, value: Any, error: BaseException | None
     ) -> None:
         with self.lock:
             if not self.live:
@@ -174,15 +169,15 @@ class _Watch:
                 # carried on, or the alarm was put off until now.
                 self._time_out(None)
             else:
-                self.scheduler._end(i, result, outcome, value, error)
+                self.sink.record(i, outcome, value, error)
 
     def _time_out(self, traceback: TracebackType | None) -> None:
         """Fail the try with JobTimeoutError, as the end of its current phase."""
         error = JobTimeoutError(self.name, self.phase, self.limit)
         error.__traceback__ = traceback
-        for notify in self.scheduler.events.phase_ended:
+        for notify in self.events.phase_ended:
             notify(self.name, self.phase, error)
-        self.scheduler._end(self.i, self.result, Outcome.FAILED, None, error)
+        self.sink.record(self.i, Outcome.FAILED, None, error)
 
     # The signal way
 
@@ -263,24 +258,24 @@ class _Watch:
 
 def _in_job_code(frame: FrameType | None) -> bool:
     """Whether ``frame`` runs the job's own code: it is not DoJobber's, and
-    the nearest DoJobber frame around it is the scheduler calling the job
-    (not an observer being notified, for instance)."""
+    the nearest DoJobber frame around it is a try calling the job (not an
+    observer being notified, for instance)."""
     if frame is None or _is_ours(frame):
         return False
     while frame is not None and not _is_ours(frame):
         frame = frame.f_back
-    return frame is not None and frame.f_globals.get("__name__") == "dojobber.scheduler"
+    return frame is not None and frame.f_code in JOB_CALLERS
 
 
 def _is_ours(frame: FrameType) -> bool:
     name = frame.f_globals.get("__name__")
-    return isinstance(name, str) and name.startswith("dojobber.")
+    return isinstance(name, str) and name.startswith(PACKAGE)
 
 
 def _job_frames(traceback: TracebackType | None) -> TracebackType | None:
     """The part of an alarm's traceback inside the job: where it was stuck.
 
-    DoJobber's own frames are left out (the scheduler's before, the alarm
+    DoJobber's own frames are left out (the try's before, the alarm
     handler's after); they would also tie the run's state to the error in a
     reference cycle.
     """

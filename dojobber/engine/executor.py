@@ -1,0 +1,255 @@
+"""The executor engine's side in the calling process: each try sent as one task, then replayed.
+
+The thread engine schedules (order, tries, delays, dependencies) in this
+process; ``OnExecutor`` is the place its tries are made: a worker thread
+here sends a try to a ``concurrent.futures`` Executor (worker.py makes it
+there) and waits for its answer, then replays the try's events, merges its
+``global_storage`` changes and keeps its instance for Cleanup, through the
+run's own events and Sink, as if the try had been made here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+from concurrent.futures import Executor
+from typing import Any
+
+from ..errors import ExecutorError, JobTimeoutError, TransferError
+from .pool import STUCK_AFTER, Pool
+from .trying import FAILED, Try, TryFunction
+from .worker import PROTOCOL, SentError, TryRecord, why
+
+log = logging.getLogger("DoJobber")
+
+
+def executor_size(executor: Executor) -> int:
+    """How many tries ``executor`` runs at once, where it can be known.
+
+    Process and thread pools (and loky's) tell their ``max_workers``; a Dask
+    executor the threads of its cluster's workers. Otherwise: the CPUs here.
+    """
+    size = getattr(executor, "_max_workers", None)
+    if isinstance(size, int) and size > 0:
+        return size
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
+    if client is not None:
+        try:
+            return max(1, int(sum(client.nthreads().values())))
+        except Exception as error:
+            log.debug("Could not ask the Dask cluster its size: %s", error)
+    return os.cpu_count() or 1
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception as it was in the worker.
+
+    An exception that comes back from a worker has lost its own traceback;
+    this is set as its ``__cause__``, so a printed traceback shows both.
+    """
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return "in the worker:\n" + self.text.rstrip("\n")
+
+
+# Tracebacks name it where the docs do: the public module that offers it.
+RemoteTraceback.__module__ = "dojobber.executor"
+
+
+class OnExecutor:
+    """The place where the tries of a run are made: tasks on ``executor``."""
+
+    def __init__(self, executor: Executor):
+        self.executor = executor
+        self.remote: Remote | None = None
+
+    def open(self, tries: Try) -> TryFunction:
+        self.remote = Remote(tries, self.executor)
+        return self.remote.try_
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
+
+
+class Remote:
+    """One run's link to its executor: what was sent, and the replay of what
+    comes back through the run's events and Sink (those of ``tries``). A
+    worker thread of the thread engine calls ``try_``."""
+
+    def __init__(self, tries: Try, executor: Executor):
+        self.tries = tries
+        self.plan = tries.result.plan
+        self.pool = Pool(executor)
+        self.lock = threading.Lock()  # global_storage and its pickled copy
+        self.replay = threading.Lock()  # one try's events together
+        #: The run's global_storage as pickled, key by key: what a try gets.
+        self.wire: dict[Any, bytes] = {}
+        self.args = (tries.args, tries.kwargs)
+        self._args_data: bytes | None = None
+        self._args_problem = ""
+        self._classes: dict[int, bytes | TransferError] = {}
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def try_(self, i: int) -> None:
+        """One try of job ``i`` on the executor, reported here as if run here."""
+        tries = self.tries
+        result, events = tries.result, tries.events
+        name = self.plan.names[i]
+        result.started[i] = result.stamp()
+        for notify in events.try_started:
+            notify(name, result.tries[i])
+        limit = self.plan.timeouts.get(i)
+        try:
+            task = self._task(i, name, result.tries[i], limit)
+            record: TryRecord = pickle.loads(self.pool.run(task, name, limit))
+        except (ExecutorError, JobTimeoutError) as error:
+            # Nothing ran, or nothing came back: like a job not created.
+            log.error('Could not run a try of Job "%s" on the executor: %s', name, error)
+            for notify in events.not_created:
+                notify(name, error)
+            return tries.sink.record(i, FAILED, None, error)
+        self._replay(i, name, record)
+
+    def _task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
+        plan = self.plan
+        class_data = self._classes.get(i)
+        if class_data is None:
+            class_data = self._classes[i] = _pickled(plan.classes[i], name, "the class")
+        if isinstance(class_data, TransferError):
+            raise class_data
+        args_data = self._args_data
+        if args_data is None and not self._args_problem:
+            try:
+                args_data = self._args_data = pickle.dumps(self.args, PROTOCOL)
+            except Exception as cause:
+                self._args_problem = why(cause)
+        if args_data is None:
+            what = "the arguments (set_args)"
+            raise TransferError(
+                f"cannot send {what} of job {name!r} to the executor: {self._args_problem}",
+                name, what,
+            )
+        with self.lock:
+            storage = dict(self.wire)
+        return pickle.dumps(
+            (name, number, self.tries.no_act, limit, log.getEffectiveLevel(),
+             class_data, args_data, storage),
+            PROTOCOL,
+        )
+
+    def _replay(self, i: int, name: str, record: TryRecord) -> None:
+        """Report a try that came back: its log lines, events, outcome, changes."""
+        tries = self.tries
+        events, global_storage = tries.events, tries.global_storage
+        errors = [_error(name, sent) for sent in record.errors]
+        problems: list[TransferError] = []
+        outcome = record.outcome
+        value: Any = None
+        job: Any = None
+        if outcome is not FAILED and record.value is not None:
+            value = _unpickled(record.value, name, "the value returned by Check", problems)
+            value = None if value is _LOST else value
+        if record.instance is not None:
+            job = _unpickled(record.instance, name, "the instance (for its Cleanup)", problems)
+        changed = {
+            key: _unpickled(data, name, f"global_storage[{key!r}]", problems)
+            for key, data in record.changed.items()
+        }
+        error = None if record.error is None else errors[record.error]
+        if problems and outcome is not FAILED:
+            outcome = FAILED
+            error = problems.pop(0)
+            when, event, phase, _ = record.events[-1]
+            record.events[-1] = (when, event, phase, len(errors))
+            errors.append(error)
+        for level, message in record.logs:
+            log.log(level, "%s", message)
+        for problem in problems:
+            log.warning("%s", problem)
+        with self.replay:
+            for _, event, phase, number in record.events:
+                sent = None if number is None else errors[number]
+                if event == "not_created":
+                    for notify in events.not_created:
+                        notify(name, sent)
+                else:
+                    for notify in events.phase_ended:
+                        notify(name, phase, sent)
+        # Merged as tries end: when two tries change one key, the later-ending wins.
+        with self.lock:
+            for key, data in record.changed.items():
+                if changed[key] is not _LOST:
+                    global_storage[key] = changed[key]
+                    self.wire[key] = data
+            for key in record.deleted:
+                global_storage.pop(key, None)
+                self.wire.pop(key, None)
+        if not record.interrupted:
+            tries.sink.record(i, outcome, value, error)
+        if job is not None and job is not _LOST:
+            try:
+                job.global_storage = global_storage
+            except Exception:
+                pass
+            tries.sink.keep(i, name, job)
+        if record.interrupted:
+            raise KeyboardInterrupt
+
+
+def _pickled(value: Any, job: str, what: str) -> bytes | TransferError:
+    try:
+        return pickle.dumps(value, PROTOCOL)
+    except Exception as cause:
+        return TransferError(
+            f"cannot send {what} of job {job!r} to the executor: {why(cause)}", job, what
+        )
+
+
+def _unpickled(data: bytes, job: str, what: str, problems: list[TransferError]) -> Any:
+    try:
+        return pickle.loads(data)
+    except Exception as cause:
+        problems.append(TransferError(
+            f"cannot receive {what} of job {job!r} from the worker: {why(cause)}", job, what
+        ))
+        return _LOST
+
+
+#: What ``_unpickled`` gives for what it could not unpickle.
+_LOST = object()
+
+
+def _error(job: str, sent: SentError) -> BaseException:
+    """The exception a worker sent, its worker traceback as its ``__cause__``.
+
+    One that could not travel becomes a TransferError that quotes it.
+    """
+    error: BaseException | None = None
+    problem = sent.problem
+    if sent.data is not None:
+        try:
+            error = pickle.loads(sent.data)
+        except Exception as cause:
+            problem = why(cause)
+    if not isinstance(error, BaseException):
+        error = TransferError(
+            f"{sent.type}: {sent.text} (raised by job {job!r} in the worker; "
+            f"the exception itself cannot be sent back: {problem})",
+            job,
+            "the exception",
+        )
+    error.__cause__ = RemoteTraceback(sent.traceback)
+    return error
+
+
+__all__ = ["OnExecutor", "RemoteTraceback", "STUCK_AFTER", "executor_size"]

@@ -1,0 +1,218 @@
+"""The executor of a run, replaced when it breaks, and the wait for each try's answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from ..errors import ExecutorError, JobTimeoutError, WorkerLostError
+from .worker import run_try, why
+
+log = logging.getLogger("DoJobber")
+
+#: Seconds past a try's TIMEOUT after which the caller stops waiting for it.
+#: The worker enforces TIMEOUT itself; this is for a try that defeats that
+#: (blocks the alarm, or never returns to Python code).
+STUCK_AFTER = 5.0
+
+
+class Pool:
+    """The run's executor, replaced when it breaks (a worker process died).
+
+    A broken ``ProcessPoolExecutor`` fails every try it was running, not
+    only the one whose process died, and cannot say which it was. So the
+    tries it was running are sent again, each alone on a new pool: one that
+    breaks the pool when alone failed with WorkerLostError; the others get
+    their result as if nothing happened (a try is only counted once).
+    """
+
+    def __init__(self, executor: Executor):
+        self.executor = executor
+        self.generation = 0
+        self.made: list[Executor] = []  # replacements, shut down at the end of the run
+        self.state = threading.Condition()
+        self.running = 0  # tries submitted and not returned, outside of isolation
+        self.alone = False  # a try runs alone
+        self.queued_alone = 0
+        self.in_flight: dict[int, int] = {}  # generation -> tries it has not returned
+
+    def close(self) -> None:
+        for executor in self.made:
+            executor.shutdown(wait=True)
+        self.made.clear()
+
+    def run(self, task: bytes, name: str, limit: float | None) -> bytes:
+        """Send ``task`` and wait for its answer (at most ``limit`` and
+        STUCK_AFTER seconds, when the job has a TIMEOUT)."""
+        wait = None if limit is None else limit + STUCK_AFTER
+        with self._shared():
+            generation, future = self._submit(task, name)
+            lost: type[BaseException] | None = None
+            try:
+                return _answer(future, name, wait)
+            except (BrokenExecutor, _Stuck) as error:
+                lost = type(error)
+                with self.state:
+                    # The pool's other tries stay counted: they broke with it.
+                    alone = self.in_flight[generation] == 1
+            finally:
+                if lost is None:
+                    with self.state:
+                        self.in_flight[generation] -= 1
+        if lost is _Stuck:
+            self._abandon(generation, future, name)
+            raise JobTimeoutError(name, "its try on the executor", limit or 0.0)
+        self._renew(generation, name)
+        if alone:
+            raise WorkerLostError(_lost(name), name)
+        with self._isolated():
+            generation, future = self._submit(task, name)
+            try:
+                return _answer(future, name, wait)
+            except BrokenExecutor:
+                self._renew(generation, name)
+                raise WorkerLostError(_lost(name), name) from None
+            except _Stuck:
+                self._abandon(generation, future, name)
+                raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
+
+    def _abandon(self, generation: int, future: Future[bytes], name: str) -> None:
+        """Give up on a stuck try; its answer, if it ever comes, is dropped.
+
+        The processes of a standard-library process pool are killed (the
+        stuck one among them) and the pool replaced: the tries that were
+        running beside it are sent again. Other executors cannot be told to
+        stop a task: it keeps its worker busy until it ends by itself.
+        """
+        future.cancel()
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.state:
+            executor = self.executor if generation == self.generation else None
+        if executor is None:
+            return  # that pool broke and was replaced already: its processes are gone
+        if not isinstance(executor, ProcessPoolExecutor):
+            log.warning("The try of Job \"%s\" is stuck past its TIMEOUT; it keeps "
+                        "running on the executor", name)
+            return
+        kill = getattr(executor, "kill_workers", None)  # Python 3.14
+        if callable(kill):
+            kill()
+        else:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+        self._renew(generation, name)
+
+    def _submit(self, task: bytes, name: str) -> tuple[int, Future[bytes]]:
+        for _ in range(2):
+            with self.state:
+                generation, executor = self.generation, self.executor
+                self.in_flight[generation] = self.in_flight.get(generation, 0) + 1
+            try:
+                return generation, executor.submit(run_try, task)
+            except BrokenExecutor:
+                # Broke before this run, or between two tries: nothing ran.
+                with self.state:
+                    self.in_flight[generation] -= 1
+                self._renew(generation, name)
+            except Exception as error:
+                raise ExecutorError(
+                    f"the executor refused a try of job {name!r}: {why(error)}", name
+                ) from error
+        raise ExecutorError(f"the executor breaks at once for job {name!r}", name)
+
+    def _renew(self, generation: int, name: str) -> None:
+        with self.state:
+            if generation != self.generation:
+                return  # another try renewed it already
+            try:
+                executor = _replacement(self.executor)
+            except Exception as error:
+                raise ExecutorError(
+                    f"the executor is broken and cannot be replaced (job {name!r}): "
+                    f"{why(error)}", name
+                ) from error
+            self.executor = executor
+            self.made.append(executor)
+            self.generation += 1
+            log.warning("A worker process died or was stopped; the process pool was replaced")
+
+    @contextmanager
+    def _shared(self) -> Iterator[None]:
+        with self.state:
+            while self.alone or self.queued_alone:
+                self.state.wait()
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self.state:
+                self.running -= 1
+                self.state.notify_all()
+
+    @contextmanager
+    def _isolated(self) -> Iterator[None]:
+        with self.state:
+            self.queued_alone += 1
+            while self.alone or self.running:
+                self.state.wait()
+            self.queued_alone -= 1
+            self.alone = True
+        try:
+            yield
+        finally:
+            with self.state:
+                self.alone = False
+                self.state.notify_all()
+
+
+class _Stuck(Exception):
+    """A try did not come back in time (its TIMEOUT and STUCK_AFTER)."""
+
+
+def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
+    """The future's result within ``wait`` seconds (None: no limit), else _Stuck.
+
+    BrokenExecutor and KeyboardInterrupt pass; the rest (cancelled, a
+    worker lost as the executor reports it) is an ExecutorError.
+    """
+    try:
+        return future.result(wait)
+    except FutureTimeout:
+        raise _Stuck() from None
+    except (BrokenExecutor, KeyboardInterrupt):
+        raise
+    except CancelledError as error:
+        raise ExecutorError(f"the executor cancelled the try of job {name!r}", name) from error
+    except Exception as error:
+        raise ExecutorError(
+            f"the executor could not run the try of job {name!r}: {why(error)}", name
+        ) from error
+
+
+def _lost(name: str) -> str:
+    return (f"the worker process running the try of job {name!r} died "
+            "(os._exit, a signal or out of memory) before the try ended")
+
+
+def _replacement(executor: Executor) -> Executor:
+    """A new pool like ``executor``: only process pools are known how to make."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not isinstance(executor, ProcessPoolExecutor):
+        raise TypeError(f"DoJobber only replaces a ProcessPoolExecutor, not {executor!r}")
+    # Private attributes, read with care: the pool keeps no public copy.
+    options: dict[str, Any] = {
+        "max_workers": getattr(executor, "_max_workers", None),
+        "mp_context": getattr(executor, "_mp_context", None),
+        "initializer": getattr(executor, "_initializer", None),
+        "initargs": getattr(executor, "_initargs", ()),
+    }
+    per_child = getattr(executor, "_max_tasks_per_child", None)
+    if per_child is not None:
+        options["max_tasks_per_child"] = per_child
+    return ProcessPoolExecutor(**options)

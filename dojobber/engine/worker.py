@@ -1,0 +1,281 @@
+"""The worker's side of the executor engine: one try made where the task runs, sent back.
+
+``run_try`` is the function every task calls. It receives the job class,
+its arguments and the run's ``global_storage``, pickled; makes the try
+with ``Try`` as any engine does (its TIMEOUT too); and sends back a
+``TryRecord``: the outcome, the events and errors, what changed in
+``global_storage``, the instance for its Cleanup, and its log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import TransferError
+from ..events import Dispatch, Observer
+from ..jobs import Job
+from ..plan import Plan
+from ..results import Outcome, Phase, RunResult
+from .sequential import InProcess
+from .trying import FAILED, Outcomes, Try
+
+log = logging.getLogger("DoJobber")
+
+#: Both sides run the same Python, so the newest protocol is understood.
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+@dataclass
+class SentError:
+    """An exception as a worker sends it: pickled if it can be, described always."""
+
+    data: bytes | None
+    type: str
+    text: str
+    traceback: str
+    #: Why it could not be pickled (``data`` is None then).
+    problem: str = ""
+
+
+@dataclass
+class TryRecord:
+    """What one try sends back to the calling process.
+
+    ``events`` are ``(time.time(), event, phase, error)`` for each
+    ``not_created`` and ``phase_ended``, ``error`` an index in ``errors``.
+    Values travel pickled on their own (``value``, ``instance``,
+    ``changed``) so the caller can name the one it cannot unpickle.
+    """
+
+    outcome: Outcome
+    events: list[tuple[float, str, Phase | None, int | None]]
+    errors: list[SentError]
+    error: int | None = None
+    value: bytes | None = None
+    instance: bytes | None = None
+    #: global_storage keys the try set or changed, to their pickled values.
+    changed: dict[Any, bytes] = field(default_factory=dict)
+    #: global_storage keys the try deleted.
+    deleted: list[Any] = field(default_factory=list)
+    #: The DoJobber log records of the try: ``(level, message)``.
+    logs: list[tuple[int, str]] = field(default_factory=list)
+    #: KeyboardInterrupt ended the try (Ctrl-C reached the worker, or a job
+    #: raised it): the caller stops the run, as if it happened there.
+    interrupted: bool = False
+
+
+def run_try(task: bytes) -> bytes:
+    """One try in a worker: the function each task calls.
+
+    ``task`` is pickled by ``_Remote._task``; the answer is a pickled
+    TryRecord. Both are pickled by DoJobber itself, part by part, so that
+    whatever cannot travel fails its try with a TransferError naming it.
+    """
+    name, number, no_act, timeout, level, class_data, args_data, storage = pickle.loads(task)
+    capture = _LogCapture()
+    log.addFilter(capture)
+    if log.level != level:
+        log.setLevel(level)
+    try:
+        record = _try_here(name, number, no_act, timeout, class_data, args_data, storage)
+    finally:
+        log.removeFilter(capture)
+    record.logs = capture.records
+    return pickle.dumps(record, PROTOCOL)
+
+
+def _try_here(
+    name: str,
+    number: int,
+    no_act: bool,
+    timeout: float | None,
+    class_data: bytes,
+    args_data: bytes,
+    storage: dict[Any, bytes],
+) -> TryRecord:
+    events: list[tuple[float, str, Phase | None, int | None]] = []
+    errors = _Errors()
+    try:
+        cls = _received(class_data, name, "the class")
+        args, kwargs = _received(args_data, name, "the arguments (set_args)")
+        global_storage = {
+            key: _received(data, name, f"global_storage[{key!r}]") for key, data in storage.items()
+        }
+    except TransferError as problem:
+        sent = errors.add(problem)
+        events.append((time.time(), "not_created", None, sent))
+        return TryRecord(FAILED, events, errors.sent, sent)
+
+    # The try is made here as in the caller, its TIMEOUT too (timelimit.py):
+    # an alarm in a process pool's worker, an abandoned thread in Dask's.
+    plan = Plan([name], [cls], [()], [1], [0.0], timeouts=None if timeout is None else {0: timeout})
+    result = RunResult(plan, [0])
+    result.tries[0] = number
+    watching = Dispatch([_Recorder(events, errors)])
+    instances: list[tuple[str, Job]] = []
+    tries = Try(result, watching, Outcomes(result, watching, instances), no_act=no_act,
+                args=args, kwargs=kwargs, global_storage=global_storage, cwd=None)
+    interrupted = False
+    try:
+        InProcess().open(tries)(0)
+    except KeyboardInterrupt:
+        interrupted = True
+
+    outcome, error = result.outcome[0], result.errors[0]
+    record = TryRecord(outcome, events, errors.sent, interrupted=interrupted)
+    problems: list[TransferError] = []
+    if outcome is not FAILED:
+        record.value = _sent(result.results[0], name, "the value returned by Check", problems)
+    record.changed, record.deleted = _changes(storage, global_storage, name, problems)
+    if instances:
+        job = instances[-1][1]
+        try:
+            # The caller gives it the run's global_storage back.
+            job.global_storage = None  # type: ignore[assignment]
+        except Exception:
+            pass
+        record.instance = _sent(job, name, "the instance (for its Cleanup)", problems)
+    if problems and outcome is not FAILED and not interrupted:
+        # The try passed here but cannot pass there: the Check that passed
+        # is reported failing with what could not be sent.
+        record.outcome = FAILED
+        error = problems.pop(0)
+        when, event, phase, _ = events[-1]
+        events[-1] = (when, event, phase, errors.add(error))
+    for unsent in problems:
+        log.warning("%s", unsent)
+    if error is not None:
+        record.error = errors.add(error)
+    return record
+
+
+class _Recorder(Observer):
+    """Keeps a try's events, to be replayed in the calling process."""
+
+    def __init__(self, events: list[tuple[float, str, Phase | None, int | None]], errors: _Errors):
+        self.events = events
+        self.errors = errors
+
+    def not_created(self, job: str, error: BaseException) -> None:
+        self.events.append((time.time(), "not_created", None, self.errors.add(error)))
+
+    def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
+        sent = None if error is None else self.errors.add(error)
+        self.events.append((time.time(), "phase_ended", phase, sent))
+
+
+class _Errors:
+    """A try's exceptions as they will be sent, each once."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentError] = []
+        self._known: dict[int, int] = {}
+        self._keep: list[BaseException] = []  # so that no id() is reused meanwhile
+
+    def add(self, error: BaseException) -> int:
+        known = self._known.get(id(error))
+        if known is not None:
+            return known
+        kind = type(error)
+        try:
+            text = str(error)
+        except Exception:
+            text = f"<{kind.__name__}: str() failed>"
+        try:
+            trace = "".join(traceback.format_exception(kind, error, error.__traceback__))
+        except Exception:
+            trace = f"{kind.__name__}: {text}\n"
+        data: bytes | None = None
+        problem = ""
+        try:
+            data = pickle.dumps(error, PROTOCOL)
+        except Exception as cause:
+            problem = why(cause)
+        self.sent.append(SentError(data, f"{kind.__module__}.{kind.__qualname__}", text,
+                                   trace, problem))
+        self._known[id(error)] = number = len(self.sent) - 1
+        self._keep.append(error)
+        return number
+
+
+def _received(data: bytes, job: str, what: str) -> Any:
+    """Unpickle what the caller sent, or say which thing of which job failed."""
+    try:
+        return pickle.loads(data)
+    except Exception as cause:
+        raise TransferError(
+            f"cannot receive {what} of job {job!r} in the worker: {why(cause)} "
+            "(job classes and everything they are given must be importable there)",
+            job,
+            what,
+        ) from None
+
+
+def _sent(value: Any, job: str, what: str, problems: list[TransferError]) -> bytes | None:
+    try:
+        return pickle.dumps(value, PROTOCOL)
+    except Exception as cause:
+        problems.append(TransferError(
+            f"cannot send {what} of job {job!r} back from the worker: {why(cause)}", job, what
+        ))
+        return None
+
+
+def _changes(
+    before: dict[Any, bytes],
+    after: dict[Any, Any],
+    job: str,
+    problems: list[TransferError],
+) -> tuple[dict[Any, bytes], list[Any]]:
+    """The global_storage keys a try set, changed (in place too) or deleted.
+
+    A value changed when it pickles differently and no longer equals what
+    was sent: a set pickles in another order in another process, yet is
+    unchanged.
+    """
+    changed: dict[Any, bytes] = {}
+    for key, value in list(after.items()):
+        sent = before.get(key)
+        what = f"global_storage[{key!r}]"
+        if sent is None and _sent(key, job, what + " (its key)", problems) is None:
+            continue
+        data = _sent(value, job, what, problems)
+        if data is not None and data != sent and not _equal(value, sent):
+            changed[key] = data
+    deleted = [key for key in before if key not in after]
+    return changed, deleted
+
+
+def _equal(value: Any, sent: bytes | None) -> bool:
+    if sent is None:
+        return False
+    try:
+        return bool(pickle.loads(sent) == value)
+    except Exception:
+        return False
+
+
+def why(cause: BaseException) -> str:
+    return f"{type(cause).__name__}: {cause}"
+
+
+class _LogCapture(logging.Filter):
+    """Takes the DoJobber log records of this thread's try, to be logged by
+    the caller (whose logging is set up) instead of here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.records: list[tuple[int, str]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread:
+            return True
+        self.records.append((record.levelno, record.getMessage()))
+        return False

@@ -59,12 +59,12 @@ def within_limits(tries: Try) -> TryFunction:
     def execute(i: int) -> None:
         limit = timeouts.get(i)
         if limit is None:
-            return tries(i)
+            return tries.make(i)
         watch = Watch(tries, i, limit)
         gated = tries.reporting_to(watch.gated_events(), watch)
 
         def attempt() -> None:
-            gated(i)
+            gated.make(i)
 
         if alarm_available():
             watch.under_alarm(attempt)

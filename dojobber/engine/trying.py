@@ -82,8 +82,8 @@ class Outcomes:
 
 
 class Try:
-    """The tries of one run: calling it with a job's index makes one try
-    of that job (the ready-set has counted it already).
+    """The tries of one run: ``make(i)`` makes one try of job ``i`` (the
+    ready-set has counted it already).
 
     In sequential runs each phase starts in the run's directory ``cwd``, as
     in 0.6.2: a Check that changes directory does not move its Run. When
@@ -125,11 +125,14 @@ class Try:
             kwargs=self.kwargs, global_storage=self.global_storage, cwd=self.cwd,
         )
 
-    def __call__(self, i: int) -> None:
+    def make(self, i: int) -> None:
         """One try of job ``i``: create it, Check, and if needed Run and recheck.
 
         One method, not one per phase: it runs once per try, so on big
-        graphs every call it makes shows.
+        graphs every call it makes shows. The engines call it as a bound
+        method (``Try.make``), never ``Try`` itself: calling an instance
+        costs a lookup of ``__call__`` each time (layered, 1k jobs: the run
+        5% slower).
         """
         # The job's name is looked up where it is used, not held: on a big
         # graph, a reference to it is one more cache miss per try.
@@ -169,8 +172,13 @@ class Try:
 
             # Check
             try:
-                if cwd is not None:
-                    return_to(cwd)
+                if cwd is not None:  # return_to(cwd), inlined: every try has this phase
+                    try:
+                        here: str | None = os.getcwd()
+                    except OSError:
+                        here = None
+                    if here != cwd:
+                        os.chdir(cwd)
             except OSError as error:
                 for notify in events.phase_ended:
                     notify(names[i], "check", error)
@@ -245,7 +253,7 @@ class Try:
 
 #: The code that calls a job's own methods: a frame whose nearest DoJobber
 #: caller runs it is the job's code (the time limits interrupt only that).
-JOB_CALLERS = frozenset({Try.__call__.__code__})
+JOB_CALLERS = frozenset({Try.make.__code__})
 
 
 def return_to(cwd: str) -> None:

@@ -140,15 +140,23 @@ class ReadySet:
         walking every job every pass: a run costs time in proportion to its
         tries, not passes times jobs.
         """
+        retry: list[int] = []  # positions of failed jobs with tries left
+        yield from self._first_pass(retry)
+        self.result.passes = 1
+        if retry and self.result.stopped_by is None:
+            yield from self._later_passes(retry)
+
+    def _first_pass(self, retry: list[int]) -> Iterator[int]:
+        """Every job in run order whose dependencies passed; the positions
+        of those that failed with tries left go into ``retry``."""
         plan, result = self.plan, self.result
         dep_start, dep_jobs = plan.dep_start, plan.dep_jobs
-        status, tries, order = result.status, result.tries, result.order
+        status, tries = result.status, result.tries
         waits = bool(self.due)
-        retry: list[int] = []  # positions of failed jobs with tries left
         # While every job so far passed, so did each job's dependencies,
         # which come before it: only after a failure are they looked at.
         all_passed = True
-        for p, i in enumerate(order):
+        for p, i in enumerate(result.order):
             if not all_passed:
                 deps_passed = True
                 for dep in dep_jobs[dep_start[i]:dep_start[i + 1]]:
@@ -167,14 +175,14 @@ class ReadySet:
                 if self.may_retry(i):
                     retry.append(p)
                 elif self.stops_the_run(i):
-                    result.passes = 1
                     return
-        result.passes = 1
-        if not retry:
-            return
 
+    def _later_passes(self, ready: list[int]) -> Iterator[int]:
+        """The passes after the first, starting with the retries ``ready``
+        (positions, ascending)."""
+        result = self.result
+        status, order = result.status, result.order
         self._count_waiting(all_deps=False)
-        ready = retry  # ascending, so already a heap
         while ready:
             retry = []
             while ready:

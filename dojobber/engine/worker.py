@@ -112,29 +112,16 @@ def _try_here(
         events.append((time.time(), "not_created", None, sent))
         return TryRecord(FAILED, events, errors.sent, sent)
 
-    # The try is made here as in the caller, its TIMEOUT too (timelimit.py):
-    # an alarm in a process pool's worker, an abandoned thread in Dask's.
-    plan = Plan([name], [cls], [()], [1], [0.0], timeouts=None if timeout is None else {0: timeout})
-    result = RunResult(plan, [0])
-    result.tries[0] = number
-    watching = Dispatch([_Recorder(events, errors)])
-    instances: list[tuple[str, Job]] = []
-    tries = Try(result, watching, Outcomes(result, watching, instances), no_act=no_act,
-                args=args, kwargs=kwargs, global_storage=global_storage, cwd=None)
-    interrupted = False
-    try:
-        InProcess().open(tries)(0)
-    except KeyboardInterrupt:
-        interrupted = True
-
+    result, job, interrupted = _make_try(
+        cls, number, no_act, timeout, args, kwargs, global_storage, _Recorder(events, errors)
+    )
     outcome, error = result.outcome[0], result.errors[0]
     record = TryRecord(outcome, events, errors.sent, interrupted=interrupted)
     problems: list[TransferError] = []
     if outcome is not FAILED:
         record.value = _sent(result.results[0], name, "the value returned by Check", problems)
     record.changed, record.deleted = _changes(storage, global_storage, name, problems)
-    if instances:
-        job = instances[-1][1]
+    if job is not None:
         try:
             # The caller gives it the run's global_storage back.
             job.global_storage = None  # type: ignore[assignment]
@@ -153,6 +140,36 @@ def _try_here(
     if error is not None:
         record.error = errors.add(error)
     return record
+
+
+def _make_try(
+    cls: type[Job],
+    number: int,
+    no_act: bool,
+    timeout: float | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    global_storage: dict[str, Any],
+    watching: Observer,
+) -> tuple[RunResult, Job | None, bool]:
+    """Make try ``number`` of job ``cls`` here, as the caller would have, its
+    TIMEOUT too (timelimit.py): an alarm in a process pool's worker, an
+    abandoned thread in Dask's. Returns the one-job result, the instance
+    kept for Cleanup (or None), and whether KeyboardInterrupt ended it."""
+    plan = Plan([cls.__name__], [cls], [()], [1], [0.0],
+                timeouts=None if timeout is None else {0: timeout})
+    result = RunResult(plan, [0])
+    result.tries[0] = number
+    events = Dispatch([watching])
+    instances: list[tuple[str, Job]] = []
+    tries = Try(result, events, Outcomes(result, events, instances), no_act=no_act,
+                args=args, kwargs=kwargs, global_storage=global_storage, cwd=None)
+    interrupted = False
+    try:
+        InProcess().open(tries)(0)
+    except KeyboardInterrupt:
+        interrupted = True
+    return result, instances[-1][1] if instances else None, interrupted
 
 
 class _Recorder(Observer):

@@ -140,19 +140,19 @@ class ReadySet:
         walking every job every pass: a run costs time in proportion to its
         tries, not passes times jobs.
         """
-        retry: list[int] = []  # positions of failed jobs with tries left
-        yield from self._first_pass(retry)
-        self.result.passes = 1
-        if retry and self.result.stopped_by is None:
-            yield from self._later_passes(retry)
+        # A generator of its own, not ``yield from`` one: delegating costs
+        # each job of the first pass one more resumption (layered, 1k jobs:
+        # the run 3% slower).
+        return self._first_pass()
 
-    def _first_pass(self, retry: list[int]) -> Iterator[int]:
-        """Every job in run order whose dependencies passed; the positions
-        of those that failed with tries left go into ``retry``."""
+    def _first_pass(self) -> Iterator[int]:
+        """Every job in run order whose dependencies passed, then the later
+        passes if some failed with tries left."""
         plan, result = self.plan, self.result
         dep_start, dep_jobs = plan.dep_start, plan.dep_jobs
         status, tries = result.status, result.tries
         waits = bool(self.due)
+        retry: list[int] = []  # positions of failed jobs with tries left
         # While every job so far passed, so did each job's dependencies,
         # which come before it: only after a failure are they looked at.
         all_passed = True
@@ -175,7 +175,11 @@ class ReadySet:
                 if self.may_retry(i):
                     retry.append(p)
                 elif self.stops_the_run(i):
+                    result.passes = 1
                     return
+        result.passes = 1
+        if retry:
+            yield from self._later_passes(retry)
 
     def _later_passes(self, ready: list[int]) -> Iterator[int]:
         """The passes after the first, starting with the retries ``ready``

@@ -58,9 +58,10 @@ class ReadySet:
         self.sleep = sleep
         self.random = random
         n = len(plan)
-        # Machine floats, not a float object per job; filled only for jobs
-        # that wait between tries (if none does, the clock is never read).
-        self.due = array("d", [NEVER]) * n if plan.waits else array("d")
+        # When each job's latest try started, by ``clock``, for the jobs that
+        # wait between tries (if none does, the clock is never read); machine
+        # floats, not a float object per job.
+        self.began = array("d", [NEVER]) * n if plan.waits else array("d")
         # Made when first needed: a run where every job passes at its first
         # try never counts dependencies (see _count_waiting).
         self.waiting: list[int] = []
@@ -73,13 +74,23 @@ class ReadySet:
     # The rules both orders share
 
     def start(self, i: int, now: float | None = None) -> None:
-        """Count a try of job ``i`` starting (``now``, if the clock was read),
-        and note when its next try may start: its retry delay after this one."""
+        """Count a try of job ``i`` starting (``now``, if the clock was read);
+        for a job that waits between tries, note when it started."""
         tries = self.result.tries
         tries[i] = number = tries[i] + 1
         plan = self.plan
-        if self.due and number < plan.tries[i] and (plan.delays[i] or i in plan.backoff):
-            self.due[i] = (self.clock() if now is None else now) + self.retry_delay(i, number)
+        if self.began and number < plan.tries[i] and (plan.delays[i] or i in plan.backoff):
+            self.began[i] = self.clock() if now is None else now
+
+    def due(self, i: int) -> float:
+        """When the next try of job ``i`` may start: its retry delay after
+        the start of its latest try (NEVER: it need not wait). Worked out
+        only for a job that is tried again, so a try that passes costs no
+        more than a reading of the clock."""
+        began = self.began[i] if self.began else NEVER
+        if began <= NEVER:
+            return NEVER
+        return began + self.retry_delay(i, self.result.tries[i])
 
     def retry_delay(self, i: int, number: int) -> float:
         """The least time from the start of try ``number`` of job ``i`` to its next."""
@@ -151,7 +162,7 @@ class ReadySet:
         plan, result = self.plan, self.result
         dep_start, dep_jobs = plan.dep_start, plan.dep_jobs
         status, tries = result.status, result.tries
-        waits = bool(self.due)
+        waits = bool(self.began)
         retry: list[int] = []  # positions of failed jobs with tries left
         # While every job so far passed, so did each job's dependencies,
         # which come before it: only after a failure are they looked at.
@@ -165,8 +176,8 @@ class ReadySet:
                         break
                 if not deps_passed:
                     continue
-            if waits:
-                self._wait_and_start(i)
+            if waits:  # a first try: nothing to wait for yet
+                self.start(i)
             else:
                 tries[i] += 1
             yield i
@@ -208,10 +219,11 @@ class ReadySet:
     def _wait_and_start(self, i: int) -> None:
         """Sleep until job ``i`` may start its next try, then start it."""
         now = None
-        if self.due and self.due[i] > NEVER:
+        due = self.due(i)
+        if due > NEVER:
             now = self.clock()
-            if self.due[i] > now:
-                self.sleep(self.due[i] - now)
+            if due > now:
+                self.sleep(due - now)
                 now = self.clock()
         self.start(i, now)
 
@@ -243,7 +255,7 @@ class ReadySet:
             # First tries go before retries, as in the passes; then the run
             # order decides.
             key = self.result.tries[i] * len(self.plan) + self.position[i]
-            due = self.due[i] if self.due else NEVER
+            due = self.due(i)
             if due <= NEVER or due <= self.clock():
                 heappush(self.ready, key)
             else:

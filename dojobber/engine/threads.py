@@ -248,7 +248,9 @@ def _acquire(lock: threading.Lock) -> None:
     still has to wait for the GIL; with several workers busy on quick jobs
     every acquire turns into a pair of context switches (a lock convoy).
     Yielding lets the holder finish its few lines instead. After a while
-    (a holder that really waits), block as usual.
+    (a holder that really waits), block as usual. (benchmarks/bench_parallel.py,
+    20,000 passing jobs, CPU time of workers=4 over workers=1: 2.82x, median
+    4.52x, with a plain acquire; 1.64x, median 1.65x, with this.)
     """
     acquire = lock.acquire
     if acquire(False):

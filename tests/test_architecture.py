@@ -10,8 +10,9 @@ included) with ``ast`` and fail on:
   of ours and used in another, except the few in ``ALLOWED_PRIVATE_NAMES``;
 * more than three functions longer than 60 lines.
 
-They also hold ``DoJobber.configure``'s signature to ``Settings``, the one
-list of its options.
+They also build a real wheel from the source tree and check that every module
+(subpackages too) and ``py.typed`` ship, and hold ``DoJobber.configure``'s
+signature to ``Settings``, the one list of its options.
 
 The checker is a handful of functions below; the tests of the checker run it on
 small packages written under ``tmp_path``, so that it cannot pass vacuously.
@@ -21,7 +22,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import shutil
+import subprocess
+import sys
 import textwrap
+import zipfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,8 @@ from dojobber.dojobber import DoJobber
 from dojobber.settings import OPTIONS, Settings
 
 PACKAGE_DIR = Path(dojobber.__file__).resolve().parent
+#: The source tree these tests belong to (the wheel is built from it).
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 #: Private names that may cross modules, each with the reason.
 ALLOWED_PRIVATE_NAMES: dict[str, str] = {
@@ -714,6 +721,52 @@ def test_at_most_three_functions_over_60_lines() -> None:
         f"{len(found)} functions are over {LONG_FUNCTION_LINES} lines "
         f"(at most {LONG_FUNCTIONS_ALLOWED} may be):\n" + "\n".join(found)
     )
+
+
+# --- The wheel ----------------------------------------------------------------
+
+
+def copy_source(source: Path, into: Path) -> None:
+    """Copy the source tree, without what is not source: hidden entries (.git,
+    .venv, caches), __pycache__, *.egg-info, docs' _build, top-level build/ and dist/."""
+
+    def left_out(directory: str, names: list[str]) -> set[str]:
+        top = {"build", "dist"} if Path(directory) == source else set()
+        return {
+            name for name in names
+            if name.startswith(".") or name.endswith(".egg-info") or name in top
+            or name in ("__pycache__", "_build")
+        }
+
+    shutil.copytree(source, into, symlinks=True, ignore=left_out)
+
+
+def build_wheel(source: Path, into: Path) -> Path:
+    """Build the project's wheel with pip from a copy of ``source`` (building
+    writes build/ and *.egg-info into the tree it builds). pip's build
+    isolation brings setuptools, which a venv of Python 3.12+ lacks."""
+    copy = into / "source"
+    copy_source(source, copy)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+               "--disable-pip-version-check", "--wheel-dir", str(into / "wheels"), str(copy)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+    (wheel,) = (into / "wheels").glob("dojobber-*.whl")
+    return wheel
+
+
+def test_the_wheel_holds_every_module_and_py_typed(tmp_path: Path) -> None:
+    wheel = build_wheel(SOURCE_ROOT, tmp_path)
+    package = SOURCE_ROOT / "dojobber"
+    wanted = {path.relative_to(SOURCE_ROOT).as_posix() for path in package.rglob("*.py")}
+    wanted.add("dojobber/py.typed")
+    with zipfile.ZipFile(wheel) as opened:
+        names = set(opened.namelist())
+    missing = sorted(wanted - names)
+    assert missing == [], f"{wheel.name} lacks (a package left out of pyproject.toml?): {missing}"
+    tops = {name.split("/")[0] for name in names}
+    stray = sorted(top for top in tops if top != "dojobber" and not top.endswith(".dist-info"))
+    assert stray == [], f"{wheel.name} ships more than the package: {stray}"
 
 
 # --- configure and Settings ---------------------------------------------------

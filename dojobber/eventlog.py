@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, ove
 
 from .events import Observer
 from .recorder import ReportRecorder
-from .report import CleanupError, JobError, JobReport, RunReport
+from .reportparts import CleanupError, JobError, JobReport
 from .results import Outcome, Phase
+from .runreport import RunReport
 
 if TYPE_CHECKING:
     from .results import RunResult

@@ -18,7 +18,7 @@ import pydot
 from pygraph.classes.digraph import digraph
 
 from .errors import RenderError
-from .report import JobError
+from .reportparts import JobError
 from .results import Outcome
 
 #: The node colour of each outcome; blocked jobs stay plain.

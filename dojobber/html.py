@@ -16,8 +16,8 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 from pygraph.classes.digraph import digraph
 
 from . import render
+from .dot import JobState, colour, dot_text, visible
 from .errors import RenderError
-from .render import visible
 from .reportparts import CleanupError, JobError, JobReport, ObserverError, TryReport
 from .results import Outcome
 from .version import __version__
@@ -224,14 +224,14 @@ def _dot(report: Report, rows: dict[str, int]) -> str:
     for job, deps in report.deps.items():
         for dep in deps:
             graph.add_edge((job, dep))
-    render.colour(graph, {job.name: job.outcome for job in report.jobs})
+    colour(graph, {job.name: job.outcome for job in report.jobs})
     for name, row in rows.items():
         graph.add_node_attribute(name, ("href", f"#job-{row}"))
     states = {
-        job.name: render.JobState(job.outcome, job.tries, _last_error(job.history))
+        job.name: JobState(job.outcome, job.tries, _last_error(job.history))
         for job in report.jobs
     }
-    return render.dot_text(graph, states)
+    return dot_text(graph, states)
 
 
 def _last_error(history: Sequence[TryReport]) -> JobError | None:

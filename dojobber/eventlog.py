@@ -134,7 +134,7 @@ def read_report(lines: Iterable[str]) -> RunReport:
     return _replay(ended[-1])
 
 
-class _Replayed:
+class Replayed:
     """What a run's scheduler would have filled in for the report's
     recorder (``recorder.TriedJobs``), filled in from a log instead."""
 
@@ -152,7 +152,7 @@ def _replay(events: list[dict[str, Any]]) -> RunReport:
     recorder = ReportRecorder(clock=lambda: elapsed[0])
     first, names = events[0], events[0]["jobs"]
     position = {name: k for k, name in enumerate(names)}
-    tried = _Replayed(len(names))
+    tried = Replayed(len(names))
     recorder.bind(tried)
     recorder.run_started(names)
     recorder.started_at = first["time"]

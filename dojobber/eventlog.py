@@ -1,4 +1,4 @@
-"""The event stream as JSON Lines: one object per event, written as it happens."""
+"""The event stream as JSON Lines, one object per event as it happens, and read back as a report."""
 
 from __future__ import annotations
 

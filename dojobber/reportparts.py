@@ -1,4 +1,4 @@
-"""The run report's parts as plain values: errors as text, jobs, tries, phases, labels."""
+"""The run report's parts as plain values: errors as text, jobs, tries, phases, labels, times."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ import sys
 HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
          "dojobber.parallel", "dojobber.cli", "numbers", "dojobber.executor",
          "concurrent.futures", "multiprocessing", "pickle", "dataclasses",
-         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.timeouts")
+         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.timeouts",
+         "dojobber.reportparts", "dojobber.runreport", "dojobber.dot")
 
 
 def modules_after(code: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""The event stream as JSON Lines: one object per event, written as it happens."""
+"""The event stream as JSON Lines, one object per event as it happens, and read back as a report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, ove
 
 from .events import Observer
 from .recorder import ReportRecorder
-from .report import CleanupError, JobError, JobReport, RunReport
+from .reportparts import CleanupError, JobError, JobReport
 from .results import Outcome, Phase
+from .runreport import RunReport
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -133,7 +134,7 @@ def read_report(lines: Iterable[str]) -> RunReport:
     return _replay(ended[-1])
 
 
-class _Replayed:
+class Replayed:
     """What a run's scheduler would have filled in for the report's
     recorder (``recorder.TriedJobs``), filled in from a log instead."""
 
@@ -151,7 +152,7 @@ def _replay(events: list[dict[str, Any]]) -> RunReport:
     recorder = ReportRecorder(clock=lambda: elapsed[0])
     first, names = events[0], events[0]["jobs"]
     position = {name: k for k, name in enumerate(names)}
-    tried = _Replayed(len(names))
+    tried = Replayed(len(names))
     recorder.bind(tried)
     recorder.run_started(names)
     recorder.started_at = first["time"]

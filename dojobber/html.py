@@ -11,14 +11,14 @@ import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
 from html import escape
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from pygraph.classes.digraph import digraph
 
 from . import render
+from .dot import JobState, colour, dot_text, visible
 from .errors import RenderError
-from .render import visible
-from .report import JobError, JobReport, RunReport, TryReport
+from .reportparts import CleanupError, JobError, JobReport, ObserverError, TryReport
 from .results import Outcome
 from .version import __version__
 
@@ -41,8 +41,40 @@ _XLINK = "{http://www.w3.org/1999/xlink}"
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+class Report(Protocol):
+    """What the page reads of a run report: a :class:`dojobber.report.RunReport`,
+    which draws itself with this module (so this one does not import it)."""
+
+    @property
+    def success(self) -> bool: ...
+    @property
+    def jobs(self) -> Sequence[JobReport]: ...
+    @property
+    def interrupted(self) -> bool: ...
+    @property
+    def cleanup_errors(self) -> Sequence[CleanupError]: ...
+    @property
+    def observer_errors(self) -> Sequence[ObserverError]: ...
+    @property
+    def stopped_by(self) -> str | None: ...
+    @property
+    def not_tried(self) -> Sequence[str]: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def no_act(self) -> bool: ...
+    @property
+    def deps(self) -> Mapping[str, Sequence[str]]: ...
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
+    def label_counts(self) -> dict[str, int]: ...
+    def traceback(self, name: str) -> str | None: ...
+
+
 def page(
-    report: RunReport,
+    report: Report,
     *,
     max_graph: int = MAX_GRAPH,
     max_rows: int = MAX_ROWS,
@@ -120,7 +152,7 @@ def _tries(count: int) -> str:
 # Sections
 
 
-def _summary(report: RunReport, verdict: str) -> str:
+def _summary(report: Report, verdict: str) -> str:
     counts = "".join(
         f"<li class='count {label}'><b>{count}</b> {label.replace('_', ' ')}</li>"
         for label, count in report.label_counts().items()
@@ -138,7 +170,7 @@ def _summary(report: RunReport, verdict: str) -> str:
     )
 
 
-def _alerts(report: RunReport) -> list[str]:
+def _alerts(report: Report) -> list[str]:
     """What went wrong beside the jobs: a stop, fail-fast, Cleanups, observers."""
     alerts = []
     if report.interrupted:
@@ -162,7 +194,7 @@ def _alerts(report: RunReport) -> list[str]:
     return alerts
 
 
-def _graph(report: RunReport, rows: dict[str, int], max_graph: int) -> str:
+def _graph(report: Report, rows: dict[str, int], max_graph: int) -> str:
     head = "<section id=graph><h2>Graph</h2>"
     if not report.deps:
         return head + (
@@ -185,21 +217,21 @@ def _graph(report: RunReport, rows: dict[str, int], max_graph: int) -> str:
     return head + f"<div class=picture>{picture}</div></section>"
 
 
-def _dot(report: RunReport, rows: dict[str, int]) -> str:
+def _dot(report: Report, rows: dict[str, int]) -> str:
     """The coloured graph of ``report`` as DOT, each node linking to its row."""
     graph = digraph()
     graph.add_nodes(list(report.deps))
     for job, deps in report.deps.items():
         for dep in deps:
             graph.add_edge((job, dep))
-    render.colour(graph, {job.name: job.outcome for job in report.jobs})
+    colour(graph, {job.name: job.outcome for job in report.jobs})
     for name, row in rows.items():
         graph.add_node_attribute(name, ("href", f"#job-{row}"))
     states = {
-        job.name: render.JobState(job.outcome, job.tries, _last_error(job.history))
+        job.name: JobState(job.outcome, job.tries, _last_error(job.history))
         for job in report.jobs
     }
-    return render.dot_text(graph, states)
+    return dot_text(graph, states)
 
 
 def _last_error(history: Sequence[TryReport]) -> JobError | None:
@@ -230,13 +262,13 @@ def _inline(svg: bytes) -> str:
     return ElementTree.tostring(root, encoding="unicode")
 
 
-def _end(report: RunReport) -> float:
+def _end(report: Report) -> float:
     """Where the time axis ends: the run's end, or its last try's end."""
     ends = [one.start + one.seconds for job in report.jobs for one in job.history]
     return max([report.seconds, *ends]) or 1.0
 
 
-def _shown(report: RunReport, max_rows: int) -> tuple[list[JobReport], str]:
+def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
     """The jobs the timeline shows, in run order, and what it left out."""
     jobs = report.jobs
     if len(jobs) <= max_rows:
@@ -253,7 +285,7 @@ def _shown(report: RunReport, max_rows: int) -> tuple[list[JobReport], str]:
     return [job for job in jobs if job.name in kept], note
 
 
-def _timeline(report: RunReport, rows: dict[str, int], end: float, max_rows: int) -> str:
+def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int) -> str:
     jobs, note = _shown(report, max_rows)
     failed = {job.name for job in report.jobs if _failed_tries(job)}
     not_tried = set(report.not_tried)
@@ -352,7 +384,7 @@ def _try_text(one: TryReport) -> str:
     return "\n".join(lines)
 
 
-def _lanes(report: RunReport, rows: dict[str, int], end: float) -> str:
+def _lanes(report: Report, rows: dict[str, int], end: float) -> str:
     """Tries packed into as few lanes as ran at once: in a parallel run,
     one lane per busy worker. Nothing when at most one try ran at a time."""
     tries = sorted(
@@ -391,7 +423,7 @@ def _failed_tries(job: JobReport) -> list[TryReport]:
     return [one for one in job.history if one.outcome is Outcome.FAILED]
 
 
-def _failures(report: RunReport, rows: dict[str, int], max_failures: int) -> str:
+def _failures(report: Report, rows: dict[str, int], max_failures: int) -> str:
     jobs = [job for job in report.jobs if _failed_tries(job)]
     # Jobs that failed for good first, then those a later try saved.
     jobs.sort(key=lambda job: job.outcome is not Outcome.FAILED)
@@ -413,7 +445,7 @@ def _failures(report: RunReport, rows: dict[str, int], max_failures: int) -> str
     return "\n".join(lines)
 
 
-def _failure(report: RunReport, job: JobReport, row: int) -> str:
+def _failure(report: Report, job: JobReport, row: int) -> str:
     items = []
     for one in job.history:
         ended = "interrupted" if one.outcome is None else one.outcome.value.replace("_", " ")
@@ -440,7 +472,7 @@ def _failure(report: RunReport, job: JobReport, row: int) -> str:
     )
 
 
-def _settings(report: RunReport) -> str:
+def _settings(report: Report) -> str:
     values: dict[str, Any] = dict(report.settings)
     values["no_act"] = report.no_act
     values["interrupted"] = report.interrupted

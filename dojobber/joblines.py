@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from .events import Observer
-from .report import WOULD_RUN, JobError, _duration
+from .reportparts import WOULD_RUN, JobError, duration
 from .results import Outcome, Phase
 from .terminal import escape
 
@@ -107,7 +107,7 @@ class JobLines(Observer):
         tries = self._tries.get(job, 0)
         text = (f"{self._prefix}{escape(job)} {label} "
                 f"({tries} {'try' if tries == 1 else 'tries'}, "
-                f"{_duration(self._seconds.get(job, 0.0))})")
+                f"{duration(self._seconds.get(job, 0.0))})")
         if cause:
             text += ": " + cause
         with self._lock:

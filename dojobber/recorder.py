@@ -11,13 +11,14 @@ from .events import ObserverFailure, Unguarded
 from .results import Outcome, Phase
 
 if TYPE_CHECKING:
-    from .report import CleanupError, JobError, RunReport, TryReport
+    from .reportparts import CleanupError, JobError, TryReport
     from .results import RunResult
+    from .runreport import RunReport
 
 
 def _described(error: BaseException | JobError) -> JobError:
     """``error`` as a JobError (errors read back from an event log already are)."""
-    from .report import JobError  # the report's classes load when first needed
+    from .reportparts import JobError  # the report's classes load when first needed
 
     return error if isinstance(error, JobError) else JobError.from_exception(error)
 
@@ -194,7 +195,7 @@ class ReportRecorder(Unguarded):
 
     def cleanup_ended(self, job: str, error: BaseException | None) -> None:
         if error is not None:
-            from .report import CleanupError
+            from .reportparts import CleanupError
 
             self.cleanup_errors.append(CleanupError(job, _described(error)))
 
@@ -263,7 +264,7 @@ class ReportRecorder(Unguarded):
         phases_logged: Sequence[tuple[int, int, float]],
         error: JobError | None,
     ) -> TryReport:
-        from .report import PhaseReport, TryReport
+        from .reportparts import PhaseReport, TryReport
 
         outcome = None if code == NO_OUTCOME else OUTCOMES[code]
         seconds = end - start
@@ -287,7 +288,7 @@ class ReportRecorder(Unguarded):
         """The report of ``result``, the run this recorder just watched,
         listing ``observer_failures`` (the observers switched off), the run
         configured with ``settings``."""
-        from .report import RunReport
+        from .runreport import RunReport
 
         return RunReport.from_result(
             result, self.seconds, self.history(),

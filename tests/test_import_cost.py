@@ -10,7 +10,8 @@ HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
          "dojobber.engine.threads", "dojobber.cli", "numbers", "dojobber.executor",
          "dojobber.engine.executor", "dojobber.engine.worker", "dojobber.engine.pool",
          "concurrent.futures", "multiprocessing", "pickle", "dataclasses",
-         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.engine.timelimit")
+         "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.engine.timelimit",
+         "dojobber.reportparts", "dojobber.runreport", "dojobber.dot")
 
 
 def modules_after(code: str) -> set[str]:

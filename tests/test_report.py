@@ -117,11 +117,11 @@ def test_seconds_and_error_types() -> None:
 
 
 def test_recorder_sums_tries_and_skips_retry_waits() -> None:
-    from dojobber.eventlog import _Replayed  # the scheduler's part, played by hand
+    from dojobber.eventlog import Replayed  # the scheduler's part, played by hand
 
     now = [0.0]
     recorder = ReportRecorder(clock=lambda: now[0])
-    tried = _Replayed(1)
+    tried = Replayed(1)
     recorder.bind(tried)
     recorder.run_started(["A"])
 
@@ -140,7 +140,7 @@ def test_recorder_sums_tries_and_skips_retry_waits() -> None:
     assert [(t.outcome, t.start, t.seconds) for t in recorder.history()["A"]] == [
         (Outcome.FAILED, 0.0, 2.0), (Outcome.PASSED, 102.0, 0.5)]
     assert recorder.last_errors == {"A": JobError("ValueError", "x")}
-    tried = _Replayed(1)
+    tried = Replayed(1)
     recorder.bind(tried)
     recorder.run_started(["A"])
     assert recorder.seconds == {} and recorder.history() == {}

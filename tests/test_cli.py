@@ -122,6 +122,43 @@ def dojobber(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``python -m dojobber ARGS`` started, output captured, for a test to signal.
+
+    Ctrl-C reaches it even when the tests run with SIGINT ignored (as a
+    background job of a shell script): a Python started that way keeps
+    ignoring it, and the run would go on to its end.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "dojobber", *args], cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until the run ``process`` makes ``path`` (its marker that it is
+    ready), however slowly the machine starts it."""
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no {path.name} after 120 s"
+        time.sleep(0.02)
+
+
+def stopped(process: subprocess.Popen[str], how: signal.Signals) -> str:
+    """Send ``how`` to ``process``; return its stderr once it has ended.
+
+    A process that has not ended after two minutes is killed, and the test
+    fails saying so."""
+    process.send_signal(how)
+    try:
+        return process.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        raise AssertionError(f"still running 120 s after {how.name}:\n{stderr}") from None
+
+
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     """Assert exit status 2 with exactly one stderr line and no traceback; return it."""
     assert done.returncode == 2, done.stderr
@@ -445,16 +482,10 @@ def test_failing_cleanup_exits_1_after_the_report(work: Path) -> None:
 
 
 def test_ctrl_c_exits_130_after_cleanup(work: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dojobber", "run", "jobs.py:Root", "--arg", "nap=60"],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (work / "napping").exists():
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    process = start("run", "jobs.py:Root", "--arg", "nap=60", cwd=work)
+    wait_for(work / "napping", process)  # Nap's Check is napping
+    stderr = stopped(process, signal.SIGINT)
+    assert process.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "dojobber: interrupted"
     assert (work / "tidied").read_text() == "yes"
 

@@ -465,12 +465,12 @@ def test_a_misspelt_name_in_a_module_without_jobs_gets_a_suggestion(ops: Path) -
 
 def test_an_output_without_write_permission_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dojobber import cli
+    from dojobber import exits, writing
 
     # Running as root, every file is writable: pretend this one is not.
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
-    with pytest.raises(cli.UsageError, match="cannot write out.json: permission denied"):
-        cli._check_can_write("out.json")
+    monkeypatch.setattr(writing.os, "access", lambda path, mode: False)
+    with pytest.raises(exits.UsageError, match="cannot write out.json: permission denied"):
+        writing.check_can_write("out.json")
 
 
 WARNS = '''

@@ -481,6 +481,61 @@ def test_failing_cleanup_exits_1_after_the_report(work: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_each_configure_option_is_stored_under_its_name_with_its_default() -> None:
+    from dojobber.cli import build_parser
+    from dojobber.settings import DEFAULTS, OPTIONS
+
+    given = vars(build_parser().parse_args(["run", "jobs.py:Root"]))
+    # The observers and the executor are made by the command, not given.
+    assert set(OPTIONS) - set(given) == {"observers", "executor"}
+    for name in set(OPTIONS) & set(given):
+        assert given[name] == getattr(DEFAULTS, name), name
+
+
+def test_every_run_option_reaches_configure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dojobber import DoJobber, cli
+    from dojobber.settings import OPTIONS
+
+    seen: dict[str, object] = {}
+    configure = DoJobber.configure
+
+    def spy(self: DoJobber, root: type, **options: object) -> None:
+        seen.update(options)
+        configure(self, root, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DoJobber, "configure", spy)
+    (tmp_path / "reaches_configure.py").write_text(
+        "from dojobber import Job\n\n\nclass Root(Job):\n"
+        "    def Check(self, *args, **kwargs):\n        pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        status = cli.main([
+            "run", "reaches_configure.py:Root", "-n", "-v", "-d", "--no-cleanup",
+            "--tries", "2", "--retry-delay", "0.5", "--retry-backoff", "2",
+            "--retry-delay-max", "9", "--retry-jitter", "0.25", "--timeout", "30",
+            "--fail-fast", "--workers", "2"])
+    finally:
+        sys.modules.pop("reaches_configure", None)
+    assert status == 0
+    assert set(seen) == set(OPTIONS)
+    assert {name: value for name, value in seen.items() if name != "observers"} == {
+        "no_act": True, "verbose": True, "debug": True, "cleanup": False,
+        "default_tries": 2, "default_retry_delay": 0.5, "default_retry_backoff": 2,
+        "default_retry_delay_max": 9, "default_retry_jitter": 0.25, "default_timeout": 30,
+        "fail_fast": True, "workers": 2, "executor": None}
+
+
+def test_a_bad_option_is_refused_before_an_executor_starts(work: Path) -> None:
+    # Before the settings were checked first, a Dask client tried the
+    # address for 10 s, or said that Dask was missing, before this error.
+    done = dojobber("run", "jobs.py:Root", "--executor", "dask",
+                    "--scheduler", "tcp://127.0.0.1:9", "--tries", "0", cwd=work)
+    assert one_line_error(done) == (
+        "dojobber: error: default_tries must be a finite number >= 1, got 0")
+
+
 def test_ctrl_c_exits_130_after_cleanup(work: Path) -> None:
     process = start("run", "jobs.py:Root", "--arg", "nap=60", cwd=work)
     wait_for(work / "napping", process)  # Nap's Check is napping

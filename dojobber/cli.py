@@ -1,4 +1,4 @@
-"""The ``dojobber`` command line: its parser, ``main``, and the subcommand each runs.
+"""The ``dojobber`` command line: its parser, and ``main``, which runs a subcommand.
 
 The rest of the command is one idea a module: ``target`` imports the job
 graph named on the command line, ``pools`` starts the executor of
@@ -23,7 +23,7 @@ from .logs import set_up_log
 from .pools import EXECUTORS
 from .settings import DEFAULTS
 from .stopping import sigterm_stops_the_run
-from .target import load_target
+from .target import load_target  # importable from here, as before the split
 from .terminal import escape
 from .version import __version__
 from .writing import emit, say
@@ -80,9 +80,68 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the job graph from TARGET. Job arguments are given with "
         "--arg KEY=VALUE (keyword) and after -- (positional).",
     )
+    _add_run_arguments(run)
+
+    graph = commands.add_parser("graph", help="draw the dependency graph without running it")
+    graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    graph.add_argument("-o", "--output", metavar="FILE", default="-",
+                       help="the picture to write, format from its extension; '-' "
+                       "(the default) writes DOT to stdout")
+    graph.add_argument("-f", "--format", metavar="FORMAT",
+                       help="the picture format (dot, svg, png, pdf...), whatever "
+                       "the file's extension")
+    graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
+
+    reporting = commands.add_parser(
+        "report", help="write the report of a run from its saved event log",
+        description="Read EVENTS, the event log that 'dojobber run --events' wrote, "
+        "print the run's summary, and with --html write its HTML page.")
+    reporting.add_argument("events", metavar="EVENTS",
+                           help="the event log (JSON Lines; '-' for stdin)")
+    reporting.add_argument("--html", metavar="FILE",
+                           help="write the run report as a self-contained HTML page to FILE")
+    reporting.add_argument("-d", "--debug", action="store_true",
+                           help="show tracebacks of errors")
+
+    listing = commands.add_parser(
+        "list", help="print the jobs in run order with their DEPS",
+        description="Print the jobs of TARGET in run order with their DEPS; given "
+        "only a module or file (no :JOB), print the Job classes it defines.")
+    listing.add_argument("target", metavar="TARGET",
+                         help=TARGET_HELP + ", or only the module or file")
+    listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
+    return parser
+
+
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    """What ``run`` takes: the target, the settings, the jobs' arguments and
+    the files to write."""
     run.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    # configure's options (settings.OPTIONS) are stored under their names,
-    # with Settings' defaults: command_run passes them on by name.
+    _add_settings(run)
+    run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
+                     type=parse_job_arg,
+                     help="a keyword argument for every Check and Run; VALUE is "
+                     "JSON if it parses as JSON, else a string (repeatable)")
+    run.add_argument("--graph", metavar="FILE",
+                     help="write the result graph to FILE, format from its extension "
+                     "(.png, .svg, .pdf, .dot ...)")
+    run.add_argument("--json", metavar="FILE",
+                     help="write the run report as JSON to FILE ('-' for stdout)")
+    run.add_argument("--events", metavar="FILE",
+                     help="write every event as a line of JSON to FILE as it "
+                     "happens ('-' for stdout)")
+    run.add_argument("--log-file", metavar="FILE",
+                     help="also write the human lines (each finished job, the "
+                     "-v lines with -v, the summary) to FILE")
+    run.add_argument("--html", metavar="FILE",
+                     help="write the run report as a self-contained HTML page to FILE "
+                     "(see docs/looking-at-a-run.rst)")
+
+
+def _add_settings(run: argparse.ArgumentParser) -> None:
+    """The options of ``run`` that shape the run: configure's options (in
+    settings.OPTIONS), each stored under its name with Settings' default for
+    command_run to pass on by name, and the executor to send the tries to."""
     run.add_argument("-n", "--no-act", action="store_true", help="only Check; never Run")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="print a line per check/run/recheck on stderr")
@@ -126,54 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
                      "scheduler (default: start a local cluster of N processes)")
     run.add_argument("--no-cleanup", dest="cleanup", action="store_false",
                      help="do not call the jobs' Cleanup methods")
-    run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
-                     type=parse_job_arg,
-                     help="a keyword argument for every Check and Run; VALUE is "
-                     "JSON if it parses as JSON, else a string (repeatable)")
-    run.add_argument("--graph", metavar="FILE",
-                     help="write the result graph to FILE, format from its extension "
-                     "(.png, .svg, .pdf, .dot ...)")
-    run.add_argument("--json", metavar="FILE",
-                     help="write the run report as JSON to FILE ('-' for stdout)")
-    run.add_argument("--events", metavar="FILE",
-                     help="write every event as a line of JSON to FILE as it "
-                     "happens ('-' for stdout)")
-    run.add_argument("--log-file", metavar="FILE",
-                     help="also write the human lines (each finished job, the "
-                     "-v lines with -v, the summary) to FILE")
-    run.add_argument("--html", metavar="FILE",
-                     help="write the run report as a self-contained HTML page to FILE "
-                     "(see docs/looking-at-a-run.rst)")
-
-    graph = commands.add_parser("graph", help="draw the dependency graph without running it")
-    graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    graph.add_argument("-o", "--output", metavar="FILE", default="-",
-                       help="the picture to write, format from its extension; '-' "
-                       "(the default) writes DOT to stdout")
-    graph.add_argument("-f", "--format", metavar="FORMAT",
-                       help="the picture format (dot, svg, png, pdf...), whatever "
-                       "the file's extension")
-    graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
-
-    reporting = commands.add_parser(
-        "report", help="write the report of a run from its saved event log",
-        description="Read EVENTS, the event log that 'dojobber run --events' wrote, "
-        "print the run's summary, and with --html write its HTML page.")
-    reporting.add_argument("events", metavar="EVENTS",
-                           help="the event log (JSON Lines; '-' for stdin)")
-    reporting.add_argument("--html", metavar="FILE",
-                           help="write the run report as a self-contained HTML page to FILE")
-    reporting.add_argument("-d", "--debug", action="store_true",
-                           help="show tracebacks of errors")
-
-    listing = commands.add_parser(
-        "list", help="print the jobs in run order with their DEPS",
-        description="Print the jobs of TARGET in run order with their DEPS; given "
-        "only a module or file (no :JOB), print the Job classes it defines.")
-    listing.add_argument("target", metavar="TARGET",
-                         help=TARGET_HELP + ", or only the module or file")
-    listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
-    return parser
 
 
 def _number(text: str) -> int | float:

@@ -85,15 +85,7 @@ def _run(
 ) -> int:
     stderr = sys.stderr
     with ExitStack() as files:
-        log = (
-            files.enter_context(open(options.log_file, "w", encoding="utf-8"))
-            if options.log_file else None
-        )
-        events = None
-        if options.events == "-":
-            events = sys.stdout
-        elif options.events:
-            events = files.enter_context(open(options.events, "w", encoding="utf-8"))
+        log, events = _open_files(options, files)
         observers, job_lines = _observers(options, stderr, log, events)
         dojob = DoJobber(log_level(options.debug))
         with warnings.catch_warnings(record=True) as caught:
@@ -141,6 +133,23 @@ def _run(
                 "stderr" if log is None else f"stderr or {options.log_file}")
             raise OutputError(f"cannot write to {where}: {failure.error}")
         return _status(report, cleanup_failed or bool(report.cleanup_errors))
+
+
+def _open_files(
+    options: argparse.Namespace, files: ExitStack
+) -> tuple[TextIO | None, TextIO | None]:
+    """The log file and the event log the run writes as it goes (stdout for
+    ``--events -``), closed by ``files``."""
+    log = (
+        files.enter_context(open(options.log_file, "w", encoding="utf-8"))
+        if options.log_file else None
+    )
+    events = None
+    if options.events == "-":
+        events = sys.stdout
+    elif options.events:
+        events = files.enter_context(open(options.events, "w", encoding="utf-8"))
+    return log, events
 
 
 def _observers(

@@ -122,6 +122,43 @@ def dojobber(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``python -m dojobber ARGS`` started, output captured, for a test to signal.
+
+    Ctrl-C reaches it even when the tests run with SIGINT ignored (as a
+    background job of a shell script): a Python started that way keeps
+    ignoring it, and the run would go on to its end.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "dojobber", *args], cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until the run ``process`` makes ``path`` (its marker that it is
+    ready), however slowly the machine starts it."""
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no {path.name} after 120 s"
+        time.sleep(0.02)
+
+
+def stopped(process: subprocess.Popen[str], how: signal.Signals) -> str:
+    """Send ``how`` to ``process``; return its stderr once it has ended.
+
+    A process that has not ended after two minutes is killed, and the test
+    fails saying so."""
+    process.send_signal(how)
+    try:
+        return process.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        raise AssertionError(f"still running 120 s after {how.name}:\n{stderr}") from None
+
+
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     """Assert exit status 2 with exactly one stderr line and no traceback; return it."""
     assert done.returncode == 2, done.stderr
@@ -444,17 +481,66 @@ def test_failing_cleanup_exits_1_after_the_report(work: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_each_configure_option_is_stored_under_its_name_with_its_default() -> None:
+    from dojobber.cli import build_parser
+    from dojobber.settings import DEFAULTS, OPTIONS
+
+    given = vars(build_parser().parse_args(["run", "jobs.py:Root"]))
+    # The observers and the executor are made by the command, not given.
+    assert set(OPTIONS) - set(given) == {"observers", "executor"}
+    for name in set(OPTIONS) & set(given):
+        assert given[name] == getattr(DEFAULTS, name), name
+
+
+def test_every_run_option_reaches_configure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dojobber import DoJobber, cli
+    from dojobber.settings import OPTIONS
+
+    seen: dict[str, object] = {}
+    configure = DoJobber.configure
+
+    def spy(self: DoJobber, root: type, **options: object) -> None:
+        seen.update(options)
+        configure(self, root, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DoJobber, "configure", spy)
+    (tmp_path / "reaches_configure.py").write_text(
+        "from dojobber import Job\n\n\nclass Root(Job):\n"
+        "    def Check(self, *args, **kwargs):\n        pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        status = cli.main([
+            "run", "reaches_configure.py:Root", "-n", "-v", "-d", "--no-cleanup",
+            "--tries", "2", "--retry-delay", "0.5", "--retry-backoff", "2",
+            "--retry-delay-max", "9", "--retry-jitter", "0.25", "--timeout", "30",
+            "--fail-fast", "--workers", "2"])
+    finally:
+        sys.modules.pop("reaches_configure", None)
+    assert status == 0
+    assert set(seen) == set(OPTIONS)
+    assert {name: value for name, value in seen.items() if name != "observers"} == {
+        "no_act": True, "verbose": True, "debug": True, "cleanup": False,
+        "default_tries": 2, "default_retry_delay": 0.5, "default_retry_backoff": 2,
+        "default_retry_delay_max": 9, "default_retry_jitter": 0.25, "default_timeout": 30,
+        "fail_fast": True, "workers": 2, "executor": None}
+
+
+def test_a_bad_option_is_refused_before_an_executor_starts(work: Path) -> None:
+    # Before the settings were checked first, a Dask client tried the
+    # address for 10 s, or said that Dask was missing, before this error.
+    done = dojobber("run", "jobs.py:Root", "--executor", "dask",
+                    "--scheduler", "tcp://127.0.0.1:9", "--tries", "0", cwd=work)
+    assert one_line_error(done) == (
+        "dojobber: error: default_tries must be a finite number >= 1, got 0")
+
+
 def test_ctrl_c_exits_130_after_cleanup(work: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dojobber", "run", "jobs.py:Root", "--arg", "nap=60"],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (work / "napping").exists():
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    process = start("run", "jobs.py:Root", "--arg", "nap=60", cwd=work)
+    wait_for(work / "napping", process)  # Nap's Check is napping
+    stderr = stopped(process, signal.SIGINT)
+    assert process.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "dojobber: interrupted"
     assert (work / "tidied").read_text() == "yes"
 

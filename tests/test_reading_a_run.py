@@ -7,8 +7,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,15 @@ import pytest
 from dojobber import DoJobber, DummyJob, EventLog, Job, Observer, Outcome
 from dojobber.eventlog import read_report
 from dojobber.joblines import JobLines
-from test_cli import dojobber, one_line_error, run_on_terminal, work  # noqa: F401
+from test_cli import (  # noqa: F401
+    dojobber,
+    one_line_error,
+    run_on_terminal,
+    start,
+    stopped,
+    wait_for,
+    work,
+)
 
 # A job file for the operator's view: Fetch's Run fails for a reason the
 # recheck does not tell; Shout's message tries to clear the screen; Slow
@@ -194,10 +200,8 @@ def test_nodestatus_keeps_its_values_in_a_dry_run() -> None:
 
 def test_events_file_is_written_as_the_run_goes(ops: Path) -> None:
     events = ops / "events.jsonl"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dojobber", "run", "ops.py:Root", "--retry-delay", "0",
-         "--arg", "nap=60", "--events", str(events)],
-        cwd=ops, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start("run", "ops.py:Root", "--retry-delay", "0", "--arg", "nap=60",
+                    "--events", str(events), cwd=ops)
     try:
         wait_for(ops / "napping", process)
         # Slow is napping: what happened so far is already in the file.
@@ -210,8 +214,7 @@ def test_events_file_is_written_as_the_run_goes(ops: Path) -> None:
         assert fetch_ended[0]["error"] == {
             "type": "FileNotFoundError", "message": "alpha.txt not downloaded"}
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        stopped(process, signal.SIGINT)
     every = [json.loads(line) for line in events.read_text().splitlines()]
     assert {"event", "time", "elapsed", "job"} <= set().union(*every)
     assert all(isinstance(e["time"], float) and e["elapsed"] >= 0 for e in every)
@@ -300,13 +303,6 @@ def test_read_report_needs_a_whole_run() -> None:
 # Clean stops
 
 
-def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while not path.exists():
-        assert time.monotonic() < deadline and process.poll() is None, process.poll()
-        time.sleep(0.02)
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_runs_the_cleanups_writes_the_report_and_exits_143(
         ops: Path, workers: str) -> None:
@@ -315,13 +311,10 @@ def test_sigterm_runs_the_cleanups_writes_the_report_and_exits_143(
     # try starts (After waits for Slow, so it never does).
     nap = "60" if workers == "1" else "1"
     report_file = ops / "report.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dojobber", "run", "ops.py:Wide", "--workers", workers,
-         "--arg", f"nap={nap}", "--json", str(report_file), "--log-file", "run.log"],
-        cwd=ops, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start("run", "ops.py:Wide", "--workers", workers, "--arg", f"nap={nap}",
+                    "--json", str(report_file), "--log-file", "run.log", cwd=ops)
     wait_for(ops / "napping", process)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    stderr = stopped(process, signal.SIGTERM)
     assert process.returncode == 143, stderr
     assert stderr.splitlines()[-1] == "dojobber: terminated (SIGTERM)"
     assert "dojobber: interrupted before the run was over" in stderr.splitlines()
@@ -472,12 +465,12 @@ def test_a_misspelt_name_in_a_module_without_jobs_gets_a_suggestion(ops: Path) -
 
 def test_an_output_without_write_permission_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dojobber import cli
+    from dojobber import exits, writing
 
     # Running as root, every file is writable: pretend this one is not.
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
-    with pytest.raises(cli.UsageError, match="cannot write out.json: permission denied"):
-        cli._check_can_write("out.json")
+    monkeypatch.setattr(writing.os, "access", lambda path, mode: False)
+    with pytest.raises(exits.UsageError, match="cannot write out.json: permission denied"):
+        writing.check_can_write("out.json")
 
 
 WARNS = '''

@@ -1,0 +1,28 @@
+"""``dojobber graph``: the target's dependency graph drawn, without running a job."""
+
+from __future__ import annotations
+
+import argparse
+
+from .dojobber import DoJobber
+from .exits import OK, log_level
+from .target import load_target
+from .writing import check_can_write, format_of, write_graph
+
+
+def main(options: argparse.Namespace) -> int:
+    """Draw the graph the parsed ``options`` ask for; return the exit status."""
+    root = load_target(options.target)
+    to_stdout = options.output == "-"
+    from . import render
+
+    if options.format is not None:
+        fmt = render.picture_format(options.format)
+    else:
+        fmt = "dot" if to_stdout else format_of(options.output, " or --format")
+    if not to_stdout:
+        check_can_write(options.output)
+    dojob = DoJobber(log_level(options.debug))
+    dojob.configure(root)
+    write_graph(dojob, options.output, fmt)
+    return OK

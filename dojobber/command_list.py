@@ -1,0 +1,31 @@
+"""``dojobber list``: the target's jobs in run order, or the Job classes of a module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .exits import OK, UsageError
+from .graph import build_plan
+from .target import job_classes, load_module, load_target
+from .writing import emit
+
+
+def main(options: argparse.Namespace) -> int:
+    """Print what the parsed ``options`` ask for; return the exit status."""
+    target = options.target
+    if ":" not in target:
+        # Only a module or file: which Job classes could be the root?
+        module = load_module(target)
+        found = job_classes(module, defined_in=module.__name__)
+        if not found:
+            raise UsageError(f"{target} defines no Job classes")
+        emit(sys.stdout, "".join(name + "\n" for name in found), "stdout")
+        return OK
+    plan = build_plan(load_target(target))
+    names = plan.names
+    lines = []
+    for name, deps in zip(names, plan.deps, strict=True):
+        lines.append(name + (" <- " + ", ".join(names[d] for d in deps) if deps else ""))
+    emit(sys.stdout, "".join(line + "\n" for line in lines), "stdout")
+    return OK

@@ -1,0 +1,249 @@
+"""``dojobber run``: one run of the target, its files, its summary and its exit status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .dojobber import DoJobber
+from .errors import DoJobberWarning
+from .errortext import one_line
+from .events import Observer
+from .exits import (
+    FAILED,
+    OK,
+    WOULD_RUN_STATUS,
+    OutputError,
+    UsageError,
+    log_level,
+    stop_line,
+    stop_status,
+)
+from .joblines import JobLines
+from .output import FailedCleanupPrinter, VerbosePrinter
+from .pools import started_executor
+from .progress import ProgressLine
+from .report import WOULD_RUN, RunReport
+from .settings import OPTIONS, Settings
+from .target import load_target
+from .terminal import colour_wanted, escape, paint
+from .writing import check_can_write, emit, format_of, say, write_graph
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from .jobs import Job
+
+
+def main(options: argparse.Namespace, positional: list[str]) -> int:
+    """Run the target with the parsed ``options`` and the jobs' ``positional``
+    arguments; return the exit status."""
+    root = load_target(options.target)
+    fmt = _check_outputs(options)
+    settings = settings_given(options)
+    Settings(**settings)  # a bad option fails now, before any pool starts
+    with started_executor(options.pool, options.workers, options.scheduler) as executor:
+        return _run(options, positional, root, fmt, settings, executor)
+
+
+def settings_given(options: argparse.Namespace) -> dict[str, Any]:
+    """configure's options as the command line gives them: the parser stores
+    each under its name in Settings (observers and the executor are made by
+    the command, not given)."""
+    given = vars(options)
+    return {name: given[name] for name in OPTIONS if name in given}
+
+
+def _check_outputs(options: argparse.Namespace) -> str | None:
+    """Check every file the run will write, before the first job starts;
+    return the picture format of ``--graph``."""
+    if options.json == "-" and options.events == "-":
+        raise UsageError("--json - and --events - cannot both write to stdout")
+    fmt = None
+    if options.graph:
+        fmt = format_of(options.graph)
+        check_can_write(options.graph, fmt)
+    for path in (options.json, options.events, options.log_file):
+        if path and path != "-":
+            check_can_write(path)
+    if options.html:
+        check_can_write(options.html)
+    return fmt
+
+
+def _run(
+    options: argparse.Namespace,
+    positional: list[str],
+    root: type[Job],
+    fmt: str | None,
+    settings: dict[str, Any],
+    executor: Executor | None,
+) -> int:
+    stderr = sys.stderr
+    with ExitStack() as files:
+        log, events = _open_files(options, files)
+        observers, job_lines = _observers(options, stderr, log, events)
+        dojob = DoJobber(log_level(options.debug))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DoJobberWarning)
+            dojob.configure(root, **settings, observers=observers, executor=executor)
+        _say_warnings(caught, log)
+        budgets = dojob.tries_allowed()
+        for lines in job_lines:
+            lines.budgets = budgets
+        dojob.set_args(*positional, **dict(options.arg))
+        stop: KeyboardInterrupt | None = None
+        cleanup_failed = False
+        try:
+            dojob.checknrun()
+        except KeyboardInterrupt as error:
+            # Ctrl-C or SIGTERM: the Cleanups have run; the report is still due.
+            stop = error
+        except BaseException:
+            # Jobs' own errors never propagate: Cleanups raised (sys.exit()
+            # too), after every Cleanup ran; the report lists them.
+            if options.debug:
+                traceback.print_exc()
+            cleanup_failed = True
+
+        report = dojob.report()
+        lost: OutputError | None = None
+        try:
+            _write_report(options, dojob, fmt)
+        except OutputError as error:
+            lost = error  # the summary is still worth printing
+        _print_summary(report, stderr, log)
+        if stop is not None:
+            if lost is not None:
+                say(f"dojobber: error: {lost}")
+            if log is not None:
+                emit(log, stop_line(stop) + "\n", log.name)
+            say(stop_line(stop))
+            return stop_status(stop)
+        if lost is not None:
+            raise lost
+        if report.observer_errors:
+            # Only the command's own observers watch this run.
+            failure = report.observer_errors[0]
+            where = options.events if failure.observer.endswith(".EventLog") else (
+                "stderr" if log is None else f"stderr or {options.log_file}")
+            raise OutputError(f"cannot write to {where}: {failure.error}")
+        return _status(report, cleanup_failed or bool(report.cleanup_errors))
+
+
+def _open_files(
+    options: argparse.Namespace, files: ExitStack
+) -> tuple[TextIO | None, TextIO | None]:
+    """The log file and the event log the run writes as it goes (stdout for
+    ``--events -``), closed by ``files``."""
+    log = (
+        files.enter_context(open(options.log_file, "w", encoding="utf-8"))
+        if options.log_file else None
+    )
+    events = None
+    if options.events == "-":
+        events = sys.stdout
+    elif options.events:
+        events = files.enter_context(open(options.events, "w", encoding="utf-8"))
+    return log, events
+
+
+def _observers(
+    options: argparse.Namespace, stderr: TextIO, log: TextIO | None, events: TextIO | None
+) -> tuple[list[Observer], list[JobLines]]:
+    """What watches the run for the command: on stderr the progress line on a
+    terminal, else a line per finished job (the verbose lines are configure's);
+    the same lines in the log file; the event log."""
+    verbose = options.verbose or options.debug
+    observers: list[Observer] = []
+    job_lines = []
+    if ProgressLine.wanted(stderr, verbose):
+        observers.append(ProgressLine(stderr))
+    elif not verbose:
+        job_lines.append(JobLines(stderr, no_act=options.no_act))
+    # The log file gets what stderr shows when it is not a terminal.
+    if log is not None and verbose:
+        observers.append(VerbosePrinter(debug=options.debug, no_act=options.no_act, stream=log))
+    elif log is not None:
+        job_lines.append(JobLines(log, no_act=options.no_act))
+        observers.append(FailedCleanupPrinter(log))
+    observers += job_lines
+    if events is not None:
+        from .eventlog import EventLog
+
+        observers.append(EventLog(events))
+    return observers, job_lines
+
+
+def _say_warnings(caught: list[warnings.WarningMessage], log: TextIO | None) -> None:
+    """DoJobberWarnings as ``dojobber: warning:`` lines; others as Python shows them."""
+    for warning in caught:
+        if issubclass(warning.category, DoJobberWarning):
+            line = f"dojobber: warning: {escape(str(warning.message))}\n"
+            emit(sys.stderr, line, "stderr")
+            if log is not None:
+                emit(log, line, log.name)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def _print_summary(report: RunReport, stderr: TextIO, log: TextIO | None) -> None:
+    """The summary on stderr, in colour on a terminal, and plain in the log."""
+    coloured = colour_wanted(stderr)
+    lines = ["dojobber: " + escape(line) for line in report.summary()]
+    emit(stderr, "".join(
+        paint(text, _colour_of(text[len("dojobber: "):], report), coloured) + "\n"
+        for text in lines), "stderr")
+    if log is not None:
+        emit(log, "".join(text + "\n" for text in lines), log.name)
+
+
+def _colour_of(line: str, report: RunReport) -> str | None:
+    if line.startswith(("failed:", "interrupted", "cleanup failed:", "observer switched")):
+        return "red"
+    if line.startswith(("would run:", "blocked:", "not checked:")):
+        return "yellow"
+    if line.startswith("slowest:"):
+        return None
+    if report.success:
+        return "green"
+    return "yellow" if _status(report, False) == WOULD_RUN_STATUS else "red"
+
+
+def _status(report: RunReport, cleanup_failed: bool) -> int:
+    """0 all passed; 3 a dry run found only jobs that would run; else 1."""
+    if cleanup_failed:
+        return FAILED
+    if report.success:
+        return OK
+    if report.no_act and not any(
+        job.label == "failed" for job in report.jobs
+    ) and any(job.label == WOULD_RUN for job in report.jobs):
+        return WOULD_RUN_STATUS
+    return FAILED
+
+
+def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None) -> None:
+    """The JSON report, the HTML page and the picture the options ask for."""
+    if options.json == "-":
+        emit(sys.stdout, dojob.report().to_json() + "\n", "stdout")
+    elif options.json:
+        try:
+            with open(options.json, "w", encoding="utf-8") as out:
+                emit(out, dojob.report().to_json() + "\n", options.json)
+        except OSError as error:  # opening or closing it
+            raise OutputError(f"cannot write to {options.json}: {one_line(error)}") from error
+    if options.html:
+        try:
+            with open(options.html, "w", encoding="utf-8") as out:
+                emit(out, dojob.report().to_html(), options.html)
+        except OSError as error:  # opening or closing it
+            raise OutputError(f"cannot write to {options.html}: {one_line(error)}") from error
+    if options.graph:
+        assert fmt is not None
+        write_graph(dojob, options.graph, fmt)

@@ -1,0 +1,79 @@
+"""The executor ``dojobber run --executor`` starts: a process, thread or Dask pool."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .exits import UsageError
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Executor
+
+#: The executors ``--executor`` can start.
+EXECUTORS = ("process", "thread", "dask")
+
+
+@contextmanager
+def started_executor(
+    kind: str | None, workers: int | None, scheduler: str | None
+) -> Iterator[Executor | None]:
+    """The executor of ``kind`` (one of EXECUTORS; None: no executor) with
+    ``workers`` workers, shut down when the block ends. ``scheduler`` is
+    the address of a running Dask scheduler (only with ``dask``)."""
+    if scheduler is not None and kind != "dask":
+        raise UsageError("--scheduler ADDRESS needs --executor dask")
+    if kind is None:
+        yield None
+    elif kind == "dask":
+        with _dask(scheduler, workers) as executor:
+            yield executor
+    elif kind == "thread":
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            yield pool
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=process_context()) as processes:
+            yield processes
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """How ``--executor process`` starts its processes: never by a bare fork.
+
+    The run has threads when the pool starts processes (one per try in
+    flight), and forking a process that has threads can deadlock the
+    child; "forkserver" (POSIX) or "spawn" start clean processes that
+    import the job's module by name.
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@contextmanager
+def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
+    try:
+        # Through importlib: an optional extra, and it has no type hints.
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise UsageError(
+            "--executor dask needs Dask's distributed: pip install 'dojobber[dask]'"
+        ) from None
+    if address is not None:
+        with distributed.Client(address, timeout=10) as client:
+            yield client.get_executor()
+        return
+    with distributed.LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client.get_executor()

@@ -1,0 +1,119 @@
+"""The target: finding and importing the job graph named on the command line."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import sys
+from types import ModuleType
+from typing import Any
+
+from .errortext import one_line
+from .exits import UsageError
+from .hints import did_you_mean
+from .jobs import Job
+
+
+def load_target(target: str) -> type[Job]:
+    """Import ``module:Name`` or ``file.py:Name`` and return that Job class.
+
+    A file is imported as a module named after it (never as ``__main__``, so
+    its ``if __name__ == '__main__'`` block does not run), with its directory
+    first on ``sys.path`` as when it is run as a script. For a module name,
+    the current directory comes first on ``sys.path``, as with ``python -m``.
+    Raises UsageError with a one-line message when anything is wrong; a
+    misspelt job name gets a "did you mean" suggestion.
+    """
+    where, colon, attribute = target.rpartition(":")
+    if not colon or not where or not attribute:
+        raise UsageError(
+            f"target {target!r} must be MODULE:JOB or FILE.py:JOB "
+            f"('dojobber list {target.rstrip(':')}' lists the Job classes it defines)"
+        )
+    module = load_module(where)
+    value: Any = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            hint = did_you_mean(part, job_classes(value) or _public_names(value))
+            raise UsageError(f"{where} has no attribute {attribute!r}{hint}") from None
+    if not (isinstance(value, type) and issubclass(value, Job)):
+        raise UsageError(f"{target} is {value!r}, not a Job class")
+    return value
+
+
+def load_module(where: str) -> ModuleType:
+    """Import a module name or a ``.py`` file, as ``load_target`` does."""
+    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
+        return _import_file(where)
+    return _import_module(where)
+
+
+def job_classes(namespace: Any, defined_in: str | None = None) -> list[str]:
+    """The names of the Job classes in ``namespace``, in definition order;
+    with ``defined_in``, only those whose module is that one."""
+    names = []
+    for name, value in list(vars(namespace).items()):
+        if isinstance(value, type) and issubclass(value, Job) and not name.startswith("_"):
+            if defined_in is None or value.__module__ == defined_in:
+                names.append(name)
+    return names
+
+
+def _public_names(namespace: Any) -> list[str]:
+    return [name for name in dir(namespace) if not name.startswith("_")]
+
+
+def _import_module(name: str) -> ModuleType:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if name == missing or name.startswith(missing + "."):
+            raise UsageError(f"no module named {missing!r}") from error
+        raise UsageError(f"importing {name} failed: {one_line(error)}") from error
+    except Exception as error:
+        raise UsageError(f"importing {name} failed: {one_line(error)}") from error
+
+
+def _import_file(path: str) -> ModuleType:
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path}")
+    name = _module_name(path)
+    full = os.path.abspath(path)
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if os.path.abspath(getattr(loaded, "__file__", "") or "") == full:
+            return loaded
+        raise UsageError(
+            f"cannot import {path} as module {name!r}: a module of that name is "
+            "already loaded; rename the file"
+        )
+    spec = importlib.util.spec_from_file_location(name, full)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {path}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(full))
+    # Registered before it runs, as an import would: dataclasses, pickling
+    # and the file's own `import name` need to find it there.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as error:
+        del sys.modules[name]
+        if not isinstance(error, Exception):
+            raise
+        raise UsageError(f"importing {path} failed: {one_line(error)}") from error
+    return module
+
+
+def _module_name(path: str) -> str:
+    """The module name a file is imported as: its name, with what Python does
+    not allow in a name made ``_`` (``deploy-web.py`` is ``deploy_web``)."""
+    name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    return "_" + name if not name or name[0].isdigit() else name

@@ -1,0 +1,117 @@
+"""The command's output: files checked before a run, text and pictures written whole."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .errortext import one_line
+from .exits import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from .dojobber import DoJobber
+
+
+def emit(stream: TextIO | None, text: str, where: str) -> None:
+    """Write ``text`` whole to ``stream`` and flush it, or raise OutputError.
+
+    ``where`` names the output in the error (``stdout``, a file name).
+    """
+    if stream is None:  # the program was started with that descriptor closed
+        raise OutputError(f"cannot write to {where}: it is closed")
+    try:
+        _write_whole(stream, text)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write to {where}: {one_line(error)}") from error
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()
+    errors = stream.errors if stream.errors not in (None, "strict") else "backslashreplace"
+    _write_bytes(buffer, text.encode(stream.encoding or "utf-8", errors))
+
+
+def emit_bytes(data: bytes, where: str) -> None:
+    """Write ``data`` (a picture) whole to stdout's binary layer, or raise OutputError."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None) if stream is not None else None
+    if buffer is None:
+        raise OutputError(f"cannot write to {where}: it is closed or not a binary stream")
+    try:
+        stream.flush()
+        _write_bytes(buffer, data)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write to {where}: {one_line(error)}") from error
+
+
+def _write_bytes(buffer: Any, whole: bytes) -> None:
+    data = memoryview(whole)
+    # A pipe whose reader goes away during a big write takes part of it and
+    # reports success, and the text layer drops the rest without a word; so
+    # write the bytes until all are taken: the next write is the one that fails.
+    while data:
+        taken = buffer.write(data)
+        if not isinstance(taken, int) or taken <= 0:
+            raise OSError(f"the stream took no data ({taken!r})")
+        data = data[taken:]
+    buffer.flush()
+
+
+def say(line: str) -> None:
+    """A line on stderr that nothing may stop: the command's last word."""
+    try:
+        emit(sys.stderr, line + "\n", "stderr")
+    except OutputError:
+        pass  # stderr itself is gone; the exit status still tells
+
+
+def format_of(path: str, other_way: str = "") -> str:
+    """The picture format of ``path``, from its extension; ``other_way`` ends
+    the error's advice when it has none."""
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if not extension:
+        raise UsageError(
+            f"cannot tell the picture format of {path!r}: give it an extension{other_way}"
+        )
+    from . import render
+
+    return render.picture_format(extension)
+
+
+def check_can_write(path: str, fmt: str | None = None) -> None:
+    """Fail before the run, not after it, for a file that cannot be produced."""
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: no such directory {folder}")
+    writable = (
+        os.access(path, os.W_OK) if os.path.exists(path)
+        else os.access(folder, os.W_OK | os.X_OK)
+    )
+    if not writable:
+        raise UsageError(f"cannot write {path}: permission denied")
+    if fmt is not None:
+        from . import render
+
+        render.check_renderable(fmt)
+
+
+def write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
+    """Write the picture to ``path``, or to stdout for ``-``."""
+    if path == "-":
+        picture = io.BytesIO()
+        dojob.write_graph(picture, fmt)
+        emit_bytes(picture.getvalue(), "stdout")
+        return
+    try:
+        dojob.write_graph(path, fmt)
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {one_line(error)}") from error

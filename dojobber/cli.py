@@ -1,10 +1,10 @@
 """The ``dojobber`` command line: its parser, and ``main``, which runs a subcommand.
 
-The rest of the command is one idea a module: ``target`` imports the job
-graph named on the command line, ``pools`` starts the executor of
-``--executor``, ``writing`` checks and writes the command's files and
-streams, ``exits`` holds the exit statuses and the errors that choose them;
-``command_run``, ``command_graph``, ``command_list`` and ``command_report``
+The rest of the command is in ``dojobber/command/``, one idea a module:
+``target`` imports the job graph named on the command line, ``pools``
+starts the executor of ``--executor``, ``writing`` checks and writes the
+command's files and streams, ``exits`` holds the exit statuses and the
+errors that choose them; ``run``, ``graph``, ``listing`` and ``report``
 are the subcommands, imported only when they run (``dojobber --help``
 starts quickly).
 """
@@ -16,17 +16,17 @@ import sys
 import traceback
 from typing import Any, NoReturn, Sequence
 
+from .command.exits import FAILED, USAGE, OutputError, UsageError, log_level, stop_line, stop_status
+from .command.pools import EXECUTORS
+from .command.target import load_target  # importable from here, as before the split
+from .command.writing import emit, say
 from .errors import DoJobberError
 from .errortext import describe, one_line
-from .exits import FAILED, USAGE, OutputError, UsageError, log_level, stop_line, stop_status
 from .logs import set_up_log
-from .pools import EXECUTORS
 from .settings import DEFAULTS
 from .stopping import sigterm_stops_the_run
-from .target import load_target  # importable from here, as before the split
 from .terminal import escape
 from .version import __version__
-from .writing import emit, say
 
 __all__ = ["UsageError", "build_parser", "load_target", "main", "parse_job_arg"]
 
@@ -141,7 +141,7 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
 def _add_settings(run: argparse.ArgumentParser) -> None:
     """The options of ``run`` that shape the run: configure's options (in
     settings.OPTIONS), each stored under its name with Settings' default for
-    command_run to pass on by name, and the executor to send the tries to."""
+    command.run to pass on by name, and the executor to send the tries to."""
     run.add_argument("-n", "--no-act", action="store_true", help="only Check; never Run")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="print a line per check/run/recheck on stderr")
@@ -217,21 +217,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"'{options.command}' takes no arguments after --")
         # Each subcommand's module is imported only when it runs.
         if options.command == "run":
-            from . import command_run
+            from .command import run
 
             with sigterm_stops_the_run():
-                return command_run.main(options, positional)
+                return run.main(options, positional)
         if options.command == "graph":
-            from . import command_graph
+            from .command import graph
 
-            return command_graph.main(options)
+            return graph.main(options)
         if options.command == "report":
-            from . import command_report
+            from .command import report
 
-            return command_report.main(options)
-        from . import command_list
+            return report.main(options)
+        from .command import listing
 
-        return command_list.main(options)
+        return listing.main(options)
     except KeyboardInterrupt as stop:
         say(stop_line(stop))
         return stop_status(stop)

@@ -465,7 +465,7 @@ def test_a_misspelt_name_in_a_module_without_jobs_gets_a_suggestion(ops: Path) -
 
 def test_an_output_without_write_permission_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dojobber import exits, writing
+    from dojobber.command import exits, writing
 
     # Running as root, every file is writable: pretend this one is not.
     monkeypatch.setattr(writing.os, "access", lambda path, mode: False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errortext import one_line
-from .eventlog import read_report
+from ..errortext import one_line
+from ..eventlog import read_report
 from .exits import OK, UsageError
 from .writing import check_can_write
 

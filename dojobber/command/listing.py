@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..graph import build_plan
 from .exits import OK, UsageError
-from .graph import build_plan
 from .target import job_classes, load_module, load_target
 from .writing import emit
 

@@ -7,11 +7,11 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errortext import one_line
+from ..errortext import one_line
 from .exits import OutputError, UsageError
 
 if TYPE_CHECKING:
-    from .dojobber import DoJobber
+    from ..dojobber import DoJobber
 
 
 def emit(stream: TextIO | None, text: str, where: str) -> None:
@@ -80,7 +80,7 @@ def format_of(path: str, other_way: str = "") -> str:
         raise UsageError(
             f"cannot tell the picture format of {path!r}: give it an extension{other_way}"
         )
-    from . import render
+    from .. import render
 
     return render.picture_format(extension)
 
@@ -99,7 +99,7 @@ def check_can_write(path: str, fmt: str | None = None) -> None:
     if not writable:
         raise UsageError(f"cannot write {path}: permission denied")
     if fmt is not None:
-        from . import render
+        from .. import render
 
         render.check_renderable(fmt)
 

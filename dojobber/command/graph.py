@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .dojobber import DoJobber
+from ..dojobber import DoJobber
 from .exits import OK, log_level
 from .target import load_target
 from .writing import check_can_write, format_of, write_graph
@@ -14,7 +14,7 @@ def main(options: argparse.Namespace) -> int:
     """Draw the graph the parsed ``options`` ask for; return the exit status."""
     root = load_target(options.target)
     to_stdout = options.output == "-"
-    from . import render
+    from .. import render
 
     if options.format is not None:
         fmt = render.picture_format(options.format)

@@ -10,10 +10,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from .errortext import one_line
+from ..errortext import one_line
+from ..hints import did_you_mean
+from ..jobs import Job
 from .exits import UsageError
-from .hints import did_you_mean
-from .jobs import Job
 
 
 def load_target(target: str) -> type[Job]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .stopping import Terminated
+from ..stopping import Terminated
 
 #: Exit statuses.
 OK, FAILED, USAGE = 0, 1, 2

@@ -9,10 +9,16 @@ import warnings
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .dojobber import DoJobber
-from .errors import DoJobberWarning
-from .errortext import one_line
-from .events import Observer
+from ..dojobber import DoJobber
+from ..errors import DoJobberWarning
+from ..errortext import one_line
+from ..events import Observer
+from ..joblines import JobLines
+from ..output import FailedCleanupPrinter, VerbosePrinter
+from ..progress import ProgressLine
+from ..report import WOULD_RUN, RunReport
+from ..settings import OPTIONS, Settings
+from ..terminal import colour_wanted, escape, paint
 from .exits import (
     FAILED,
     OK,
@@ -23,20 +29,14 @@ from .exits import (
     stop_line,
     stop_status,
 )
-from .joblines import JobLines
-from .output import FailedCleanupPrinter, VerbosePrinter
 from .pools import started_executor
-from .progress import ProgressLine
-from .report import WOULD_RUN, RunReport
-from .settings import OPTIONS, Settings
 from .target import load_target
-from .terminal import colour_wanted, escape, paint
 from .writing import check_can_write, emit, format_of, say, write_graph
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from .jobs import Job
+    from ..jobs import Job
 
 
 def main(options: argparse.Namespace, positional: list[str]) -> int:
@@ -173,7 +173,7 @@ def _observers(
         observers.append(FailedCleanupPrinter(log))
     observers += job_lines
     if events is not None:
-        from .eventlog import EventLog
+        from ..eventlog import EventLog
 
         observers.append(EventLog(events))
     return observers, job_lines

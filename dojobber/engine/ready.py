@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from array import array
 from heapq import heappop, heappush
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from ..plan import Plan
 from ..results import RunResult
@@ -65,7 +65,7 @@ class ReadySet:
         # Made when first needed: a run where every job passes at its first
         # try never counts dependencies (see _count_waiting).
         self.waiting: list[int] = []
-        self.position: list[int] | range = []
+        self.position: Sequence[int] = []
         #: As soon as may: keys (tries * n + position) of the jobs ready
         #: now, and (due, key) of the retries that wait for their delay.
         self.ready: list[int] = []

@@ -469,6 +469,16 @@ def interrupt_graph(recorder: Recorder, raise_in_job: bool) -> type[Job]:
 @pytest.mark.parametrize("raise_in_job", [True, False], ids=["from-job", "ctrl-c"])
 def test_keyboard_interrupt_waits_for_running_tries_then_cleans_up(
         raise_in_job, tmp_path, monkeypatch):
+    # Python's own Ctrl-C handler, also when the tests were started with
+    # SIGINT ignored (a shell's background job): the signal must raise here.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        check_interrupt(raise_in_job, tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def check_interrupt(raise_in_job: bool, tmp_path: Any, monkeypatch: Any) -> None:
     recorder = Recorder()
     root = interrupt_graph(recorder, raise_in_job)
     monkeypatch.chdir(tmp_path)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..events import Dispatch
 from ..jobs import Job
 
 
-def clean_up(instances: list[tuple[str, Job]], events: Any) -> None:
+def clean_up(instances: list[tuple[str, Job]], events: Dispatch) -> None:
     """Call Cleanup on every instance in ``instances``, newest first, taking
     each off the list as it is called.
 

@@ -18,6 +18,7 @@ from operator import itemgetter
 from time import sleep as _sleep
 from typing import Any
 
+from ..events import Dispatch
 from ..jobs import Job
 from ..plan import Plan
 from ..results import RunResult
@@ -63,7 +64,9 @@ class StartOrder(Outcomes):
     their tries started, not the moment a worker thread made them (Cleanup
     is LIFO by start)."""
 
-    def __init__(self, result: RunResult, events: Any, instances: list[tuple[str, Job]]):
+    def __init__(
+        self, result: RunResult, events: Dispatch, instances: list[tuple[str, Job]]
+    ):
         super().__init__(result, events, instances)
         #: Per job, how many tries of the run started before its latest one.
         self.seq = [0] * len(result.plan)

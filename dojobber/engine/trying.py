@@ -12,6 +12,7 @@ import os
 from typing import Any, Callable, Protocol, Sequence
 
 from ..errors import TryExpired
+from ..events import Dispatch
 from ..jobs import Job
 from ..results import Outcome, RunResult
 
@@ -56,7 +57,9 @@ class Outcomes:
     """The usual Sink: each outcome into the run's RunResult and to the
     observers (``try_ended``), each instance onto the run's Cleanup list."""
 
-    def __init__(self, result: RunResult, events: Any, instances: list[tuple[str, Job]]):
+    def __init__(
+        self, result: RunResult, events: Dispatch, instances: list[tuple[str, Job]]
+    ):
         self.result = result
         self.events = events
         self.names = result.plan.names
@@ -182,20 +185,16 @@ class Try:
 
             # Check
             try:
-                if cwd is not None:  # return_to(cwd), inlined: every try has this phase
-                    try:
-                        here: str | None = os.getcwd()
-                    except OSError:
-                        here = None
-                    if here != cwd:
-                        os.chdir(cwd)
+                if cwd is not None:
+                    return_to(cwd)
             except OSError as error:
                 for notify in events.phase_ended:
                     notify(names[i], "check", error)
                 return self.record(i, FAILED, None, error)
             try:
                 # A call without * and ** when there is nothing to pass:
-                # spreading an empty tuple and dict costs more than Check does.
+                # spreading an empty tuple and dict costs more than a passing
+                # Check does (135 ns against 42 ns, docs/performance.rst).
                 value = job._check_results = (
                     job.Check(*args, **kwargs) if args or kwargs else job.Check()
                 )

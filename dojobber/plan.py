@@ -73,6 +73,16 @@ class Plan:
         return {name: i for i, name in enumerate(self.names)}
 
     @cached_property
+    def waiters(self) -> bytearray:
+        """Per job, 1 when it waits between its tries: it has more than one
+        try, and a RETRY_DELAY or a backoff (made on first use: only runs of
+        a plan that ``waits`` ask)."""
+        backoff, delays = self.backoff, self.delays
+        return bytearray(
+            tries > 1 and bool(delays[i] or i in backoff) for i, tries in enumerate(self.tries)
+        )
+
+    @cached_property
     def dependents(self) -> tuple[array[int], array[int]]:
         """The DEPS edges reversed, as ``(start, jobs)``.
 

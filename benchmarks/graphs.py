@@ -17,6 +17,16 @@ SHAPES = {
     "fan-out": "the root depends on every other job; none has DEPS",
     "diamonds": "a chain of diamonds: two jobs on one, one on those two",
     "retry-heavy": "layered, and every job passes on its 3rd try (RETRY_DELAY 0)",
+    "settings-tries": "layered, every job class setting TRIES = 3 in its own body",
+    "settings-tries-delay": "layered, every job class setting TRIES = 3, RETRY_DELAY = 0.5",
+}
+
+#: Shape -> the settings every job class of it sets in its own class body,
+#: as users write ``class Deploy(Job): TRIES = 5``. Every job passes at its
+#: first Check: the delay is never waited for.
+OWN_SETTINGS: dict[str, dict[str, Any]] = {
+    "settings-tries": {"TRIES": 3},
+    "settings-tries-delay": {"TRIES": 3, "RETRY_DELAY": 0.5},
 }
 
 WIDTH = 50
@@ -40,14 +50,14 @@ def build(shape: str, size: int, job: type) -> Graph:
 
     The root depends on every job that nothing else depends on, so the whole
     graph is reachable. The same shape and size always give the same graph,
-    and the three layered shapes the same DEPS.
+    and the layered shapes the same DEPS.
     """
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
     if size < 2:
         raise ValueError(f"a graph needs at least 2 jobs, got {size}")
     structure = _STRUCTURES[shape]
-    # Seeded by structure, so the three layered shapes share one graph.
+    # Seeded by structure, so the layered shapes share one graph.
     rng = random.Random(f"{SEED}-{structure.__name__}-{size}")
     runs: dict[type, int] = {}
     passing, failing, third_try = _behaviours(job, runs)
@@ -57,13 +67,14 @@ def build(shape: str, size: int, job: type) -> Graph:
     if shape == "layered-failing":
         for index in rng.sample(range(count), max(1, round(count * FAILING_SHARE))):
             kinds[index] = failing
+    own = OWN_SETTINGS.get(shape, {})
     classes: list[type] = []
     for index, (kind, job_deps) in enumerate(zip(kinds, deps, strict=True)):
         cls_deps = tuple(classes[d] for d in job_deps)
-        classes.append(type(f"J{index}", (kind,), {"DEPS": cls_deps}))
+        classes.append(type(f"J{index}", (kind,), {"DEPS": cls_deps, **own}))
     needed = {d for job_deps in deps for d in job_deps}
     sinks = tuple(cls for index, cls in enumerate(classes) if index not in needed)
-    root = type("Root", (passing,), {"DEPS": sinks})
+    root = type("Root", (passing,), {"DEPS": sinks, **own})
     return Graph(shape, root, size, runs.clear)
 
 
@@ -137,4 +148,6 @@ _STRUCTURES = {
     "fan-out": _fan_out,
     "diamonds": _diamonds,
     "retry-heavy": _layered,
+    "settings-tries": _layered,
+    "settings-tries-delay": _layered,
 }

@@ -304,7 +304,9 @@ def read_job_settings(
     cls: type[Job], name: str, settings: Settings
 ) -> tuple[int, float, float | None, Backoff]:
     """Job ``cls``'s TRIES, RETRY_DELAY, TIMEOUT (None: no limit) and
-    Backoff, validated; ``settings`` give what the job leaves as None."""
+    Backoff, validated; ``settings`` give what the job leaves as None (the
+    Backoff is ``settings.backoff`` itself when the job sets none of its
+    three values)."""
     job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
     tries = settings.tries if job_tries is None else check_tries(job_tries, name)
     delay = settings.delay if job_delay is None else check_delay(job_delay, name)
@@ -314,9 +316,35 @@ def read_job_settings(
         tries,
         delay,
         settings.timeout if timeout is None else check_timeout(timeout, name),
-        Backoff(
+        default if factor is None and cap is None and jitter is None else Backoff(
             default.factor if factor is None else check_backoff(factor, name),
             default.cap if cap is None else check_delay_max(cap, name),
             default.jitter if jitter is None else check_jitter(jitter, name),
         ),
     )
+
+
+def check_tries_and_delay(
+    job_tries: Any,
+    job_delay: Any,
+    job: str,
+    settings: Settings,
+    checked: dict[tuple[Any, ...], tuple[int, float]],
+) -> tuple[int, float]:
+    """Validate job ``job``'s TRIES and RETRY_DELAY, as read_job_settings
+    does, for a job whose other settings are all None.
+
+    Remembers the answer in ``checked`` under ``(job_tries, its type,
+    job_delay, its type)`` when those can be hashed, for the walk to find
+    there for the next job with the same pair.
+    """
+    answer = (
+        settings.tries if job_tries is None else check_tries(job_tries, job),
+        settings.delay if job_delay is None else check_delay(job_delay, job),
+    )
+    key = (job_tries, type(job_tries), job_delay, type(job_delay))
+    try:
+        checked[key] = answer
+    except TypeError:  # cannot be hashed: validated for every job
+        pass
+    return answer

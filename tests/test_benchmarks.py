@@ -48,6 +48,8 @@ def test_the_benchmark_command_prints_a_row_per_shape_and_size():
     )
     assert "  <= 1.5x the floor's time with the GC off for both, layered at 1,000 jobs:" \
         " not measured in this run" in lines
+    assert "  <= 1.5x the floor's time with the GC off for both at 1,000 jobs, worst of" \
+        " settings-tries, settings-tries-delay: not measured in this run" in lines
     assert not any(line.startswith("Start-up") for line in lines)  # not with --quick
     assert lines[-1] == "No target measured: run without --quick/--sizes for the full suite."
 
@@ -99,6 +101,13 @@ def test_each_generated_graph_has_its_size_and_expected_outcome(shape):
         assert dojob.success()
         tries = {job.tries for job in report.jobs if job.name != "Root"}
         assert tries == ({3} if shape == "retry-heavy" else {1})
+    if shape in graphs.OWN_SETTINGS:
+        # Each class sets them in its own body, as users write them.
+        own = graphs.OWN_SETTINGS[shape]
+        assert all(own.items() <= vars(cls).items() for cls in graph.root.DEPS)
+        assert set(dojob.tries_allowed().values()) == {3}
+        assert dojob._plan is not None
+        assert set(dojob._plan.delays) == {own.get("RETRY_DELAY", 0)}
 
 
 def test_the_floor_creates_and_checks_every_job_once_dependencies_first():

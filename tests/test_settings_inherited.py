@@ -306,6 +306,21 @@ def test_tries_with_other_settings_or_defaults_take_the_long_way() -> None:
             "WithTimeout": 2, "WithBackoff": 3, "WithMeta": 4, "Mixed": 7, "Top": 1}, options
 
 
+def test_plain_jobs_after_the_last_that_sets_tries_take_the_defaults() -> None:
+    # Many more plain jobs than jobs that set TRIES, before and after them.
+    jobs = [leaf(f"Plain{k}") for k in range(100)]
+    jobs += [leaf("Sets", TRIES=4, RETRY_DELAY=0.25)]
+    jobs += [leaf(f"After{k}") for k in range(200)]
+    dojob = DoJobber()
+    dojob.configure(top(*jobs), default_tries=2, default_retry_delay=0.5)
+    allowed = dojob.tries_allowed()
+    assert len(allowed) == 302
+    assert {name: n for name, n in allowed.items() if n != 2} == {"Sets": 4}
+    plan = dojob._plan
+    assert plan is not None and len(plan.delays) == 302
+    assert {name: d for name, d in zip(plan.names, plan.delays) if d != 0.5} == {"Sets": 0.25}
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_short_way_agrees_with_the_long_way(seed: int) -> None:
     """Random classes setting TRIES and RETRY_DELAY on themselves or their
@@ -317,7 +332,8 @@ def test_the_short_way_agrees_with_the_long_way(seed: int) -> None:
     delays = [None, 0, 0.0, 0.5, 1, Decimal("0.25")]
     classes: list[type[Job]] = [DummyJob, Job]
     made: list[type[Job]] = []
-    for k in range(60):
+    # More jobs than the walk's first lists hold (64), so that they grow.
+    for k in range(300):
         attrs: dict[str, Any] = {}
         if rng.random() < 0.6:
             attrs["TRIES"] = rng.choice(values)

@@ -68,7 +68,7 @@ class Engine:
         *,
         no_act: bool = False,
         observers: Sequence[Observer] = (),
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
         instances: list[tuple[str, Job]] | None = None,
         fail_fast: bool = False,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
+
+from .errors import TryExpired
 
 _NAME = type.__dict__["__name__"]
 
@@ -40,8 +43,31 @@ def text_of(value: Any, convert: Any = str) -> str:
         return text if type(text) is str else str.__str__(text)
     except KeyboardInterrupt:
         raise
+    except TryExpired:
+        # The alarm of a try's TIMEOUT, which may interrupt this (see
+        # DESCRIBERS): the __str__ of the job's exception did not return.
+        return f"<{short_name(type(value))}: {convert.__name__}() {TOO_LONG}>"
     except BaseException:
         return f"<{short_name(type(value))}: {convert.__name__}() failed>"
+
+
+#: What the text of an exception says when its __str__ ran past the TIMEOUT.
+TOO_LONG = "did not return before the job's TIMEOUT"
+
+
+def traceback_lines(error: BaseException) -> list[str]:
+    """The formatted traceback of ``error``, as lines; one line naming it
+    when the traceback cannot be formatted."""
+    try:
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    except KeyboardInterrupt:
+        raise
+    except TryExpired:
+        # Not describe(): the same __str__ would be called again.
+        text = f"{short_name(type(error))}: <str() {TOO_LONG}>"
+    except BaseException:
+        text = one_line(error)
+    return text.splitlines()
 
 
 def one_line(error: BaseException) -> str:
@@ -50,3 +76,9 @@ def one_line(error: BaseException) -> str:
     text = " ".join(describe(error).split())
     kind = short_name(type(error))
     return f"{kind}: {text}" if text else kind
+
+
+#: The functions in which a try's TIMEOUT alarm may interrupt what they
+#: call, and which then give a stand-in text: describing the job's
+#: exception is the job's code running, and must not hold the run up.
+DESCRIBERS = frozenset({text_of.__code__, traceback_lines.__code__})

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
-import traceback
 from typing import TextIO
 
 from .errors import JobTimeoutError
-from .errortext import describe, one_line
+from .errortext import describe, traceback_lines
 from .events import Observer
 from .results import Phase
 from .terminal import escape, is_terminal
@@ -18,15 +17,7 @@ __all__ = ["FailedCleanupPrinter", "VerbosePrinter", "describe", "indented_trace
 
 def indented_traceback(error: BaseException) -> list[str]:
     """The formatted traceback of ``error``, every line indented by two spaces."""
-    try:
-        text = "".join(
-            traceback.format_exception(type(error), error, error.__traceback__)
-        )
-    except KeyboardInterrupt:
-        raise
-    except BaseException:
-        text = one_line(error)
-    return ["  " + line for line in text.splitlines()]
+    return ["  " + line for line in traceback_lines(error)]
 
 
 class _Writer(Observer):

@@ -262,24 +262,31 @@ def test_a_check_that_swallows_the_alarm_still_times_out() -> None:
 
 
 def test_the_alarm_never_cuts_dojobbers_own_code_in_half() -> None:
-    """An alarm due while DoJobber's own code runs waits until the job's
-    code runs again. Here DoJobber's jitter arithmetic is handed a random
-    source that blocks for longer than the TIMEOUT, in C code (so the
-    innermost Python frame is DoJobber's): it is not interrupted, and the
-    job's own sleep after it is."""
+    """An alarm due while DoJobber's own code runs for the run (here called
+    by an observer) waits until the job's code runs again. DoJobber's
+    jitter arithmetic is handed a random source that blocks for longer than
+    the TIMEOUT, in C code (so the innermost Python frame is DoJobber's): it
+    is not interrupted, and the job's Run after it is."""
     held = threading.Lock()
     held.acquire()
     slow_random = functools.partial(held.acquire, True, 0.4)  # False after 0.4 s
     done: list[float] = []
 
-    def check(job: Job) -> None:
-        done.append(Backoff(jitter=1).delay(2.0, 1, slow_random))
-        time.sleep(WATCHDOG)
+    class Slow(Observer):
+        def phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
+            done.append(Backoff(jitter=1).delay(2.0, 1, slow_random))
 
-    dojob, _ = configure(make_job("Careful", check=check, TIMEOUT=0.1, TRIES=1))
+    def check(job: Job) -> None:
+        raise LookupError("not yet")
+
+    careful = make_job("Careful", check=check, run=lambda job: time.sleep(WATCHDOG),
+                       TIMEOUT=0.1, TRIES=1)
+    dojob = DoJobber()
+    dojob.configure(careful, observers=[Slow()])
     dojob.checknrun()
-    assert done == [2.0]
-    assert type(dojob.nodeexceptions["Careful"]) is JobTimeoutError
+    assert done[0] == 2.0
+    error = dojob.nodeexceptions["Careful"]
+    assert type(error) is JobTimeoutError and error.phase == "run"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -508,3 +515,113 @@ def test_an_interrupted_try_is_cleaned_up_like_any_other(stuck: threading.Event)
     dojob.checknrun()
     assert log == ["left check", "left check"]
     assert cleaned == [2, 1]
+
+
+# Issue 25: time limits do not depend on what the job does not control.
+
+
+def test_a_slow_observer_does_not_hold_the_limit_up(stuck: threading.Event) -> None:
+    """Tries in threads: an observer stuck in phase_ended (called in the
+    try's thread) does not keep the run waiting past the try's TIMEOUT."""
+
+    class StuckObserver(Observer):
+        def phase_ended(self, job: str, phase: str, error: BaseException | None) -> None:
+            if job == "Observed" and not isinstance(error, JobTimeoutError):
+                stuck.wait()
+
+    def check(job: Job) -> None:
+        raise LookupError("not there yet")
+
+    observed = make_job("Observed", check=check, TIMEOUT=0.5, TRIES=1)
+    dojob = DoJobber()
+    dojob.configure(make_job("Root", deps=(observed, make_job("Other"))),
+                    observers=[StuckObserver()], workers=2)
+    dojob.checknrun()
+    assert not stuck.is_set()  # the run ended while the observer was still stuck
+    error = dojob.nodeexceptions["Observed"]
+    assert type(error) is JobTimeoutError and error.timeout == 0.5
+    assert dojob.nodestatus == {"Observed": False, "Other": True, "Root": None}
+
+
+def stuck_message(stuck: threading.Event) -> type[Exception]:
+    class Unspeakable(Exception):
+        def __str__(self) -> str:
+            stuck.wait()
+            return "spoken at last"
+
+    return Unspeakable
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_exception_whose_str_hangs_is_described_by_its_type(
+    engine: dict[str, Any], stuck: threading.Event, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unspeakable = stuck_message(stuck)
+
+    def check(job: Job) -> None:
+        raise unspeakable()
+
+    dojob = DoJobber()
+    dojob.configure(make_job("Mute", check=check, TIMEOUT=0.5, TRIES=1), verbose=True,
+                    **engine)
+    dojob.checknrun()
+    assert not stuck.is_set()
+    assert type(dojob.nodeexceptions["Mute"]) is JobTimeoutError
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "Mute.check: fail"
+    assert lines[-1].startswith("Mute.") and "timed out during" in lines[-1]
+    if engine["workers"] == 1:
+        # The alarm ended the run report's description of the Check's
+        # error, which says so; the try then timed out. (The thread engine
+        # leaves the description behind, still stuck, with the try.)
+        check = dojob.report().jobs[0].history[0].phases[0]
+        assert check.phase == "check" and check.error is not None
+        assert check.error.message == "<Unspeakable: str() did not return before the job's TIMEOUT>"
+
+
+def test_debug_traceback_of_an_exception_whose_str_hangs(
+    stuck: threading.Event, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unspeakable = stuck_message(stuck)
+
+    def check(job: Job) -> None:
+        if job._check_phase == "check":
+            raise LookupError("not there yet")
+        raise unspeakable()  # the recheck: its verbose line quotes it
+
+    dojob = DoJobber()
+    dojob.configure(make_job("Mute", check=check, run=lambda job: None, TIMEOUT=0.5,
+                             TRIES=1), debug=True)
+    dojob.checknrun()
+    assert not stuck.is_set()
+    assert type(dojob.nodeexceptions["Mute"]) is JobTimeoutError
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == ["Mute.check: fail", "Mute.run: pass"]
+    assert lines[2] == (
+        "Mute.recheck: fail \"<Unspeakable: str() did not return before the job's TIMEOUT>\"")
+    # The traceback's last line: its own stand-in (CPython's traceback module
+    # catches the alarm itself) or ours.
+    assert any(line.startswith("  ") and line.endswith(">") and "Unspeakable: <" in line
+               for line in lines)
+
+
+def test_a_nested_run_does_not_put_off_the_outer_limit(stuck: threading.Event) -> None:
+    """A job whose Check runs DoJobber itself, on a job with a far longer
+    TIMEOUT (so its try waits in a helper thread): the outer job's alarm
+    interrupts that wait, as it would any code of the job's."""
+    log: list[str] = []
+    inner_jobs = hanging(stuck, log, "Inner", TIMEOUT=WATCHDOG * 2, TRIES=1)
+    inner_runs: list[DoJobber] = []
+
+    def check(job: Job) -> None:
+        inner = DoJobber()
+        inner_runs.append(inner)
+        inner.configure(inner_jobs)
+        inner.checknrun()
+
+    dojob, trace = configure(make_job("Outer", check=check, TIMEOUT=0.5, TRIES=1))
+    dojob.checknrun()
+    assert not stuck.is_set()  # returned long before the inner TIMEOUT or the watchdog
+    error = dojob.nodeexceptions["Outer"]
+    assert type(error) is JobTimeoutError and error.timeout == 0.5
+    assert len(inner_runs) == 1 and inner_runs[0].nodestatus == {"Inner": None}

@@ -11,7 +11,10 @@ has a limit is made one of two ways:
   TryExpired inside the job's code, whatever it is doing (a blocking call
   such as ``time.sleep``, a socket read or a lock wait is interrupted too),
   and the try ends there. Outside the job's code (DoJobber's bookkeeping,
-  an observer) the alarm waits until the job's code runs again.
+  an observer) the alarm waits until the job's code runs again. Inside
+  the job's code counts all that the job's method calls, a DoJobber run
+  of its own included, and the ``__str__`` of the job's exception while
+  DoJobber describes it (errortext.DESCRIBERS: its text then says so).
 - **Abandoned in a helper thread** everywhere else (worker threads of a
   parallel run, a run started from another thread, Windows): the try runs
   in its own daemon thread while the calling thread waits at most the
@@ -23,6 +26,8 @@ Either way the try's outcome is JobTimeoutError, reported as the end of the
 phase it was in, and the run goes on. A try reports through its events
 and its Sink; a try under a time limit reports to a ``Watch``, which is
 its sink and gates its events: what arrives after the limit is dropped.
+The watch decides under its lock and calls observers outside it, so that a
+slow observer cannot hold the limit up.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from types import FrameType, TracebackType
 from typing import Any, Callable
 
 from ..errors import JobTimeoutError, TryExpired
+from ..errortext import DESCRIBERS
 from ..jobs import Job
 from ..results import Outcome
 from .trying import JOB_CALLERS, Try, TryFunction
@@ -136,8 +142,11 @@ class Watch:
 
         def gated(*args: Any) -> None:
             with lock:
-                if self.live and not self.expired:
-                    report(*args)
+                passing = self.live and not self.expired
+            # Called without the lock: the limit must not wait for an
+            # observer. One the try began before its limit may end after it.
+            if passing:
+                report(*args)
 
         return gated
 
@@ -164,12 +173,12 @@ class Watch:
             if not self.live:
                 return
             self.ended = True
-            if self.due:
-                # Finished after the limit: the job caught the alarm and
-                # carried on, or the alarm was put off until now.
-                self._time_out(None)
-            else:
-                self.sink.record(i, outcome, value, error)
+        if self.due:
+            # Finished after the limit: the job caught the alarm and
+            # carried on, or the alarm was put off until now.
+            self._time_out(None)
+        else:
+            self.sink.record(i, outcome, value, error)
 
     def _time_out(self, traceback: TracebackType | None) -> None:
         """Fail the try with JobTimeoutError, as the end of its current phase."""
@@ -191,7 +200,7 @@ class Watch:
         except TryExpired as expired:
             with self.lock:
                 self.ended = True
-                self._time_out(_job_frames(expired.__traceback__))
+            self._time_out(_job_frames(expired.__traceback__))
         finally:
             self.armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -243,8 +252,8 @@ class Watch:
             expired = not finished.is_set() and not self.ended
             if expired:
                 self.live = False
-                self._time_out(_stack_of(thread))
         if expired:
+            self._time_out(_stack_of(thread))
             return
         # Done, or only its bookkeeping after the outcome is left.
         finished.wait()
@@ -257,14 +266,24 @@ class Watch:
 
 
 def _in_job_code(frame: FrameType | None) -> bool:
-    """Whether ``frame`` runs the job's own code: it is not DoJobber's, and
-    the nearest DoJobber frame around it is a try calling the job (not an
-    observer being notified, for instance)."""
-    if frame is None or _is_ours(frame):
-        return False
-    while frame is not None and not _is_ours(frame):
+    """Whether the alarm's try is in the job's own code at ``frame``.
+
+    Going out from ``frame`` to the try under the alarm, the outermost call
+    from DoJobber's code into code that is not DoJobber's decides: a try
+    calling the job's method (then anything the job called, a DoJobber run
+    of its own included, is the job's), or a describer calling an
+    exception's ``__str__``. Any other (an observer being notified) is not
+    the job's, nor is DoJobber's bookkeeping, where there is no such call.
+    """
+    outermost = None
+    foreign_callee = False
+    while frame is not None and frame.f_code is not UNDER_ALARM:
+        ours = _is_ours(frame)
+        if ours and foreign_callee:
+            outermost = frame.f_code
+        foreign_callee = not ours
         frame = frame.f_back
-    return frame is not None and frame.f_code in JOB_CALLERS
+    return outermost in INTERRUPTIBLE
 
 
 def _is_ours(frame: FrameType) -> bool:
@@ -298,3 +317,8 @@ def _stack_of(thread: threading.Thread) -> TracebackType | None:
         traceback = TracebackType(traceback, frame, frame.f_lasti, frame.f_lineno)
         frame = frame.f_back
     return traceback
+
+
+UNDER_ALARM = Watch.under_alarm.__code__
+#: Where the alarm may interrupt what DoJobber called (see _in_job_code).
+INTERRUPTIBLE = JOB_CALLERS | DESCRIBERS

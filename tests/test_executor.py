@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import types
+import time
 from concurrent.futures import (
     BrokenExecutor,
     Executor,
@@ -26,6 +27,7 @@ from concurrent.futures import (
     ProcessPoolExecutor,
     ThreadPoolExecutor,
 )
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -486,3 +488,76 @@ def test_cli_scheduler_without_dask_is_a_usage_error() -> None:
     done = cli("executor_jobs:Fine", "--executor", "process", "--workers", "0")
     assert done.returncode == 2
     assert done.stderr == "dojobber: error: workers must be an int >= 1, got 0\n"
+
+
+GROUP_JOBS = '''
+import os
+import time
+
+from dojobber import DummyJob, Job
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def start(name):
+    # One line per try that starts, whichever process it runs in.
+    with open(os.path.join(HERE, "starts.log"), "a") as log:
+        log.write(name + "\\n")
+    time.sleep(5)
+
+
+class A(Job):
+    def Check(self):
+        start("A")
+
+
+class B(Job):
+    def Check(self):
+        start("B")
+
+
+class C(Job):
+    def Check(self):
+        start("C")
+
+
+class D(Job):
+    def Check(self):
+        start("D")
+
+
+class Root(DummyJob):
+    DEPS = (A, B, C, D)
+'''
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_to_the_process_group_stops_a_process_pool_run(
+    tmp_path: Path, workers: str
+) -> None:
+    """systemd's default stop, or a shell's kill of a job: SIGTERM to the
+    whole group, the pool's workers included. The run stops: no try in
+    flight is sent again to a new pool, and no other try starts."""
+    (tmp_path / "groupjobs.py").write_text(GROUP_JOBS)
+    starts = tmp_path / "starts.log"
+    command = subprocess.Popen(
+        [sys.executable, "-m", "dojobber", "run", "groupjobs:Root", "--executor", "process",
+         "--workers", workers], cwd=tmp_path, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        in_flight = int(workers)
+        deadline = time.monotonic() + 60
+        while not starts.exists() or len(starts.read_text().split()) < in_flight:
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.02)
+        os.killpg(command.pid, signal.SIGTERM)
+        _, stderr = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+    assert command.returncode == 143, stderr
+    assert stderr.splitlines()[-1] == "dojobber: terminated (SIGTERM)"
+    started = starts.read_text().split()
+    assert len(started) == in_flight and len(set(started)) == in_flight, started
+    assert "the process pool was replaced" not in stderr

@@ -78,6 +78,10 @@ class OnExecutor:
             self.remote.close()
             self.remote = None
 
+    def stop(self) -> None:
+        if self.remote is not None:
+            self.remote.pool.stop()
+
 
 class Remote:
     """One run's link to its executor: what was sent, and the replay of what

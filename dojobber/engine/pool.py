@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -19,6 +20,19 @@ log = logging.getLogger("DoJobber")
 #: (blocks the alarm, or never returns to Python code).
 STUCK_AFTER = 5.0
 
+#: Seconds a broken pool whose workers were all stopped by a signal waits
+#: for the run to be stopped too before it is replaced: SIGTERM or Ctrl-C
+#: to the process group reaches the workers and this process in no
+#: particular order.
+STOP_GRACE = 1.0
+
+#: How a worker stopped from outside ends: by the signals a process group
+#: gets from a terminal, systemd or a shell (the pool's own clean-up of a
+#: broken pool sends SIGTERM to the workers left), or with 255, what a
+#: forkserver pool reports for a worker whose forkserver was stopped before
+#: it could say how the worker ended.
+_STOPPED = frozenset({-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP, 255})
+
 
 class Pool:
     """The run's executor, replaced when it breaks (a worker process died).
@@ -28,6 +42,9 @@ class Pool:
     tries it was running are sent again, each alone on a new pool: one that
     breaks the pool when alone failed with WorkerLostError; the others get
     their result as if nothing happened (a try is only counted once).
+
+    Once the run is stopping (``stop``), nothing is sent, again or anew: a
+    try waiting for its answer ends with KeyboardInterrupt, as the run does.
     """
 
     def __init__(self, executor: Executor):
@@ -39,6 +56,11 @@ class Pool:
         self.alone = False  # a try runs alone
         self.queued_alone = 0
         self.in_flight: dict[int, int] = {}  # generation -> tries it has not returned
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
+        self.stopping.set()
 
     def close(self) -> None:
         for executor in self.made:
@@ -49,6 +71,8 @@ class Pool:
         """Send ``task`` and wait for its answer (at most ``limit`` and
         STUCK_AFTER seconds, when the job has a TIMEOUT)."""
         wait = None if limit is None else limit + STUCK_AFTER
+        if self.stopping.is_set():
+            raise KeyboardInterrupt
         with self._shared():
             generation, future = self._submit(task, name)
             lost: type[BaseException] | None = None
@@ -66,10 +90,13 @@ class Pool:
         if lost is _Stuck:
             self._abandon(generation, future, name)
             raise JobTimeoutError(name, "its try on the executor", limit or 0.0)
+        self._unless_stopping(generation)
         self._renew(generation, name)
         if alone:
             raise WorkerLostError(_lost(name), name)
         with self._isolated():
+            if self.stopping.is_set():
+                raise KeyboardInterrupt
             generation, future = self._submit(task, name)
             try:
                 return _answer(future, name, wait)
@@ -118,12 +145,26 @@ class Pool:
                 # Broke before this run, or between two tries: nothing ran.
                 with self.state:
                     self.in_flight[generation] -= 1
+                self._unless_stopping(generation)
                 self._renew(generation, name)
             except Exception as error:
                 raise ExecutorError(
                     f"the executor refused a try of job {name!r}: {why(error)}", name
                 ) from error
         raise ExecutorError(f"the executor breaks at once for job {name!r}", name)
+
+    def _unless_stopping(self, generation: int) -> None:
+        """Raise KeyboardInterrupt rather than replace a broken pool when the
+        run is stopping, or is about to: the pool's workers were all
+        stopped by a signal, most likely with this process's group."""
+        if not self.stopping.is_set():
+            with self.state:
+                executor = self.executor if generation == self.generation else None
+            if executor is None or not _stopped_from_outside(executor):
+                return
+            if not self.stopping.wait(STOP_GRACE):
+                return  # only the workers were stopped: replace them
+        raise KeyboardInterrupt
 
     def _renew(self, generation: int, name: str) -> None:
         with self.state:
@@ -197,6 +238,19 @@ def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
 def _lost(name: str) -> str:
     return (f"the worker process running the try of job {name!r} died "
             "(os._exit, a signal or out of memory) before the try ended")
+
+
+def _stopped_from_outside(executor: Executor) -> bool:
+    """Whether every worker process of ``executor`` that has ended was
+    stopped by SIGTERM, SIGINT or SIGHUP, or with its forkserver (not one
+    that exited, crashed or was killed by the kernel)."""
+    # A private attribute of the standard library's pool, read with care.
+    processes = getattr(executor, "_processes", None)
+    if not isinstance(processes, dict):
+        return False
+    ended = [process.exitcode for process in list(processes.values())
+             if process.exitcode is not None]
+    return bool(ended) and all(code in _STOPPED for code in ended)
 
 
 def _replacement(executor: Executor) -> Executor:

@@ -34,6 +34,10 @@ class Place(Protocol):
     def close(self) -> None:
         """The run is over: release what ``open`` took."""
 
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C, SIGTERM): start no try from now on,
+        and send none again."""
+
 
 class InProcess:
     """Tries made in this process: ``Try`` itself or, when a job of the plan
@@ -49,6 +53,9 @@ class InProcess:
 
     def close(self) -> None:
         pass
+
+    def stop(self) -> None:
+        pass  # a try in this process is interrupted where it is
 
 
 class Engine:
@@ -117,6 +124,7 @@ class Engine:
                 self.place.close()
         except KeyboardInterrupt:
             result.interrupted = True
+            self.place.stop()
             raise
         finally:
             _restore_cwd(cwd)

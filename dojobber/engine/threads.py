@@ -16,7 +16,7 @@ import os
 import threading
 from operator import itemgetter
 from time import sleep as _sleep
-from typing import Any
+from typing import Any, Callable
 
 from ..events import Dispatch
 from ..jobs import Job
@@ -50,7 +50,7 @@ class Threads(Engine):
         assert isinstance(sink, StartOrder)
         result = ready.result
         try:
-            _Run(ready, try_, sink, self.workers).execute()
+            _Run(ready, try_, sink, self.workers, self.place.stop).execute()
         finally:
             # There are no passes here; report the most tries any job had,
             # the number of rounds a sequential run would have needed at least.
@@ -106,8 +106,10 @@ class _Run:
     thread that receives KeyboardInterrupt.
     """
 
-    def __init__(self, ready: ReadySet, try_: TryFunction, sink: StartOrder, workers: int):
+    def __init__(self, ready: ReadySet, try_: TryFunction, sink: StartOrder, workers: int,
+                 stop_place: Callable[[], None]):
         self.ready = ready
+        self.stop_place = stop_place
         self.try_ = try_
         self.sink = sink
         self.workers = workers
@@ -151,6 +153,7 @@ class _Run:
                 with self.lock:
                     self.stop = True
                     self.work.notify_all()
+                self.stop_place()  # tries waiting on an executor end too
                 return
             except KeyboardInterrupt:
                 pass  # a second Ctrl-C: still stopping, try again

@@ -4,7 +4,7 @@ The rest of the command is in ``dojobber/command/``, one idea a module:
 ``target`` imports the job graph named on the command line, ``pools``
 starts the executor of ``--executor``, ``writing`` checks and writes the
 command's files and streams, ``exits`` holds the exit statuses and the
-errors that choose them; ``run``, ``graph``, ``listing`` and ``report``
+errors that choose them; ``run``, ``graph``, ``listing``, ``report`` and ``history``
 are the subcommands, imported only when they run (``dojobber --help``
 starts quickly).
 """
@@ -61,7 +61,7 @@ def parse_job_arg(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``dojobber`` argument parser, with its four subcommands."""
+    """The ``dojobber`` argument parser, with its five subcommands."""
     parser = _Parser(
         prog="dojobber",
         description="Run, draw or list a DoJobber job graph.",
@@ -110,7 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("target", metavar="TARGET",
                          help=TARGET_HELP + ", or only the module or file")
     listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
+    _add_history_arguments(commands.add_parser(
+        "history", help="show the runs recorded in a run history, and what they tell",
+        description="Read the run history at PLACE (what 'dojobber run --history' "
+        "recorded): the latest runs, or one job's story, or a view. See docs/history.rst."))
     return parser
+
+
+def _add_history_arguments(history: argparse.ArgumentParser) -> None:
+    """What ``history`` takes: the place, which runs, which view, which output."""
+    history.add_argument("place", metavar="PLACE", nargs="?",
+                         help="a SQLite file or a postgresql:// URL "
+                         "(default: $DOJOBBER_HISTORY)")
+    history.add_argument("--root", help="only runs of this root job")
+    history.add_argument("--host", help="only runs on this host")
+    history.add_argument("--since", metavar="WHEN",
+                         help="only runs since WHEN: an ISO 8601 date or time, "
+                         "or a span back from now such as 7d, 12h, 30m")
+    history.add_argument("--failed", action="store_true", help="only runs that did not succeed")
+    history.add_argument("--last", type=int, metavar="N",
+                         help="only the N latest runs (the listing's default: 20)")
+    view = history.add_mutually_exclusive_group()
+    view.add_argument("--job", metavar="NAME", help="one job's story across the runs")
+    view.add_argument("--drift", action="store_true",
+                      help="the jobs that needed Run: how often, the last time")
+    view.add_argument("--flaky", action="store_true",
+                      help="the jobs whose outcome changes between runs, or that "
+                      "pass only after retries")
+    view.add_argument("--slow", action="store_true",
+                      help="each job's duration over the runs, and the runs' wall time")
+    view.add_argument("--fleet", action="store_true",
+                      help="the latest run of each host: converged or not")
+    history.add_argument("--json", action="store_true", help="print the view as JSON")
+    history.add_argument("--html", metavar="FILE",
+                         help="also write the history as a self-contained HTML page to FILE")
+    history.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -185,6 +219,10 @@ def _add_settings(run: argparse.ArgumentParser) -> None:
                      "scheduler (default: start a local cluster of N processes)")
     run.add_argument("--no-cleanup", dest="cleanup", action="store_false",
                      help="do not call the jobs' Cleanup methods")
+    run.add_argument("--history", metavar="PLACE", default=DEFAULTS.history,
+                     help="record the run in the run history at PLACE, a SQLite file "
+                     "or a postgresql:// URL (default: $DOJOBBER_HISTORY; '' for none; "
+                     "see docs/history.rst)")
 
 
 def _number(text: str) -> int | float:
@@ -229,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .command import report
 
             return report.main(options)
+        if options.command == "history":
+            from .command import history
+
+            return history.main(options)
         from .command import listing
 
         return listing.main(options)

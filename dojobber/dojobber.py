@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from pygraph.classes.digraph import digraph
 
     from . import render
+    from .history.record import HistoryRecorder
     from .report import RunReport
 
 # Pictures (pydot, subprocess...) and pygraph load on first use, which keeps
@@ -109,6 +111,7 @@ class DoJobber:
         self._graph: digraph | None = None
         self._coloured_for: RunResult | None = None
         self._recorder: ReportRecorder | None = None
+        self._history: HistoryRecorder | None = None
         self._report: RunReport | None = None
         # Instances still owed a Cleanup; kept across runs so none is lost.
         self._pending_cleanups: list[tuple[str, Job]] = []
@@ -175,6 +178,7 @@ class DoJobber:
         default_retry_backoff: float = 1,
         default_retry_delay_max: float | None = None,
         default_retry_jitter: float = 0,
+        history: str | os.PathLike[str] | None = None,
     ) -> None:
         """Build and validate the job graph reachable from ``root``.
 
@@ -200,6 +204,13 @@ class DoJobber:
         ``default_retry_jitter`` (a fraction from 0 to 1) make the wait
         before try n+1 ``min(RETRY_DELAY * RETRY_BACKOFF**(n-1),
         RETRY_DELAY_MAX)``, cut by a random fraction up to RETRY_JITTER.
+
+        ``history`` (keyword-only) records every run in a run history: a
+        SQLite file path or a ``postgresql://`` URL; None (the default)
+        uses the ``DOJOBBER_HISTORY`` environment variable if set, ``""``
+        records nowhere. A history that cannot be written never changes the
+        run: it gives a ``HistoryWarning`` and ``report().history_error``.
+        See docs/history.rst.
 
         Invalid input raises a ConfigurationError naming the job and the
         bad value; calling it while ``checknrun()`` runs raises
@@ -228,6 +239,17 @@ class DoJobber:
         # Run report (dojobber.report): times every try for report().
         self._recorder = ReportRecorder()
         watching.append(self._recorder)
+        # What report() says the run was configured with.
+        self._settings = settings.for_report(plan.names[-1])
+        self._history = None
+        place = settings.history_place()
+        if place is not None:
+            from .history.record import HistoryRecorder  # only runs that record load it
+
+            # After the report's recorder: it has finished timing the run
+            # when the history reads it.
+            self._history = HistoryRecorder(place, self._recorder, self._settings)
+            watching.append(self._history)
         watching.extend(settings.observers)
         self._plan = plan
         self._engine = make_engine(
@@ -239,8 +261,6 @@ class DoJobber:
             instances=self._pending_cleanups,
         )
         self._cleanup_after_run = settings.cleanup
-        # What report() says the run was configured with.
-        self._settings = settings.for_report(plan.names[-1])
         self._graph = None
         self._forget_run()
 
@@ -345,6 +365,10 @@ class DoJobber:
             self._report = self._recorder.report(
                 result, self._engine.events.failures, self._settings
             )
+            if self._history is not None and self._history.error is not None:
+                from dataclasses import replace
+
+                self._report = replace(self._report, history_error=self._history.error)
         return self._report
 
     @property

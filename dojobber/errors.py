@@ -116,3 +116,9 @@ class WorkerLostError(ExecutorError):
 class DoJobberWarning(UserWarning):
     """A likely mistake that does not stop the run, such as a Job whose
     ``check`` should be ``Check``. Shown through :mod:`warnings`."""
+
+
+class HistoryWarning(DoJobberWarning):
+    """The run history could not be written (locked, read-only, full disk,
+    corrupt file, server down): the run itself is as it was. Said once per
+    run; ``report().history_error`` has the same text."""

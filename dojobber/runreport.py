@@ -52,6 +52,9 @@ class RunReport:
     deps: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     #: What the run was configured with: ``workers``, ``default_tries``...
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: Why the run history could not record this run; None when it did or
+    #: when no history was asked for.
+    history_error: str | None = None
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
     # The exception of each failed job's last try, for its traceback. The
     # run's result holds them anyway; the report only points at them.
@@ -158,7 +161,7 @@ class RunReport:
         """``{"success", "interrupted", "no_act", "started_at", "seconds",
         "jobs": [{"name", "outcome", "tries", "seconds", "error", "history"}],
         "cleanup_errors": [...], "observer_errors": [...],
-        "fail_fast": None or {"stopped_by", "not_tried"}}``."""
+        "fail_fast": None or {"stopped_by", "not_tried"}, "history_error"}``."""
         fail_fast = (
             None
             if self.stopped_by is None
@@ -174,6 +177,7 @@ class RunReport:
             "cleanup_errors": [error.to_dict() for error in self.cleanup_errors],
             "observer_errors": [error.to_dict() for error in self.observer_errors],
             "fail_fast": fail_fast,
+            "history_error": self.history_error,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -232,6 +236,8 @@ class RunReport:
                 f"observer switched off: {observer.observer} raised in "
                 f"{observer.event}: {observer.error}"
             )
+        if self.history_error is not None:
+            lines.append(self.history_error)
         return lines
 
 

@@ -4,6 +4,7 @@ backoff, each validated in one place."""
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 from operator import attrgetter
@@ -200,6 +201,16 @@ def check_flag(value: Any, what: str) -> bool:
     return value
 
 
+def check_history(value: Any, what: str) -> str:
+    """Validate a run history's place: a SQLite file path or a
+    ``postgresql://`` URL; ``""`` means none."""
+    if value == "":
+        return ""
+    from .history.place import check_place  # only runs that record load it
+
+    return check_place(value, what)
+
+
 #: What a job that sets nothing gets for its backoff: 0.6.2's fixed delay.
 PLAIN_BACKOFF = Backoff()
 
@@ -233,6 +244,7 @@ class Settings:
         default_retry_backoff: float = 1,
         default_retry_delay_max: float | None = None,
         default_retry_jitter: float = 0,
+        history: str | os.PathLike[str] | None = None,
     ):
         # no_act, verbose, debug and cleanup are read for their truth, as
         # 0.6.2 read them.
@@ -260,6 +272,17 @@ class Settings:
         self.backoff = check_backoff_defaults(
             default_retry_backoff, default_retry_delay_max, default_retry_jitter
         )
+        # Checked here, so that a bad place fails configure(), not the run's end.
+        self.history = None if history is None else check_history(history, "history")
+
+    def history_place(self) -> str | None:
+        """Where the run history is recorded: ``history``, else the
+        DOJOBBER_HISTORY variable (checked now); None for nowhere. An empty
+        ``history`` records nowhere, whatever the variable says."""
+        if self.history is not None:
+            return self.history or None
+        place = os.environ.get("DOJOBBER_HISTORY")
+        return check_history(place, "DOJOBBER_HISTORY") or None if place else None
 
     @property
     def engine(self) -> str:

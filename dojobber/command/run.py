@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..dojobber import DoJobber
-from ..errors import DoJobberWarning
+from ..errors import DoJobberWarning, HistoryWarning
 from ..errortext import one_line
 from ..events import Observer
 from ..joblines import JobLines
@@ -45,8 +45,12 @@ def main(options: argparse.Namespace, positional: list[str]) -> int:
     root = load_target(options.target)
     fmt = _check_outputs(options)
     settings = settings_given(options)
-    Settings(**settings)  # a bad option fails now, before any pool starts
-    with started_executor(options.pool, options.workers, options.scheduler) as executor:
+    Settings(**settings).history_place()  # a bad option fails now, before any pool starts
+    # A history that cannot be written is a line of the summary, not a warning.
+    with warnings.catch_warnings(), started_executor(
+        options.pool, options.workers, options.scheduler
+    ) as executor:
+        warnings.simplefilter("ignore", HistoryWarning)
         return _run(options, positional, root, fmt, settings, executor)
 
 

@@ -1,0 +1,461 @@
+"""The run history on SQLite (issue 27): what a run records, what
+``dojobber history`` shows of it, and that a history that cannot be written
+changes nothing of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import history_graph
+from dojobber import ConfigurationError, DoJobber, DoJobberWarning, Job, JobTypeError
+from dojobber.errors import HistoryWarning
+from dojobber.history import store as history_store
+
+TESTS = Path(__file__).resolve().parent
+GRAPH = f"{TESTS / 'history_graph.py'}:Root"
+
+
+def dojobber(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command in a subprocess, with ``env`` added to this process's environment."""
+    whole = {**os.environ, **env}
+    whole.pop("DOJOBBER_HISTORY", None)
+    whole.update(env)
+    return subprocess.run([sys.executable, "-m", "dojobber", *args], cwd=cwd,
+                          capture_output=True, text=True, env=whole, timeout=300)
+
+
+def three_runs(tmp_path: Path, place: str) -> list[subprocess.CompletedProcess[str]]:
+    """Drifty needs Run; then Shaky fails; then Drifty needs Run again and Shaky passes."""
+    mark = str(tmp_path / "mark")
+    done = [dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark)]
+    done.append(dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark, FAIL="1"))
+    os.remove(mark)
+    done.append(dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark))
+    return done
+
+
+def table(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+# --- Recording -----------------------------------------------------------------
+
+
+def test_configure_history_records_the_run_and_each_job(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    place = tmp_path / "history.db"
+    monkeypatch.setenv("MARK", str(tmp_path / "mark"))
+    monkeypatch.chdir(tmp_path)
+    dojob = DoJobber()
+    dojob.configure(history_graph.Root, history=place, default_tries=2)
+    dojob.checknrun()
+    assert dojob.success()
+    assert dojob.report().history_error is None
+    (run,) = table(place, "SELECT host, directory, root, outcome, no_act, jobs, passed, "
+                          "passed_after_run, failed, blocked, settings, wall_seconds FROM runs")
+    host, directory, root, outcome, no_act, jobs, passed, ran, failed, blocked, settings, wall = run
+    assert (directory, root, outcome, no_act, jobs, passed, ran, failed, blocked) == (
+        str(tmp_path), "Root", "succeeded", 0, 5, 4, 1, 0, 0)
+    assert host and wall > 0
+    assert json.loads(settings)["default_tries"] == 2
+    rows = table(place, "SELECT seq, name, outcome, tries, error FROM jobs ORDER BY seq")
+    assert [row[1:4] for row in rows] == [
+        ("Drifty", "passed_after_run", 1), ("Leaf", "passed", 1), ("Shaky", "passed", 1),
+        ("Sleepy", "passed", 1), ("Root", "passed", 1)]
+    assert table(place, "SELECT version FROM schema_version") == [(history_store.LATEST,)]
+    assert table(place, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_a_failed_jobs_error_and_tries_are_recorded(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+
+    class Broken(Job):
+        TRIES = 2
+        RETRY_DELAY = 0
+
+        def Check(self) -> None:
+            raise OSError("disk on fire")
+
+        def Run(self) -> None:
+            pass
+
+    dojob = DoJobber()
+    dojob.configure(Broken, history=str(place))
+    dojob.checknrun()
+    assert table(place, "SELECT outcome, failed FROM runs") == [("failed", 1)]
+    assert table(place, "SELECT name, outcome, tries, error FROM jobs") == [
+        ("Broken", "failed", 2, "OSError: disk on fire")]
+
+
+def test_fail_fast_jobs_never_tried_are_recorded_as_not_tried(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+
+    class First(Job):
+        TRIES = 1
+
+        def Check(self) -> None:
+            raise ValueError("no")
+
+        def Run(self) -> None:
+            pass
+
+    class Second(Job):
+        def Check(self) -> None:
+            pass
+
+    class Both(Job):
+        DEPS = (First, Second)
+
+        def Check(self) -> None:
+            pass
+
+    dojob = DoJobber()
+    dojob.configure(Both, history=str(place), fail_fast=True)
+    dojob.checknrun()
+    assert dict(table(place, "SELECT name, outcome FROM jobs")) == {
+        "First": "failed", "Second": "not_tried", "Both": "blocked"}
+    assert table(place, "SELECT not_tried, blocked FROM runs") == [(1, 1)]
+
+
+@pytest.mark.parametrize("bad, error, text", [
+    (42, JobTypeError, "history must be a file path or a postgresql:// URL, got 42"),
+    ("mysql://db/x", ConfigurationError, "got 'mysql://db/x'"),
+    ("/no/such/dir/h.db", ConfigurationError, "no such directory '/no/such/dir'"),
+])
+def test_a_bad_history_fails_configure_naming_it(bad: Any, error: type, text: str) -> None:
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
+        DoJobber().configure(Leaf, history=bad)
+
+
+def test_a_directory_as_history_fails_configure(tmp_path: Path) -> None:
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        DoJobber().configure(Leaf, history=str(tmp_path))
+
+
+def test_dojobber_history_variable_records_and_a_bad_one_is_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    place = tmp_path / "env.db"
+    monkeypatch.setenv("DOJOBBER_HISTORY", str(place))
+    dojob = DoJobber()
+    dojob.configure(Leaf)
+    dojob.checknrun()
+    assert table(place, "SELECT root FROM runs") == [("Leaf",)]
+    dojob.configure(Leaf, history="")  # "": nowhere, whatever the variable says
+    dojob.checknrun()
+    assert table(place, "SELECT COUNT(*) FROM runs") == [(1,)]
+    monkeypatch.setenv("DOJOBBER_HISTORY", str(tmp_path / "missing" / "h.db"))
+    with pytest.raises(ConfigurationError, match="DOJOBBER_HISTORY"):
+        DoJobber().configure(Leaf)
+
+
+def test_the_schema_migrates_forward_keeping_old_runs(tmp_path: Path) -> None:
+    place = tmp_path / "old.db"
+    with sqlite3.connect(place) as connection:  # a history as version 1 left it
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO schema_version VALUES (1)")
+        for statement in history_store.MIGRATIONS[0]:
+            connection.execute(statement.format(id="INTEGER PRIMARY KEY", ref="INTEGER"))
+        connection.execute(
+            "INSERT INTO runs VALUES (7, 1.0, 2.0, 'old', 'u', '/', 'Leaf', 'succeeded', 0, "
+            "1, 1, 0, 0, 0, 0, 0, '{}', '0.9')")
+
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    dojob = DoJobber()
+    dojob.configure(Leaf, history=str(place))
+    dojob.checknrun()
+    assert table(place, "SELECT id, host FROM runs ORDER BY id") == [(7, "old"), (8, os.uname()[1])]
+    assert table(place, "SELECT version FROM schema_version") == [(2,)]
+    indexes = {row[0] for row in table(place, "SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"runs_by_root_host", "jobs_by_name"} <= indexes
+
+
+# --- Never at the run's expense ------------------------------------------------
+
+
+def leaf_run(place: str) -> tuple[DoJobber, list[warnings.WarningMessage]]:
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    dojob = DoJobber()
+    dojob.configure(Leaf, history=place)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dojob.checknrun()
+    return dojob, [w for w in caught if issubclass(w.category, DoJobberWarning)]
+
+
+def assert_reported_once(dojob: DoJobber, caught: list[warnings.WarningMessage],
+                         reason: str) -> None:
+    assert dojob.success()
+    assert len(caught) == 1 and caught[0].category is HistoryWarning
+    message = str(caught[0].message)
+    assert message.startswith("run history not recorded in ") and reason in message
+    report = dojob.report()
+    assert report.history_error == message
+    assert report.summary()[-1] == message
+    assert report.to_dict()["history_error"] == message
+
+
+def test_a_corrupt_file_is_reported_once_and_the_run_passes(tmp_path: Path) -> None:
+    place = tmp_path / "corrupt.db"
+    place.write_bytes(b"this is no database" * 100)
+    dojob, caught = leaf_run(str(place))
+    assert_reported_once(dojob, caught, "file is not a database")
+
+
+def test_a_read_only_history_is_reported_once(tmp_path: Path) -> None:
+    import tempfile
+
+    # Not under pytest's folder, which only root may enter.
+    folder = Path(tempfile.mkdtemp(prefix="dojobber-read-only-"))
+    try:
+        read_only_history(folder)
+    finally:
+        os.chmod(folder, 0o755)
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+
+
+def read_only_history(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+    leaf_run(str(place))
+    os.chmod(place, 0o444)
+    os.chmod(tmp_path, 0o555)  # nor may the WAL's files be made beside it
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # a process that is not root, to which a read-only file is read-only
+        try:
+            import pwd
+
+            if os.getuid() == 0:
+                nobody = pwd.getpwnam("nobody")
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+            dojob, caught = leaf_run(str(place))
+            said = json.dumps([dojob.success(), dojob.report().history_error,
+                               [str(w.message) for w in caught]])
+        except BaseException as error:
+            said = json.dumps(repr(error))
+        os.write(writing, said.encode())
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as answer:
+        said = json.loads(answer.read())
+    os.waitpid(child, 0)
+    os.chmod(tmp_path, 0o755)
+    assert isinstance(said, list), said
+    success, error, messages = said
+    assert success is True
+    assert messages == [error]
+    assert error.startswith(f"run history not recorded in {place}: OperationalError: ")
+    assert "readonly" in error or "unable to open" in error
+
+
+def test_a_history_locked_past_the_retries_is_reported_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    place = tmp_path / "history.db"
+    leaf_run(str(place))
+    monkeypatch.setattr(history_store, "BUSY_SECONDS", 0.05)
+    holder = sqlite3.connect(place, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another writer that never lets go
+    try:
+        dojob, caught = leaf_run(str(place))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_reported_once(dojob, caught, "database is locked")
+    assert table(place, "SELECT COUNT(*) FROM runs") == [(1,)]
+
+
+def test_a_full_disk_keeps_the_commands_outcome_and_says_so_once(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+    mark = str(tmp_path / "mark")
+    assert dojobber("run", GRAPH, "--history", str(place), cwd=tmp_path, MARK=mark).returncode == 0
+    size = place.stat().st_size
+
+    def small_files() -> None:  # no file may grow: the disk is full
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    whole = {**os.environ, "MARK": mark, "FAIL": "1"}
+    whole.pop("DOJOBBER_HISTORY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "run", GRAPH, "--history", str(place)],
+        cwd=tmp_path, capture_output=True, text=True, env=whole, preexec_fn=small_files,
+        timeout=300)
+    assert done.returncode == 1  # Shaky failed, as without a history
+    lines = [line for line in done.stderr.splitlines() if "history" in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"dojobber: run history not recorded in {place}: ")
+    assert "Warning" not in done.stderr
+    assert table(place, "SELECT COUNT(*) FROM runs") == [(1,)]
+
+
+def test_a_failing_history_leaves_the_commands_exit_status_alone(tmp_path: Path) -> None:
+    place = tmp_path / "corrupt.db"
+    place.write_bytes(b"x" * 4096)
+    mark = str(tmp_path / "mark")
+    ok = dojobber("run", GRAPH, "--history", str(place), cwd=tmp_path, MARK=mark)
+    assert ok.returncode == 0
+    assert ok.stderr.splitlines()[-1] == (
+        f"dojobber: run history not recorded in {place}: DatabaseError: file is not a database")
+    failed = dojobber("run", GRAPH, "--history", str(place), cwd=tmp_path, MARK=mark, FAIL="1")
+    assert failed.returncode == 1
+    assert "dojobber: run history not recorded in" in failed.stderr
+
+
+def test_four_processes_recording_at_once_leave_four_whole_runs(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+    whole = {**os.environ, "MARK": str(tmp_path / "mark"), "SLEEPY": "0.2"}
+    whole.pop("DOJOBBER_HISTORY", None)
+    runs = [subprocess.Popen([sys.executable, "-m", "dojobber", "run", GRAPH, "--history",
+                              str(place)], cwd=tmp_path, env=whole, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(4)]
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert "history" not in err
+    assert table(place, "SELECT COUNT(*), SUM(jobs) FROM runs") == [(4, 20)]
+    assert table(place, "SELECT run_id, COUNT(*) FROM jobs GROUP BY run_id") == [
+        (1, 5), (2, 5), (3, 5), (4, 5)]
+
+
+# --- Reading it back -----------------------------------------------------------
+
+
+def history(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return dojobber("history", *args, cwd=tmp_path)
+
+
+def test_three_runs_show_their_runs_drift_flaky_job_and_stories(tmp_path: Path) -> None:
+    place = str(tmp_path / "history.db")
+    assert [done.returncode for done in three_runs(tmp_path, place)] == [0, 1, 0]
+
+    listed = history(tmp_path, place)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["RUN", "WHEN", "HOST", "ROOT", "OUTCOME", "JOBS", "WALL"]
+    assert [line.split()[0] for line in lines[1:]] == ["3", "2", "1"]
+    assert "failed" in lines[2] and "1 blocked" in lines[2]
+
+    runs = json.loads(history(tmp_path, place, "--json").stdout)
+    assert [(run["id"], run["outcome"]) for run in runs] == [
+        (3, "succeeded"), (2, "failed"), (1, "succeeded")]
+    assert runs[1]["counts"] == {"passed": 3, "passed_after_run": 0, "failed": 1,
+                                 "blocked": 1, "not_tried": 0, "interrupted": 0}
+    assert set(runs[0]) == {"id", "started_at", "host", "user", "directory", "root",
+                            "outcome", "no_act", "wall_seconds", "jobs", "counts", "settings"}
+
+    drift = json.loads(history(tmp_path, place, "--drift", "--json").stdout)
+    assert [(d["job"], d["ran"], d["runs"]) for d in drift] == [("Drifty", 2, 3)]
+    assert drift[0]["last_ran"] == runs[0]["started_at"]
+    assert "Drifty  2 of 3" in history(tmp_path, place, "--drift").stdout
+
+    flaky = json.loads(history(tmp_path, place, "--flaky", "--json").stdout)
+    assert [(f["job"], f["changes"], f["outcomes"]) for f in flaky] == [
+        ("Shaky", 2, ["passed", "failed", "passed"])]
+    assert history(tmp_path, place, "--flaky").stdout.splitlines()[1].split() == [
+        "Shaky", "2", "0", "3", "P", "F", "P"]
+
+    story = json.loads(history(tmp_path, place, "--job", "Shaky", "--json").stdout)
+    assert [(s["run_id"], s["outcome"], s["error"]) for s in story] == [
+        (3, "passed", None), (2, "failed", "ValueError: shaky today"), (1, "passed", None)]
+    assert "ValueError: shaky today" in history(tmp_path, place, "--job", "Shaky").stdout
+
+    slow = json.loads(history(tmp_path, place, "--slow", "--json").stdout)
+    assert [run["id"] for run in slow["runs"]] == [1, 2, 3]
+    assert {job["job"]: job["runs"] for job in slow["jobs"]} == {
+        "Drifty": 3, "Leaf": 3, "Shaky": 3, "Sleepy": 3, "Root": 2}
+
+    fleet = json.loads(history(tmp_path, place, "--fleet", "--json").stdout)
+    assert [(f["root"], f["run_id"], f["converged"], f["ran"]) for f in fleet] == [
+        ("Root", 3, True, 1)]
+    assert history(tmp_path, place, "--fleet").stdout.splitlines()[-1] == "1 of 1 converged"
+
+
+def test_the_filters_choose_the_runs(tmp_path: Path) -> None:
+    place = str(tmp_path / "history.db")
+    three_runs(tmp_path, place)
+    ids = lambda *args: [run["id"] for run in json.loads(  # noqa: E731
+        history(tmp_path, place, "--json", *args).stdout)]
+    assert ids("--failed") == [2]
+    assert ids("--last", "2") == [3, 2]
+    assert ids("--root", "Nothing") == []
+    assert ids("--host", os.uname()[1], "--since", "1d") == [3, 2, 1]
+    assert ids("--since", "2999-01-01") == []
+    assert ids("--since", "2000-01-01T00:00:00+00:00") == [3, 2, 1]
+    assert history(tmp_path, place, "--root", "Nothing").stdout == (
+        "no runs recorded (or none that match)\n")
+
+
+@pytest.mark.parametrize("args, error", [
+    (("--since", "yesterday"), "--since 'yesterday' is neither an ISO 8601 date or time "
+                               "nor a span such as 7d, 12h, 30m"),
+    (("--last", "0"), "--last must be 1 or more, got 0"),
+    (("--last", "many"), "argument --last: invalid int value: 'many'"),
+    (("--drift", "--slow"), "argument --slow: not allowed with argument --drift"),
+])
+def test_bad_history_options_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...],
+                                                   error: str) -> None:
+    place = str(tmp_path / "history.db")
+    leaf_run(place)
+    done = history(tmp_path, place, *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [line for line in done.stderr.splitlines() if line]
+    assert len(done.stderr.splitlines()) == 1 and error in done.stderr
+
+
+def test_a_missing_or_foreign_history_exits_2(tmp_path: Path) -> None:
+    done = history(tmp_path, str(tmp_path / "none.db"))
+    assert (done.returncode, done.stderr) == (
+        2, f"dojobber: error: no run history at {tmp_path / 'none.db'}\n")
+    assert not (tmp_path / "none.db").exists()
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    done = history(tmp_path, str(foreign))
+    assert done.returncode == 2
+    assert "is not a DoJobber run history" in done.stderr
+
+
+def test_a_newer_schema_is_refused_by_name(tmp_path: Path) -> None:
+    place = tmp_path / "history.db"
+    leaf_run(str(place))
+    with sqlite3.connect(place) as connection:
+        connection.execute("UPDATE schema_version SET version = 99")
+    done = history(tmp_path, str(place))
+    assert done.returncode == 2
+    assert "schema version 99, newer than this DoJobber's" in done.stderr
+    dojob, caught = leaf_run(str(place))
+    assert_reported_once(dojob, caught, "schema version 99")

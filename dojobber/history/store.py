@@ -223,14 +223,15 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring the schema to LATEST, inside the caller's transaction."""
+        if self._postgres:
+            # Hosts writing at once take turns (for the few milliseconds of
+            # an insert): two finding no schema must not both create it, and
+            # a server's catalog may not show the other's new table until a
+            # lock on it was taken.
+            self._execute("SELECT pg_advisory_xact_lock(27027)")
         version = self._version()
         if version == LATEST:
             return
-        if self._postgres and version < LATEST:
-            # Hosts that find an old schema at once take turns; each then
-            # reads the version again, which the first may have moved on.
-            self._execute("SELECT pg_advisory_xact_lock(27027)")
-            version = self._version()
         if version > LATEST:
             raise HistoryError(_newer(self.shown, version))
         kind = "postgres" if self._postgres else "sqlite"

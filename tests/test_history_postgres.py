@@ -1,0 +1,221 @@
+"""The run history on a real PostgreSQL server (issue 27), started for these
+tests as an unprivileged user (the server refuses root); skipped, with one
+reason, where PostgreSQL's programs or psycopg are absent."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+GRAPH = f"{TESTS / 'history_graph.py'}:Root"
+PASSWORD = "s3cret-Pa55"
+
+
+def postgres_bin() -> str | None:
+    """The folder of initdb and pg_ctl: on PATH, /usr/local/bin, or Debian's."""
+    found = shutil.which("initdb")
+    candidates = [os.path.dirname(found)] if found else []
+    candidates += ["/usr/local/bin", *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for folder in candidates:
+        if all(os.access(os.path.join(folder, name), os.X_OK) for name in ("initdb", "pg_ctl")):
+            return folder
+    return None
+
+
+BIN = postgres_bin()
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - the test extra installs it
+    psycopg = None  # type: ignore[assignment]
+
+pytestmark = pytest.mark.skipif(
+    BIN is None or psycopg is None,
+    reason="PostgreSQL's initdb and pg_ctl, or psycopg, are not installed")
+
+
+def unprivileged() -> None:
+    """preexec_fn: the server refuses to run as root, so run it as nobody."""
+    if os.getuid() == 0:
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A fresh server on a free localhost port; the URL of its database, with
+    the password of its user."""
+    assert BIN is not None
+    folder = tempfile.mkdtemp(prefix="dojobber-postgres-")
+    os.chmod(folder, 0o755)
+    if os.getuid() == 0:
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    data = os.path.join(folder, "data")
+    secret = os.path.join(folder, "password")
+    with open(secret, "w") as out:
+        out.write(PASSWORD)
+    os.chmod(secret, 0o644)
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "HOME": folder}
+    subprocess.run([os.path.join(BIN, "initdb"), "-D", data, "-U", "dojobber", "-E", "UTF8", "-A",
+                    "scram-sha-256", "--pwfile", secret], check=True, capture_output=True,
+                   preexec_fn=unprivileged, env=env, cwd=folder, timeout=300)
+    subprocess.run([os.path.join(BIN, "pg_ctl"), "-D", data, "-w", "-l",
+                    os.path.join(folder, "log"), "-o",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True, preexec_fn=unprivileged, env=env,
+                   cwd=folder, timeout=300)
+    try:
+        yield f"postgresql://dojobber:{PASSWORD}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([os.path.join(BIN, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True, preexec_fn=unprivileged, env=env, cwd=folder,
+                       timeout=300)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def database(server: str) -> str:
+    """An empty database of its own for each test."""
+    name = "h" + os.urandom(6).hex()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server.rpartition("/")[0] + "/" + name
+
+
+def without_password(url: str) -> str:
+    return url.replace(f":{PASSWORD}@", "@")
+
+
+def dojobber(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    whole = {**os.environ, **env}
+    if "DOJOBBER_HISTORY" not in env:
+        whole.pop("DOJOBBER_HISTORY", None)
+    return subprocess.run([sys.executable, "-m", "dojobber", *args], cwd=cwd,
+                          capture_output=True, text=True, env=whole, timeout=300)
+
+
+def rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_three_runs_on_postgresql_with_the_views(tmp_path: Path, database: str) -> None:
+    mark = str(tmp_path / "mark")
+    outputs = [dojobber("run", GRAPH, "--history", database, cwd=tmp_path, MARK=mark)]
+    outputs.append(dojobber("run", GRAPH, "--history", database, cwd=tmp_path, MARK=mark,
+                            FAIL="1"))
+    os.remove(mark)
+    outputs.append(dojobber("run", GRAPH, cwd=tmp_path, MARK=mark, DOJOBBER_HISTORY=database))
+    assert [done.returncode for done in outputs] == [0, 1, 0], outputs[-1].stderr
+    assert rows(database, "SELECT outcome FROM runs ORDER BY id") == [
+        ("succeeded",), ("failed",), ("succeeded",)]
+    assert rows(database, "SELECT COUNT(*) FROM jobs") == [(15,)]
+
+    def view(*args: str) -> object:
+        done = dojobber("history", database, "--json", *args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert [run["outcome"] for run in view()] == ["succeeded", "failed", "succeeded"]  # type: ignore[attr-defined, index]
+    assert [(d["job"], d["ran"]) for d in view("--drift")] == [("Drifty", 2)]  # type: ignore[attr-defined, index]
+    assert [(f["job"], f["changes"]) for f in view("--flaky")] == [("Shaky", 2)]  # type: ignore[attr-defined, index]
+    story = view("--job", "Shaky")
+    assert [s["error"] for s in story] == [None, "ValueError: shaky today", None]  # type: ignore[attr-defined, index]
+    assert [f["converged"] for f in view("--fleet")] == [True]  # type: ignore[attr-defined, index]
+    text = dojobber("history", database, cwd=tmp_path)
+    assert PASSWORD not in text.stdout + text.stderr
+
+
+def test_four_processes_recording_at_once_on_postgresql(tmp_path: Path, database: str) -> None:
+    whole = {**os.environ, "MARK": str(tmp_path / "mark"), "SLEEPY": "0.2"}
+    whole.pop("DOJOBBER_HISTORY", None)
+    runs = [subprocess.Popen([sys.executable, "-m", "dojobber", "run", GRAPH, "--history",
+                              database], cwd=tmp_path, env=whole, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(4)]
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert "history" not in err
+    assert rows(database, "SELECT COUNT(*), SUM(jobs) FROM runs") == [(4, 20)]
+    assert rows(database, "SELECT COUNT(*) FROM jobs GROUP BY run_id") == [(5,)] * 4
+    assert rows(database, "SELECT version FROM schema_version") == [(2,)]
+
+
+def test_pgpassword_and_pgpass_work_and_no_password_is_recorded(
+        tmp_path: Path, database: str) -> None:
+    bare = without_password(database)
+    mark = str(tmp_path / "mark")
+    by_variable = dojobber("run", GRAPH, "--history", bare, cwd=tmp_path, MARK=mark,
+                           PGPASSWORD=PASSWORD)
+    assert by_variable.returncode == 0 and "history" not in by_variable.stderr
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:*:*:dojobber:{PASSWORD}\n")
+    os.chmod(pgpass, 0o600)
+    by_file = dojobber("run", GRAPH, "--history", bare, cwd=tmp_path, MARK=mark,
+                       PGPASSFILE=str(pgpass))
+    assert by_file.returncode == 0 and "history" not in by_file.stderr
+    assert rows(database, "SELECT COUNT(*) FROM runs") == [(2,)]
+    dump = json.dumps(rows(database, "SELECT * FROM runs")) + json.dumps(
+        rows(database, "SELECT * FROM jobs"))
+    assert PASSWORD not in dump
+
+
+def test_a_wrong_password_is_reported_redacted_and_the_run_keeps_its_status(
+        tmp_path: Path, database: str) -> None:
+    wrong = database.replace(PASSWORD, "not-the-Pa55word")
+    done = dojobber("run", GRAPH, "--history", wrong, "--json", "-", cwd=tmp_path,
+                    MARK=str(tmp_path / "mark"), FAIL="1")
+    assert done.returncode == 1  # Shaky failed: the history changes nothing
+    assert "not-the-Pa55word" not in done.stdout + done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if "history" in line]
+    shown = wrong.replace("not-the-Pa55word", "***")
+    assert line.startswith(f"dojobber: run history not recorded in {shown}: ")
+    assert "password authentication failed" in line
+    assert json.loads(done.stdout)["history_error"] == line[len("dojobber: "):]
+
+
+def test_a_server_that_is_down_is_reported_once_in_the_library(tmp_path: Path) -> None:
+    from dojobber import DoJobber, Job
+    from dojobber.errors import HistoryWarning
+
+    class Leaf(Job):
+        def Check(self) -> None:
+            pass
+
+    down = f"postgresql://dojobber:{PASSWORD}@127.0.0.1:{free_port()}/postgres"
+    dojob = DoJobber()
+    dojob.configure(Leaf, history=down)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dojob.checknrun()
+    assert dojob.success()
+    assert [w.category for w in caught] == [HistoryWarning]
+    message = str(caught[0].message)
+    assert PASSWORD not in message
+    assert message.startswith(f"run history not recorded in {without_password(down).replace('dojobber@', 'dojobber:***@')}: ")
+    assert dojob.report().summary()[-1] == message

@@ -459,3 +459,32 @@ def test_a_newer_schema_is_refused_by_name(tmp_path: Path) -> None:
     assert "schema version 99, newer than this DoJobber's" in done.stderr
     dojob, caught = leaf_run(str(place))
     assert_reported_once(dojob, caught, "schema version 99")
+
+
+def test_the_html_page_shows_runs_views_and_strips_in_chromium(tmp_path: Path) -> None:
+    from test_html import CHROMIUM, Page, browser_dom
+
+    place = str(tmp_path / "history.db")
+    three_runs(tmp_path, place)
+    out = tmp_path / "history.html"
+    done = history(tmp_path, place, "--html", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    pages = [text]
+    if CHROMIUM is not None:  # the page as a browser builds it, too
+        pages.append(browser_dom(out, tmp_path))
+    for shown in pages:
+        page = Page(shown)
+        bars = page.by_id("runs").find("b", "run")
+        assert [bar.classes[1] for bar in bars] == ["succeeded", "failed", "succeeded"]
+        strips = {row.find("span", "name")[0].text(): [cell.classes[0] for cell in
+                  row.find("i")] for row in page.by_id("strips").find("div", "strip")}
+        assert strips["Shaky"] == ["passed", "failed", "passed"]
+        assert strips["Drifty"] == ["passed_after_run", "passed", "passed_after_run"]
+        assert strips["Root"] == ["passed", "blocked", "passed"]
+        drift_rows = page.by_id("drift").find("tr")
+        assert [cell.text() for cell in drift_rows[1].find("td")][:2] == ["Drifty", "2 of 3"]
+        assert page.by_id("flaky").find("td")[0].text() == "Shaky"
+        assert {row.find("td")[0].text() for row in page.by_id("slow").find("tr")[1:]} == {
+            "Drifty", "Leaf", "Shaky", "Sleepy", "Root"}

@@ -161,13 +161,14 @@ class RunReport:
         """``{"success", "interrupted", "no_act", "started_at", "seconds",
         "jobs": [{"name", "outcome", "tries", "seconds", "error", "history"}],
         "cleanup_errors": [...], "observer_errors": [...],
-        "fail_fast": None or {"stopped_by", "not_tried"}, "history_error"}``."""
+        "fail_fast": None or {"stopped_by", "not_tried"}}``, and
+        ``"history_error"`` when the run history could not record the run."""
         fail_fast = (
             None
             if self.stopped_by is None
             else {"stopped_by": self.stopped_by, "not_tried": list(self.not_tried)}
         )
-        return {
+        whole = {
             "success": self.success,
             "interrupted": self.interrupted,
             "no_act": self.no_act,
@@ -177,8 +178,10 @@ class RunReport:
             "cleanup_errors": [error.to_dict() for error in self.cleanup_errors],
             "observer_errors": [error.to_dict() for error in self.observer_errors],
             "fail_fast": fail_fast,
-            "history_error": self.history_error,
         }
+        if self.history_error is not None:  # only then: the usual report is unchanged
+            whole["history_error"] = self.history_error
+        return whole
 
     def to_json(self, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text."""

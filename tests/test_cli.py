@@ -515,7 +515,7 @@ def test_every_run_option_reaches_configure(
             "run", "reaches_configure.py:Root", "-n", "-v", "-d", "--no-cleanup",
             "--tries", "2", "--retry-delay", "0.5", "--retry-backoff", "2",
             "--retry-delay-max", "9", "--retry-jitter", "0.25", "--timeout", "30",
-            "--fail-fast", "--workers", "2"])
+            "--fail-fast", "--workers", "2", "--history", "history.db"])
     finally:
         sys.modules.pop("reaches_configure", None)
     assert status == 0
@@ -524,7 +524,8 @@ def test_every_run_option_reaches_configure(
         "no_act": True, "verbose": True, "debug": True, "cleanup": False,
         "default_tries": 2, "default_retry_delay": 0.5, "default_retry_backoff": 2,
         "default_retry_delay_max": 9, "default_retry_jitter": 0.25, "default_timeout": 30,
-        "fail_fast": True, "workers": 2, "executor": None}
+        "fail_fast": True, "workers": 2, "executor": None, "history": "history.db"}
+    assert (tmp_path / "history.db").exists()
 
 
 def test_a_bad_option_is_refused_before_an_executor_starts(work: Path) -> None:

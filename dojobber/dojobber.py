@@ -7,15 +7,16 @@ import operator
 import os
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .engine.sequential import Engine
-from .errors import ConfigurationError, DoJobberError
+from .errors import ConfigurationError, DoJobberError, DoJobberWarning, RenderError
 from .events import Observer
 from .graph import build_plan
-from .hints import warn_about_jobs
+from .hints import warn_about_false_checks, warn_about_jobs
 from .jobs import DummyJob, Job, RunonlyJob
 from .logs import set_up_log
 from .output import FailedCleanupPrinter, VerbosePrinter
@@ -286,6 +287,9 @@ class DoJobber:
         self._forget_run()
         try:
             scheduler.run(start, self._args, self._kwargs)
+            result = scheduler.result
+            if result is not None and result.false_checks:
+                warn_about_false_checks(result, stacklevel=4)  # the caller of checknrun()
         finally:
             result = scheduler.result
             if result is not None:
@@ -401,7 +405,12 @@ class DoJobber:
         return render.dot_text(self.graph, self._job_states())
 
     def write_graph(
-        self, filed: render.Target, fmt: str = "png", *, renderer: str = "auto"
+        self,
+        filed: render.Target,
+        fmt: str | None = None,
+        *,
+        renderer: str | None = None,
+        strict: bool = False,
     ) -> None:
         """Write the picture to a path (``str``, ``bytes``, ``os.PathLike``)
         or a binary or text file object.
@@ -409,28 +418,59 @@ class DoJobber:
         ``fmt`` is ``dot`` or ``gv`` (DOT text, needs nothing), ``svg`` or
         ``png`` (Graphviz's ``dot`` program, or in-process with the
         ``dojobber[pictures]`` extra) or another ``dot -T`` format (``pdf``...
-        through ``dot``). ``renderer`` forces ``graphviz`` or ``wasm`` (the
-        in-process one); ``auto`` prefers ``graphviz``. Raises RenderError,
-        saying what to install, when the format cannot be produced here,
-        and for a format it does not know; nothing is written then.
+        through ``dot``). Without ``fmt``, a path's extension gives it when
+        it names one (``graph.svg``), else it is ``png``, as in 0.6.2.
+        ``renderer`` forces ``graphviz`` or ``wasm`` (the in-process one), or
+        ``auto``, which prefers ``graphviz`` (the default).
+
+        Where nothing here can draw the format (no Graphviz, no ``pictures``
+        extra), it writes nothing and gives a ``DoJobberWarning`` saying what
+        to install, so that a script written for 0.6.2 goes on as it did;
+        with ``strict=True`` or a ``renderer`` given, it raises RenderError
+        instead. A format it does not know, and a renderer that fails,
+        always raise RenderError; nothing is written then.
         """
         from . import render
 
+        if fmt is None:
+            fmt = render.format_for_path(filed) or "png"
         fmt = render.picture_format(fmt)
-        render.write(filed, render.render(self.graph_dot(), fmt, renderer), fmt)
+        if renderer is None and not strict:
+            missing = render.missing_renderer(fmt)
+            if missing is not None:
+                warnings.warn(
+                    f"write_graph() wrote nothing: {missing} (pass strict=True to raise an error)",
+                    DoJobberWarning,
+                    stacklevel=2,
+                )
+                return
+        drawn = render.render(self.graph_dot(), fmt, "auto" if renderer is None else renderer)
+        render.write(filed, drawn, fmt)
 
-    def display_graph(self) -> str:
+    def display_graph(self, *, strict: bool = False) -> str | None:
         """Show the picture on screen, without waiting for the viewer.
 
         Uses ImageMagick's ``display`` on an X display, else the desktop's
         viewer (``xdg-open``, or ``open`` on macOS) on a temporary file,
-        whose path is returned. Raises RenderError when there is no screen
-        or nothing to show the picture with.
+        whose path is returned. Where there is no screen, no viewer or no
+        way to draw the picture, it shows nothing, gives a
+        ``DoJobberWarning`` saying why (and what to install) and returns
+        None, as 0.6.2 returned; ``strict=True`` raises RenderError instead.
         """
         from . import render
 
-        command = render.viewer()
-        fmt = render.display_format()
+        try:
+            command = render.viewer()
+            fmt = render.display_format()
+        except RenderError as error:
+            if strict:
+                raise
+            warnings.warn(
+                f"display_graph() showed nothing: {error} (pass strict=True to raise an error)",
+                DoJobberWarning,
+                stacklevel=2,
+            )
+            return None
         return render.show(command, render.render(self.graph_dot(), fmt), fmt)
 
     # Internals

@@ -1,12 +1,16 @@
-"""Hints for likely mistakes: misspelt job methods, a missing Check, a near-miss name."""
+"""Hints for likely mistakes: misspelt job methods, a missing Check, a Check
+that returns False, a near-miss name."""
 
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .errors import DoJobberWarning
-from .jobs import Job
+from .jobs import Job, RunonlyJob
+
+if TYPE_CHECKING:
+    from .results import RunResult
 
 # The methods DoJobber calls, and the spelling people type by habit.
 _METHODS = (("check", "Check"), ("run", "Run"), ("cleanup", "Cleanup"))
@@ -54,6 +58,29 @@ def warn_about_jobs(jobs: Iterable[type[Job]], stacklevel: int = 3) -> None:
             continue
         for message in job_mistakes(job):
             warnings.warn(message, DoJobberWarning, stacklevel=stacklevel)
+
+
+def false_check_message(name: str) -> str:
+    """The warning for job ``name``, whose Check passed by returning False."""
+    return (
+        f"{name}.Check returned False, and {name} passed: a Check fails only by "
+        "raising, as in DoJobber 0.6.2. To fail, raise an exception (for instance "
+        "'if not os.path.exists(path): raise FileNotFoundError(path)'); to pass, "
+        "return None or any value but False"
+    )
+
+
+def warn_about_false_checks(result: RunResult, stacklevel: int = 3) -> None:
+    """A DoJobberWarning for each job of the run ``result`` that passed by a
+    Check returning exactly False: almost always a Check written to fail by
+    its return value. Not for RunonlyJob's own Check, which returns what
+    Run returned. One warning per job class, as a class is one job of a run.
+    """
+    classes, names = result.plan.classes, result.plan.names
+    for i in result.false_checks:
+        if getattr(classes[i], "Check", None) is not RunonlyJob.Check:
+            warnings.warn(false_check_message(names[i]), DoJobberWarning,
+                          stacklevel=stacklevel)
 
 
 #: The lower-case names hints look for (graph.py's walk looks for them too).

@@ -46,10 +46,18 @@ def _handled_elsewhere(ours: logging.Handler) -> bool:
 
 
 def set_up_log(level: int | str | None) -> None:
-    """Give the DoJobber logger its level (None: CRITICAL) and, once, its stderr handler."""
+    """Give the DoJobber logger its level and, once, its stderr handler.
+
+    ``None`` and "not set" (``logging.NOTSET``: ``0`` or ``"NOTSET"``) mean
+    the default, CRITICAL, as in 0.6.2. Set as such, the logger would
+    take the root logger's level instead (WARNING unless the application
+    says otherwise) and print lines 0.6.2 never printed.
+    """
     # One handler however many DoJobber objects exist: no duplicated lines.
     if not any(isinstance(h, _StderrHandler) for h in log.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
         log.addHandler(handler)
-    log.setLevel(logging.CRITICAL if level is None else level)
+    not_set = level is None or (
+        level == logging.NOTSET if isinstance(level, int) else level == "NOTSET")
+    log.setLevel(logging.CRITICAL if not_set else level)  # type: ignore[arg-type]

@@ -43,7 +43,9 @@ __all__ = [
     "GRAPHVIZ_HINT",
     "PICTURES_HINT",
     "picture_format",
+    "format_for_path",
     "in_process_missing",
+    "missing_renderer",
     "wasm_available",
     "check_renderable",
     "render",
@@ -142,38 +144,60 @@ def _graphviz_program(renderer: str) -> str | None:
     return shutil.which("dot") if renderer != "wasm" else None
 
 
-def check_renderable(fmt: str, renderer: str = "auto") -> None:
-    """Raise RenderError, saying what to install, unless ``fmt`` (from
-    :func:`picture_format`) can be drawn here with ``renderer``."""
+def format_for_path(target: object) -> str | None:
+    """The picture format a path's extension names (``.svg``, ``.png``,
+    ``.gv``...: the names of :data:`FORMATS`, in any case), else None.
+
+    None too for a file object: it has no extension to go by.
+    """
+    if not isinstance(target, (str, bytes, os.PathLike)):
+        return None
+    name = os.fsdecode(os.fspath(target))
+    extension = os.path.splitext(name)[1].lower().lstrip(".")
+    return picture_format(extension) if extension in FORMATS else None
+
+
+def missing_renderer(fmt: str, renderer: str = "auto") -> str | None:
+    """Why ``fmt`` (from :func:`picture_format`) cannot be drawn here with
+    ``renderer``, saying what to install; None when something here can
+    draw it (the ``dot`` program is not asked whether it knows ``fmt``)."""
     program = _graphviz_program(renderer)
-    if fmt == "dot":
-        return
-    if program is not None:
-        # The dot program must know the format: try it on an empty graph.
-        _render_with_program(program, "digraph {}", fmt)
-        return
+    if fmt == "dot" or program is not None:
+        return None
     if renderer == "graphviz":
-        raise RenderError(f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}")
+        return f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}"
     if fmt not in IN_PROCESS_FORMATS:
         if renderer == "wasm":
-            raise RenderError(
+            return (
                 f"the in-process renderer writes only 'svg' and 'png' (and 'dot'), not "
                 f"{fmt!r}; for {fmt!r} {GRAPHVIZ_HINT}"
             )
-        raise RenderError(
+        return (
             f"cannot write the graph as {fmt!r}: {GRAPHVIZ_HINT}. Without Graphviz, "
             "DoJobber writes 'dot', and 'svg' and 'png' with its in-process renderer"
         )
     missing = in_process_missing(fmt)
     if not missing:
-        return
+        return None
     if sys.version_info < (3, 11):
         hint = GRAPHVIZ_HINT + " (the in-process renderer needs Python 3.11+)"
     elif renderer == "wasm":
         hint = f"{PICTURES_HINT}; missing: {', '.join(missing)}"
     else:
         hint = f"{PICTURES_HINT}, or {GRAPHVIZ_HINT}"
-    raise RenderError(f"cannot write the graph as {fmt!r}: {hint}")
+    return f"cannot write the graph as {fmt!r}: {hint}"
+
+
+def check_renderable(fmt: str, renderer: str = "auto") -> None:
+    """Raise RenderError, saying what to install, unless ``fmt`` (from
+    :func:`picture_format`) can be drawn here with ``renderer``."""
+    missing = missing_renderer(fmt, renderer)
+    if missing is not None:
+        raise RenderError(missing)
+    program = _graphviz_program(renderer)
+    if fmt != "dot" and program is not None:
+        # The dot program must know the format: try it on an empty graph.
+        _render_with_program(program, "digraph {}", fmt)
 
 
 def render(dot: str, fmt: str, renderer: str = "auto") -> bytes:

@@ -63,6 +63,9 @@ class RunResult:
         self.stopped_by: int | None = None
         #: Whether the run only Checked: a failure is then final at once.
         self.no_act = no_act
+        #: The jobs that passed by a Check that returned False, in the order
+        #: they passed (a likely mistake: a Check fails only by raising).
+        self.false_checks: list[int] = []
 
     @property
     def success(self) -> bool:

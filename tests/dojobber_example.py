@@ -314,7 +314,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def _picture(action: Any, *args: Any, **kwargs: Any) -> bool:
     """Draw or show the graph; on failure say why on stderr and go on."""
     try:
-        action(*args, **kwargs)
+        # strict: a missing screen or Graphviz raises, to be said our way
+        # (without it DoJobber would warn and return, as 0.6.2 returned).
+        action(*args, strict=True, **kwargs)
     except (dojobber.RenderError, OSError) as error:
         print(f"dojobber_example: no picture: {error}", file=sys.stderr)
         return False

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -703,7 +704,12 @@ def test_check_returning_odd_objects_passes(
             return self  # the job instance itself
 
     dojob = configure(After)
-    dojob.checknrun()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dojob.checknrun()
+    # Only exactly False earns a warning (tests/test_false_check.py); 0, "" do not.
+    assert [str(w.message).split(",")[0] for w in caught] == (
+        ["Odd.Check returned False"] if returned[0] is False else [])
     assert dojob.nodestatus == {"Odd": True, "After": True}
     assert dojob.noderesults["Odd"] is returned[0]
     assert isinstance(dojob.noderesults["After"], After)

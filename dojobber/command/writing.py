@@ -73,16 +73,20 @@ def say(line: str) -> None:
 
 
 def format_of(path: str, other_way: str = "") -> str:
-    """The picture format of ``path``, from its extension; ``other_way`` ends
-    the error's advice when it has none."""
+    """The picture format of ``path``, from its extension as ``write_graph``
+    reads it (render.format_for_path); ``other_way`` ends the error's
+    advice when it has none. An extension that names no format is an error."""
+    from .. import render
+
+    fmt = render.format_for_path(path)
+    if fmt is not None:
+        return fmt
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     if not extension:
         raise UsageError(
             f"cannot tell the picture format of {path!r}: give it an extension{other_way}"
         )
-    from .. import render
-
-    return render.picture_format(extension)
+    return render.picture_format(extension)  # a renderer variant, or the unknown-format error
 
 
 def check_can_write(path: str, fmt: str | None = None) -> None:
@@ -105,13 +109,17 @@ def check_can_write(path: str, fmt: str | None = None) -> None:
 
 
 def write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
-    """Write the picture to ``path``, or to stdout for ``-``."""
+    """Write the picture to ``path``, or to stdout for ``-``.
+
+    Strict: where the picture cannot be drawn, the command fails with what
+    to install (``write_graph`` on its own only warns, as 0.6.2 scripts expect).
+    """
     if path == "-":
         picture = io.BytesIO()
-        dojob.write_graph(picture, fmt)
+        dojob.write_graph(picture, fmt, strict=True)
         emit_bytes(picture.getvalue(), "stdout")
         return
     try:
-        dojob.write_graph(path, fmt)
+        dojob.write_graph(path, fmt, strict=True)
     except OSError as error:
         raise OutputError(f"cannot write to {path}: {one_line(error)}") from error

@@ -155,7 +155,7 @@ class Remote:
         """Report a try that came back: its log lines, events, outcome, changes."""
         tries = self.tries
         events, global_storage = tries.events, tries.global_storage
-        errors = [_error(name, sent) for sent in record.errors]
+        errors = _errors(name, record.errors)
         problems: list[TransferError] = []
         outcome = record.outcome
         value: Any = None
@@ -231,6 +231,17 @@ def _unpickled(data: bytes, job: str, what: str, problems: list[TransferError]) 
 
 #: What ``_unpickled`` gives for what it could not unpickle.
 _LOST = object()
+
+
+def _errors(job: str, sent: list[SentError]) -> list[BaseException]:
+    """The exceptions of a try that came back, each ``__context__`` that came
+    with them set again (a recheck's error has the first Check's, as it
+    had in the worker: pickling drops it)."""
+    errors = [_error(job, one) for one in sent]
+    for one, error in zip(sent, errors, strict=True):
+        if one.context is not None:
+            error.__context__ = errors[one.context]
+    return errors
 
 
 def _error(job: str, sent: SentError) -> BaseException:

@@ -78,6 +78,8 @@ class Outcomes:
             result.results[i] = value
             result.errors[i] = None
             result.passed.append(i)
+            if value is False:  # one identity test: the usual try pays no more
+                result.false_checks.append(i)
             for notify in self.events.try_passed:
                 notify(self.names[i], PASSED, None)
             return
@@ -87,6 +89,8 @@ class Outcomes:
         result.errors[i] = error
         if outcome is not FAILED:
             result.passed.append(i)
+            if value is False:
+                result.false_checks.append(i)
         for notify in self.events.try_ended:
             notify(self.names[i], outcome, error)
 
@@ -200,50 +204,21 @@ class Try:
                 )
             except UNCAUGHT:
                 raise
-            except BaseException as error:
-                _set_outcome(job, "_check_exception", error)
+            except BaseException as check_error:
+                _set_outcome(job, "_check_exception", check_error)
                 for notify in events.phase_ended:
-                    notify(names[i], "check", error)
+                    notify(names[i], "check", check_error)
                 if self.no_act:
-                    return self.record(i, FAILED, None, error)
+                    return self.record(i, FAILED, None, check_error)
+                # Run and the recheck happen inside this handler, as in
+                # 0.6.2: what they raise has the Check's error as its
+                # __context__, and a traceback shows both ("During handling
+                # of the above exception...").
+                return self._run_and_recheck(i, job)
             else:
                 for notify in events.check_passed:
                     notify(names[i], "check", None)
                 return self.record(i, PASSED, value, None)
-
-            # Run: its outcome is deliberately ignored, only the recheck decides.
-            try:
-                if cwd is not None:
-                    return_to(cwd)
-                job._run_results = job.Run(*args, **kwargs) if args or kwargs else job.Run()
-            except UNCAUGHT:
-                raise
-            except BaseException as error:
-                _set_outcome(job, "_run_exception", error)
-                for notify in events.phase_ended:
-                    notify(names[i], "run", error)
-            else:
-                for notify in events.phase_ended:
-                    notify(names[i], "run", None)
-
-            # Recheck
-            try:
-                if cwd is not None:
-                    return_to(cwd)
-                job._check_phase = "recheck"
-                value = job._recheck_results = (
-                    job.Check(*args, **kwargs) if args or kwargs else job.Check()
-                )
-            except UNCAUGHT:
-                raise
-            except BaseException as error:
-                _set_outcome(job, "_recheck_exception", error)
-                for notify in events.phase_ended:
-                    notify(names[i], "recheck", error)
-                return self.record(i, FAILED, None, error)
-            for notify in events.phase_ended:
-                notify(names[i], "recheck", None)
-            return self.record(i, PASSED_AFTER_RUN, value, None)
         finally:
             # Decided on the instance once its try is over, as 0.6.2 did at
             # cleanup time: a Cleanup that Run set on ``self`` counts too.
@@ -260,9 +235,48 @@ class Try:
                 _forget_errors(job)
 
 
+    def _run_and_recheck(self, i: int, job: Job) -> None:
+        """Run, then the recheck, of a try whose first Check failed (called
+        in that Check's exception handler)."""
+        names, events, args, kwargs, cwd = self.names, self.events, self.args, self.kwargs, self.cwd
+        # Run: its outcome is deliberately ignored, only the recheck decides.
+        try:
+            if cwd is not None:
+                return_to(cwd)
+            job._run_results = job.Run(*args, **kwargs) if args or kwargs else job.Run()
+        except UNCAUGHT:
+            raise
+        except BaseException as error:
+            _set_outcome(job, "_run_exception", error)
+            for notify in events.phase_ended:
+                notify(names[i], "run", error)
+        else:
+            for notify in events.phase_ended:
+                notify(names[i], "run", None)
+
+        # Recheck
+        try:
+            if cwd is not None:
+                return_to(cwd)
+            job._check_phase = "recheck"
+            value = job._recheck_results = (
+                job.Check(*args, **kwargs) if args or kwargs else job.Check()
+            )
+        except UNCAUGHT:
+            raise
+        except BaseException as error:
+            _set_outcome(job, "_recheck_exception", error)
+            for notify in events.phase_ended:
+                notify(names[i], "recheck", error)
+            return self.record(i, FAILED, None, error)
+        for notify in events.phase_ended:
+            notify(names[i], "recheck", None)
+        return self.record(i, PASSED_AFTER_RUN, value, None)
+
+
 #: The code that calls a job's own methods: a frame whose nearest DoJobber
 #: caller runs it is the job's code (the time limits interrupt only that).
-JOB_CALLERS = frozenset({Try.make.__code__})
+JOB_CALLERS = frozenset({Try.make.__code__, Try._run_and_recheck.__code__})
 
 
 def return_to(cwd: str) -> None:

@@ -41,6 +41,10 @@ class SentError:
     traceback: str
     #: Why it could not be pickled (``data`` is None then).
     problem: str = ""
+    #: The index of its ``__context__`` among the try's errors, when that
+    #: was sent too (a recheck's error and the first Check's): pickling
+    #: keeps neither ``__context__`` nor ``__traceback__``.
+    context: int | None = None
 
 
 @dataclass
@@ -214,8 +218,10 @@ class _Errors:
             data = pickle.dumps(error, PROTOCOL)
         except Exception as cause:
             problem = why(cause)
+        # The context is sent before the error it is the context of.
+        context = self._known.get(id(error.__context__))
         self.sent.append(SentError(data, f"{kind.__module__}.{kind.__qualname__}", text,
-                                   trace, problem))
+                                   trace, problem, context))
         self._known[id(error)] = number = len(self.sent) - 1
         self._keep.append(error)
         return number

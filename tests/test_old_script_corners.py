@@ -1,0 +1,294 @@
+"""Corners 0.6.2 scripts meet: the developer log at level 0, the recheck's
+error with the first Check's as its context, and a Check that returns False.
+
+Each in every engine where it applies: sequential, threads, under time
+limits, and on executors (a thread pool and a process pool).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+import textwrap
+import traceback
+import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from dojobber import DoJobber, DoJobberWarning, Job, RunonlyJob
+from dojobber.executor import RemoteTraceback
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[ProcessPoolExecutor]:
+    # Not "fork": the engine has threads when the pool starts its processes.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        yield pool
+
+
+ENGINES = ["sequential", "threads", "time-limit", "threads-time-limit", "thread-pool",
+           "process-pool"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """configure()'s options for each engine."""
+    name = request.param
+    if name == "process-pool":
+        yield {"executor": request.getfixturevalue("process_pool")}
+    elif name == "thread-pool":
+        with ThreadPoolExecutor(2) as pool:
+            yield {"executor": pool}
+    else:
+        options: dict[str, Any] = {"workers": 3 if "threads" in name else 1}
+        if "time-limit" in name:
+            options["default_timeout"] = 600  # a limit that never runs out
+        yield options
+
+
+def run(root: type[Job], engine: dict[str, Any], **configure: Any) -> DoJobber:
+    dojob = DoJobber()
+    dojob.configure(root, default_retry_delay=0, **engine, **configure)
+    dojob.checknrun()
+    return dojob
+
+
+# 2. dojobber_loglevel=0 is "not set": silent, as in 0.6.2
+
+QUIET_SCRIPT = """\
+import logging, sys
+import dojobber
+
+class Unmakeable(dojobber.Job):
+    def __init__(self):
+        raise OSError("no way")
+    def Check(self, *args, **kwargs):
+        pass
+
+level = eval(sys.argv[1])
+dojob = dojobber.DoJobber(dojobber_loglevel=level)
+dojob.configure(Unmakeable, default_tries=1)
+dojob.checknrun()
+print(dojob.nodestatus)
+"""
+
+
+@pytest.mark.parametrize("level", ["0", "logging.NOTSET", "'NOTSET'", "None", "False"])
+def test_loglevel_not_set_is_silent(tmp_path: Path, level: str) -> None:
+    (tmp_path / "quiet.py").write_text(QUIET_SCRIPT)
+    done = subprocess.run([sys.executable, "quiet.py", level], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "{'Unmakeable': False}\n", "")
+    # The same script at ERROR prints the line: the test can see it.
+    loud = subprocess.run([sys.executable, "quiet.py", "logging.ERROR"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert loud.stderr == (
+        'DoJobber ERROR              : Could not create Job "Unmakeable" - check its __init__\n')
+
+
+# 3. The recheck's error has the first Check's as its __context__
+
+
+class NotYet(Job):
+    """Check fails with KeyError, Run fails, the recheck fails with ValueError."""
+
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if self._check_phase == "check":
+            raise KeyError("not there yet")
+        raise ValueError("still not there")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        raise OSError("the run went wrong")
+
+
+class Recovers(Job):
+    """Check fails, Run fixes it: no error is kept."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if self._check_phase == "check":
+            raise KeyError("not yet")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Both(Job):
+    DEPS = (NotYet, Recovers)
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_the_rechecks_error_has_the_checks_as_context(
+    engine: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dojob = run(NotYet, engine, verbose=True)
+    error = dojob.nodeexceptions["NotYet"]
+    assert (type(error), str(error)) == (ValueError, "still not there")
+    context = error.__context__
+    assert (type(context), str(context)) == (KeyError, "'not there yet'")
+    # The verbose lines are what they were.
+    assert capsys.readouterr().err.splitlines() == [
+        "NotYet.check: fail", "NotYet.run: fail", 'NotYet.recheck: fail "still not there"']
+
+
+def test_debug_shows_both_errors(engine: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    dojob = run(Both, engine, debug=True)
+    assert dojob.nodestatus == {"NotYet": False, "Recovers": True, "Both": None}
+    err = capsys.readouterr().err
+    recheck = err[err.index('NotYet.recheck: fail "still not there"\n  Error was:\n'):]
+    recheck = recheck[:recheck.index("NotYet.cleanup") if "NotYet.cleanup" in recheck else None]
+    # The first Check's error, then the recheck's, as Python chains them.
+    first = recheck.index("  KeyError: 'not there yet'\n")
+    during = recheck.index("During handling of the above exception, another exception occurred")
+    last = recheck.index("ValueError: still not there")
+    assert first < during < last
+    # Recovers passed after its Run: nothing about its Check's error is shown.
+    assert "'not yet'" not in err
+
+
+def test_a_runonly_jobs_recheck_and_runs_errors_chain_as_in_0_6_2(engine: dict[str, Any]) -> None:
+    dojob = run(RunonlyFails, engine)
+    error = dojob.nodeexceptions["RunonlyFails"]
+    assert (type(error), str(error)) == (OSError, "the run went wrong")
+    context = error.__context__
+    assert (type(context), str(context)) == (
+        RuntimeError, "Runonly node check intentionally fails first time.")
+
+
+class RunonlyFails(RunonlyJob):
+    TRIES = 1
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        raise OSError("the run went wrong")
+
+
+def test_on_an_executor_the_printed_traceback_is_the_workers(process_pool: Any) -> None:
+    dojob = run(NotYet, {"executor": process_pool})
+    error = dojob.nodeexceptions["NotYet"]
+    assert isinstance(error.__cause__, RemoteTraceback)
+    printed = "".join(traceback.format_exception(error))
+    assert printed.index("KeyError: 'not there yet'") < printed.index(
+        "During handling of the above exception") < printed.index("ValueError: still not there")
+
+
+# 5. A Check that returns False passes, with one warning per job class
+
+class ReturnsFalse(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class FalseAfterRun(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> bool:
+        if self._check_phase == "check":
+            raise KeyError("not yet")
+        return False
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class ReturnsZero(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+
+class RunReturnsFalse(RunonlyJob):
+    """Its recheck returns what Run returned: not a mistake."""
+
+    def Run(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class RunonlyOwnCheck(RunonlyJob):
+    """A RunonlyJob with a Check of its own: that Check is the user's."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class AllFalse(Job):
+    DEPS = (ReturnsFalse, FalseAfterRun, ReturnsZero, RunReturnsFalse, RunonlyOwnCheck)
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def false_message(name: str) -> str:
+    return (f"{name}.Check returned False, and {name} passed: a Check fails only by raising, "
+            "as in DoJobber 0.6.2. To fail, raise an exception (for instance 'if not "
+            "os.path.exists(path): raise FileNotFoundError(path)'); to pass, return None or "
+            "any value but False")
+
+
+def test_a_check_returning_false_passes_with_a_warning(engine: dict[str, Any]) -> None:
+    dojob = DoJobber()
+    dojob.configure(AllFalse, default_retry_delay=0, **engine)
+    for _ in range(2):  # each run says it again
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dojob.checknrun()  # the line the warnings point at
+        assert [w.category for w in caught] == [DoJobberWarning] * 3
+        assert sorted(str(w.message) for w in caught) == sorted(
+            false_message(name) for name in ("ReturnsFalse", "FalseAfterRun", "RunonlyOwnCheck"))
+        assert {(w.filename, w.lineno) for w in caught} == {
+            (__file__, test_a_check_returning_false_passes_with_a_warning.__code__.co_firstlineno
+             + 6)}
+        # The outcome is 0.6.2's: they passed.
+        assert dojob.success() is True
+        assert dojob.noderesults["ReturnsFalse"] is False
+        assert dojob.noderesults["FalseAfterRun"] is False
+        assert dojob.noderesults["RunReturnsFalse"] is False
+
+
+def test_false_warnings_come_once_per_class_by_default(tmp_path: Path) -> None:
+    script = tmp_path / "falsy.py"
+    script.write_text(textwrap.dedent("""\
+        import dojobber
+
+        class Exists(dojobber.Job):
+            def Check(self, *args, **kwargs):
+                return False
+
+        dojob = dojobber.DoJobber()
+        dojob.configure(Exists)
+        for _ in range(3):
+            dojob.checknrun()
+        print(dojob.nodestatus)
+        """))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "{'Exists': True}\n")
+    assert done.stderr == (f"{script}:10: DoJobberWarning: {false_message('Exists')}\n"
+                           "  dojob.checknrun()\n")
+
+
+def test_the_command_shows_the_runs_warnings(tmp_path: Path) -> None:
+    (tmp_path / "jobs.py").write_text(textwrap.dedent("""\
+        import os
+        import dojobber
+
+        class Exists(dojobber.Job):
+            def Check(self, *args, **kwargs):
+                return os.path.exists("made")
+
+            def Run(self, *args, **kwargs):
+                pass
+        """))
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "run", "jobs.py:Exists", "--log-file", "run.log"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    line = f"dojobber: warning: {false_message('Exists')}"
+    assert done.returncode == 0
+    assert line in done.stderr.splitlines()
+    assert line in (tmp_path / "run.log").read_text().splitlines()
+    assert "DoJobberWarning" not in done.stderr

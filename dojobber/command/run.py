@@ -199,6 +199,8 @@ def _observers(
 def _say_warnings(caught: list[warnings.WarningMessage], log: TextIO | None) -> None:
     """DoJobberWarnings as ``dojobber: warning:`` lines; others as Python shows them."""
     for warning in caught:
+        if issubclass(warning.category, HistoryWarning):
+            continue  # a line of the summary says it
         if issubclass(warning.category, DoJobberWarning):
             line = f"dojobber: warning: {escape(str(warning.message))}\n"
             emit(sys.stderr, line, "stderr")

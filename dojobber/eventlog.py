@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from array import array
@@ -112,7 +113,8 @@ def read_report(lines: Iterable[str]) -> RunReport:
     The last run in ``lines`` is taken; events of earlier runs and blank
     lines are skipped. The Cleanups that failed are in it; the observers
     switched off (``observer_errors``) are not: no event says so. Raises
-    ValueError when the lines hold no whole run.
+    ValueError naming the line when a line is not an event as EventLog
+    writes it (see check_event), or when the lines hold no whole run.
     """
     import json
 
@@ -124,7 +126,10 @@ def read_report(lines: Iterable[str]) -> RunReport:
             event = json.loads(line)
         except ValueError as error:
             raise ValueError(f"line {number} is not JSON: {error}") from None
-        if event.get("event") == "run_started":
+        problem = check_event(event)
+        if problem:
+            raise ValueError(f"line {number}: {problem}")
+        if event["event"] == "run_started":
             runs.append([])
         if runs:
             runs[-1].append(event)
@@ -132,6 +137,90 @@ def read_report(lines: Iterable[str]) -> RunReport:
     if not ended:
         raise ValueError("no run_ended event: the event log holds no whole run")
     return _replay(ended[-1])
+
+
+#: The latest ``time`` an event may have: the end of year 9999, the last a
+#: date can show.
+LATEST = 253402300800.0
+
+
+def check_event(event: Any) -> str:
+    """What is wrong with ``event`` (a line of an event log, parsed), or ""
+    when it is an event as EventLog writes it. An event of a kind this
+    version does not know needs only the keys every event has."""
+    if not isinstance(event, dict):
+        return f"not a JSON object but {type(event).__name__}"
+    kind = event.get("event")
+    if not isinstance(kind, str):
+        return "no event name"
+    problem = _check_fields(event, _COMMON) or _check_fields(event, _FIELDS.get(kind, {}))
+    return f"{kind} event: {problem}" if problem else ""
+
+
+def _check_fields(event: dict[str, Any], fields: dict[str, Callable[[Any], bool]]) -> str:
+    for key, valid in fields.items():
+        if key not in event:
+            return f"no {key!r}"
+        if not valid(event[key]):
+            return f"bad {key!r}: {str(event[key])[:60]!r}"
+    return ""
+
+
+def _text(value: Any) -> bool:
+    """A str that UTF-8 can hold (json.loads makes lone surrogates of \\ud800)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _seconds(value: Any) -> bool:
+    number = type(value) in (int, float)
+    return number and math.isfinite(value) and 0 <= value <= LATEST
+
+
+def _job(value: Any) -> bool:
+    return value is None or _text(value)
+
+
+def _error_field(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, dict) and _text(value.get("type")) and _text(value.get("message"))
+    )
+
+
+def _outcome(value: Any) -> bool:
+    return isinstance(value, str) and value in _OUTCOMES
+
+
+def _flag(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
+_COMMON: dict[str, Callable[[Any], bool]] = {
+    "time": _seconds, "elapsed": _seconds, "job": _job}
+_FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "run_started": {"jobs": lambda v: isinstance(v, list) and all(_text(j) for j in v)},
+    "try_started": {"job": _text, "try": _count},
+    "not_created": {"job": _text, "error": _error_field},
+    "phase_ended": {"job": _text, "phase": lambda v: isinstance(v, str)
+                    and v in ("check", "run", "recheck"),
+                    "error": _error_field},
+    "try_ended": {"job": _text, "outcome": _outcome, "error": _error_field},
+    "cleanup_started": {"job": _text},
+    "cleanup_ended": {"job": _text, "error": _error_field},
+    "run_ended": {"success": _flag, "interrupted": _flag, "no_act": _flag,
+                  "outcomes": lambda v: isinstance(v, dict) and all(
+                      _text(k) and _outcome(o) for k, o in v.items())},
+}
 
 
 class Replayed:
@@ -175,6 +264,9 @@ def _replay(events: list[dict[str, Any]]) -> RunReport:
             end = event
         elif kind == "cleanup_ended" and event["error"] is not None:
             recorder.cleanup_errors.append(CleanupError(job, _job_error(event["error"])))
+    missing = [name for name in names if name not in end["outcomes"]]
+    if missing:
+        raise ValueError(f"the run_ended event has no outcome for job {missing[0]!r}")
     history = recorder.history()
     jobs = []
     for name in names:

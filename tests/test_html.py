@@ -559,4 +559,6 @@ def test_dojobber_report_refuses_what_is_not_an_event_log(tmp_path: Path) -> Non
         [sys.executable, "-m", "dojobber", "report", "-"], input='{"event": "run_started"}\n',
         cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 2
-    assert "no run_ended event" in done.stderr
+    assert done.stderr == (
+        "dojobber: error: - is not an event log of 'dojobber run --events': "
+        "ValueError: line 1: run_started event: no 'time'\n")

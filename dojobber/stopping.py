@@ -6,7 +6,7 @@ import signal
 import threading
 from contextlib import contextmanager
 from types import FrameType
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class Terminated(KeyboardInterrupt):
@@ -40,3 +40,46 @@ def sigterm_stops_the_run() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class StopNoted:
+    """Notes SIGTERM, and once asked Ctrl-C too, instead of acting on it, so
+    that what the command does after the jobs (Cleanups, reports) is never
+    cut short; the command acts on the stop once that is done.
+
+    A second Ctrl-C while Ctrl-C is noted stops at once (KeyboardInterrupt):
+    the user means it. Only the main thread can install handlers; anywhere
+    else ``note`` does nothing.
+    """
+
+    def __init__(self) -> None:
+        #: The first signal noted (signal.SIGTERM or SIGINT), or None.
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def note(self, *, ctrl_c: bool = False) -> None:
+        """From now on note SIGTERM (and with ``ctrl_c``, SIGINT) until ``end``."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT) if ctrl_c else (signal.SIGTERM,):
+            if signum not in self._previous:
+                self._previous[signum] = signal.signal(signum, self._noted)
+
+    def _noted(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and self.signal == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C
+        if self.signal is None:
+            self.signal = signum
+
+    def end(self) -> None:
+        """Put back the handlers ``note`` replaced."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def stop(self) -> KeyboardInterrupt | None:
+        """The stop to act on: Terminated for SIGTERM, KeyboardInterrupt for
+        Ctrl-C, None when neither came."""
+        if self.signal is None:
+            return None
+        return Terminated() if self.signal == signal.SIGTERM else KeyboardInterrupt()

@@ -23,7 +23,7 @@ from ..history.views import (
 from ..report import duration
 from ..terminal import escape
 from .exits import OK, UsageError
-from .writing import check_can_write, emit
+from .writing import check_can_write, emit, write_file
 
 #: How many runs the plain listing shows without --last.
 LISTED = 20
@@ -56,8 +56,7 @@ def main(options: argparse.Namespace) -> int:
     except HistoryError as error:
         raise UsageError(str(error)) from None
     if page is not None:
-        with open(options.html, "w", encoding="utf-8") as out:
-            emit(out, page, options.html)
+        write_file(options.html, page)
     if options.json:
         import json
 

@@ -8,7 +8,7 @@ import sys
 from ..errortext import one_line
 from ..eventlog import read_report
 from .exits import OK, UsageError
-from .writing import check_can_write
+from .writing import check_can_write, write_file
 
 
 def main(options: argparse.Namespace) -> int:
@@ -27,7 +27,6 @@ def main(options: argparse.Namespace) -> int:
             f"{one_line(error)}"
         ) from error
     if options.html:
-        with open(options.html, "w", encoding="utf-8") as out:
-            out.write(report.to_html())
+        write_file(options.html, report.to_html())
     print("\n".join(f"dojobber: {line}" for line in report.summary()))
     return OK

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..dojobber import DoJobber
 from ..errors import DoJobberWarning, HistoryWarning
-from ..errortext import one_line
 from ..events import Observer
 from ..joblines import JobLines
 from ..output import FailedCleanupPrinter, VerbosePrinter
 from ..progress import ProgressLine
 from ..report import WOULD_RUN, RunReport
 from ..settings import OPTIONS, Settings
+from ..stopping import StopNoted
 from ..terminal import colour_wanted, escape, paint
 from .exits import (
     FAILED,
@@ -31,12 +31,13 @@ from .exits import (
 )
 from .pools import started_executor
 from .target import load_target
-from .writing import check_can_write, emit, format_of, say, write_graph
+from .writing import check_can_write, emit, format_of, say, write_file, write_graph
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from ..jobs import Job
+    from ..results import RunResult
 
 
 def main(options: argparse.Namespace, positional: list[str]) -> int:
@@ -88,9 +89,14 @@ def _run(
     executor: Executor | None,
 ) -> int:
     stderr = sys.stderr
+    # Once the jobs are over, SIGTERM waits for the Cleanups and the
+    # reports; from the reports on, so does a first Ctrl-C.
+    noted = StopNoted()
     with ExitStack() as files:
+        files.callback(noted.end)
         log, events = _open_files(options, files)
         observers, job_lines = _observers(options, stderr, log, events)
+        observers.append(JobsOver(noted))
         dojob = DoJobber(log_level(options.debug))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DoJobberWarning)
@@ -101,6 +107,7 @@ def _run(
             lines.budgets = budgets
         dojob.set_args(*positional, **dict(options.arg))
         stop, cleanup_failed = _checknrun(dojob, options.debug, log)
+        noted.note(ctrl_c=True)
 
         report = dojob.report()
         lost: OutputError | None = None
@@ -109,6 +116,8 @@ def _run(
         except OutputError as error:
             lost = error  # the summary is still worth printing
         _print_summary(report, stderr, log)
+        if stop is None:
+            stop = noted.stop()  # came during the Cleanups or the reports
         if stop is not None:
             if lost is not None:
                 say(f"dojobber: error: {lost}")
@@ -196,6 +205,17 @@ def _observers(
     return observers, job_lines
 
 
+class JobsOver(Observer):
+    """Tells ``noted`` to note SIGTERM from the end of the jobs on: the run
+    ends its jobs (run_ended) before it calls their Cleanups."""
+
+    def __init__(self, noted: StopNoted):
+        self.noted = noted
+
+    def run_ended(self, result: RunResult) -> None:
+        self.noted.note()
+
+
 def _say_warnings(caught: list[warnings.WarningMessage], log: TextIO | None) -> None:
     """DoJobberWarnings as ``dojobber: warning:`` lines; others as Python shows them."""
     for warning in caught:
@@ -252,17 +272,9 @@ def _write_report(options: argparse.Namespace, dojob: DoJobber, fmt: str | None)
     if options.json == "-":
         emit(sys.stdout, dojob.report().to_json() + "\n", "stdout")
     elif options.json:
-        try:
-            with open(options.json, "w", encoding="utf-8") as out:
-                emit(out, dojob.report().to_json() + "\n", options.json)
-        except OSError as error:  # opening or closing it
-            raise OutputError(f"cannot write to {options.json}: {one_line(error)}") from error
+        write_file(options.json, dojob.report().to_json() + "\n")
     if options.html:
-        try:
-            with open(options.html, "w", encoding="utf-8") as out:
-                emit(out, dojob.report().to_html(), options.html)
-        except OSError as error:  # opening or closing it
-            raise OutputError(f"cannot write to {options.html}: {one_line(error)}") from error
+        write_file(options.html, dojob.report().to_html())
     if options.graph:
         assert fmt is not None
         write_graph(dojob, options.graph, fmt)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
 import sys
+import tempfile
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errortext import one_line
@@ -64,6 +67,54 @@ def _write_bytes(buffer: Any, whole: bytes) -> None:
     buffer.flush()
 
 
+def write_file(path: str, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to the file ``path``, or raise OutputError.
+
+    A regular file (or a new one) is written whole or not at all: the data
+    goes to a temporary file beside it, which then takes its name, so a
+    signal, a crash or a full disk never leaves a truncated report where
+    the last one was. The file gets the mode a plain write would give it
+    (an existing file's own, else 0o666 less the umask). Anything else (a
+    device, a pipe) is written directly.
+    """
+    whole = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
+    try:
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(path, "wb") as out:
+                _write_bytes(out, whole)
+            return
+        _write_beside(path, whole, stat.S_IMODE(mode) if mode is not None else _new_file_mode())
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
+
+
+def _write_beside(path: str, whole: bytes, mode: int) -> None:
+    folder, name = os.path.split(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            _write_bytes(out, whole)
+            os.fchmod(out.fileno(), mode)
+        os.replace(temporary, path)
+    except BaseException:
+        # Ctrl-C included: the old file stays as it was, and nothing is left beside it.
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)  # read it the only way there is, and put it back
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def say(line: str) -> None:
     """A line on stderr that nothing may stop: the command's last word."""
     try:
@@ -114,12 +165,9 @@ def write_graph(dojob: DoJobber, path: str, fmt: str) -> None:
     Strict: where the picture cannot be drawn, the command fails with what
     to install (``write_graph`` on its own only warns, as 0.6.2 scripts expect).
     """
+    picture = io.BytesIO()
+    dojob.write_graph(picture, fmt, strict=True)
     if path == "-":
-        picture = io.BytesIO()
-        dojob.write_graph(picture, fmt, strict=True)
         emit_bytes(picture.getvalue(), "stdout")
-        return
-    try:
-        dojob.write_graph(path, fmt, strict=True)
-    except OSError as error:
-        raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
+    else:
+        write_file(path, picture.getvalue())

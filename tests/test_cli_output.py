@@ -249,3 +249,67 @@ def test_a_short_listing_into_a_broken_pipe_leaves_nothing_for_exit(work: Path) 
         os.close(write)
     assert done.stderr == f"dojobber: error: cannot write to stdout: {BROKEN}\n"
     assert done.returncode == 1
+
+
+# Issue 25: exit status 1 and one line for every output the command was given.
+
+SURROGATE_JOBS = '''
+from dojobber import Job
+
+
+class Odd(Job):
+    TRIES = 1
+
+    def Check(self):
+        raise RuntimeError("bad \\ud800 text")
+'''
+
+
+@pytest.mark.parametrize("option", ["--events", "--log-file"])
+def test_a_run_file_on_a_full_disk(work: Path, option: str) -> None:
+    done = dojobber("run", "jobs.py:Root", option, "/dev/full", cwd=work)
+    assert last_line(done) == f"dojobber: error: cannot write to /dev/full: {FULL}"
+    assert done.stderr.count("dojobber: error:") == 1
+
+
+def test_events_to_a_closed_stdout(work: Path) -> None:
+    done = dojobber("run", "jobs.py:Root", "--events", "-", cwd=work, stdout=None,
+                    **closing(1))
+    assert last_line(done) == "dojobber: error: cannot write to stdout: it is closed"
+    assert " jobs: " not in done.stderr  # nothing ran whose events would be lost
+
+
+@pytest.mark.parametrize("how", ["closed", "full", "broken"])
+def test_report_cannot_write_its_summary(how: str, work: Path) -> None:
+    ran = dojobber("run", "jobs.py:Root", "--events", "events.jsonl", cwd=work)
+    assert ran.returncode == 0, ran.stderr
+    if how == "closed":
+        done = dojobber("report", "events.jsonl", cwd=work, stdout=None, **closing(1))
+        reason = "it is closed"
+    elif how == "full":
+        with open("/dev/full", "w") as full:
+            done = dojobber("report", "events.jsonl", cwd=work, stdout=full)
+        reason = FULL
+    else:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            done = dojobber("report", "events.jsonl", cwd=work, stdout=write)
+        finally:
+            os.close(write)
+        reason = BROKEN
+    assert last_line(done) == f"dojobber: error: cannot write to stdout: {reason}"
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_the_log_file_survives_a_lone_surrogate(work: Path) -> None:
+    (work / "odd.py").write_text(SURROGATE_JOBS)
+    done = dojobber("run", "odd.py:Odd", "--log-file", "run.log", cwd=work)
+    assert done.returncode == 1, done.stderr
+    expected = ("dojobber: failed: Odd after 1 try: RuntimeError: bad \\ud800 text "
+                "(Run raised NotImplementedError: Odd must define Run)")
+    log = (work / "run.log").read_text(encoding="utf-8").splitlines()
+    assert log[0].startswith("dojobber: Odd failed (1 try, ")
+    assert expected in log
+    assert not any("switched off" in line or "cannot write" in line for line in log)
+    assert expected in done.stderr.splitlines()

@@ -7,8 +7,9 @@ import sys
 
 from ..errortext import one_line
 from ..eventlog import read_report
+from ..terminal import escape
 from .exits import OK, UsageError
-from .writing import check_can_write, write_file
+from .writing import check_can_write, emit, write_file
 
 
 def main(options: argparse.Namespace) -> int:
@@ -28,5 +29,5 @@ def main(options: argparse.Namespace) -> int:
         ) from error
     if options.html:
         write_file(options.html, report.to_html())
-    print("\n".join(f"dojobber: {line}" for line in report.summary()))
+    emit(sys.stdout, "".join(f"dojobber: {escape(line)}\n" for line in report.summary()), "stdout")
     return OK

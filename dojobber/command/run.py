@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..dojobber import DoJobber
 from ..errors import DoJobberWarning, HistoryWarning
+from ..errortext import one_line
 from ..events import Observer
 from ..joblines import JobLines
 from ..output import FailedCleanupPrinter, VerbosePrinter
@@ -166,16 +167,32 @@ def _open_files(
 ) -> tuple[TextIO | None, TextIO | None]:
     """The log file and the event log the run writes as it goes (stdout for
     ``--events -``), closed by ``files``."""
-    log = (
-        files.enter_context(open(options.log_file, "w", encoding="utf-8"))
-        if options.log_file else None
-    )
+    log = _opened(options.log_file, files) if options.log_file else None
     events = None
     if options.events == "-":
+        if sys.stdout is None:  # started with it closed: the events would be lost
+            raise OutputError("cannot write to stdout: it is closed")
         events = sys.stdout
     elif options.events:
-        events = files.enter_context(open(options.events, "w", encoding="utf-8"))
+        events = _opened(options.events, files)
     return log, events
+
+
+def _opened(path: str, files: ExitStack) -> TextIO:
+    """``path`` open for the run's lines, closed by ``files``. Text UTF-8
+    cannot hold (a lone surrogate in a message) is escaped as on stderr; a
+    close that fails (what was left to write did not fit) is an OutputError
+    naming the file, like any failed write."""
+    stream = open(path, "w", encoding="utf-8", errors="backslashreplace")
+
+    def close() -> None:
+        try:
+            stream.close()
+        except OSError as error:
+            raise OutputError(f"cannot write to {path}: {one_line(error)}") from error
+
+    files.callback(close)
+    return stream
 
 
 def _observers(

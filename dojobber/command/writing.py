@@ -37,8 +37,15 @@ def _write_whole(stream: TextIO, text: str) -> None:
         stream.flush()
         return
     stream.flush()
-    errors = stream.errors if stream.errors not in (None, "strict") else "backslashreplace"
-    _write_bytes(buffer, text.encode(stream.encoding or "utf-8", errors))
+    encoding = stream.encoding or "utf-8"
+    try:
+        # The stream's own way first (surrogateescape gives back the bytes
+        # of a file name that was not UTF-8)...
+        data = text.encode(encoding, stream.errors or "strict")
+    except UnicodeEncodeError:
+        # ... else what it cannot hold (a lone surrogate) written out.
+        data = text.encode(encoding, "backslashreplace")
+    _write_bytes(buffer, data)
 
 
 def emit_bytes(data: bytes, where: str) -> None:
@@ -77,7 +84,8 @@ def write_file(path: str, data: str | bytes) -> None:
     (an existing file's own, else 0o666 less the umask). Anything else (a
     device, a pipe) is written directly.
     """
-    whole = data.encode("utf-8") if isinstance(data, str) else data
+    # A lone surrogate (in a job's message) is written out, as on stderr.
+    whole = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from .events import Observer
 from .results import Outcome
+from .terminal import escape
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -119,7 +120,8 @@ class ProgressLine(Observer):
         text += f", {elapsed:.1f}s"
         if self._running:
             shown = [
-                name if number == 1 else f"{name} (try {number})"
+                # Escaped: a name must not drive the terminal (clear it, set its title).
+                escape(name) if number == 1 else f"{escape(name)} (try {number})"
                 for name, number in list(self._running.items())[:3]
             ]
             more = len(self._running) - len(shown)

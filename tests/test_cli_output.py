@@ -313,3 +313,18 @@ def test_the_log_file_survives_a_lone_surrogate(work: Path) -> None:
     assert expected in log
     assert not any("switched off" in line or "cannot write" in line for line in log)
     assert expected in done.stderr.splitlines()
+
+
+HOSTILE_JOBS = '''
+from dojobber import DummyJob
+
+Evil = type("Evil\\x1b[2J\\x1b]0;owned\\x07", (DummyJob,), {})
+Root = type("Root", (DummyJob,), {"DEPS": (Evil,)})
+'''
+
+
+def test_list_shows_names_escaped(work: Path) -> None:
+    (work / "hostile.py").write_text(HOSTILE_JOBS)
+    done = dojobber("list", "hostile.py:Root", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Evil\\x1b[2J\\x1b]0;owned\\x07\nRoot <- Evil\\x1b[2J\\x1b]0;owned\\x07\n"

@@ -99,3 +99,15 @@ def test_wanted_only_on_a_terminal_and_not_verbose() -> None:
     with open(os.devnull, "w") as closed:
         pass
     assert not ProgressLine.wanted(closed, verbose=False)  # isatty() raises ValueError
+
+
+def test_a_name_that_would_drive_the_terminal_is_shown_escaped() -> None:
+    clock = Clock()
+    line, out = make(clock)
+    hostile = "Clear\x1b[2J\x1b]0;owned\x07"
+    line.run_started([hostile])
+    clock.now += 1.0
+    line.try_started(hostile, 1)
+    shown = out.getvalue().rsplit(ERASE, 1)[1]
+    assert shown == "dojobber: 0/1 passed, 1.0s; running: Clear\\x1b[2J\\x1b]0;owned\\x07"
+    assert "\x1b" not in out.getvalue().replace(ERASE, "")

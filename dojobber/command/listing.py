@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..graph import build_plan
+from ..terminal import escape
 from .exits import OK, UsageError
 from .target import job_classes, load_module, load_target
 from .writing import emit
@@ -20,10 +21,11 @@ def main(options: argparse.Namespace) -> int:
         found = job_classes(module, defined_in=module.__name__)
         if not found:
             raise UsageError(f"{target} defines no Job classes")
-        emit(sys.stdout, "".join(name + "\n" for name in found), "stdout")
+        emit(sys.stdout, "".join(escape(name) + "\n" for name in found), "stdout")
         return OK
     plan = build_plan(load_target(target))
-    names = plan.names
+    # Escaped: a job's name must not drive the terminal it is listed on.
+    names = [escape(name) for name in plan.names]
     lines = []
     for name, deps in zip(names, plan.deps, strict=True):
         lines.append(name + (" <- " + ", ".join(names[d] for d in deps) if deps else ""))

@@ -1,10 +1,14 @@
-"""Shared helpers for the test suite: quick job factories and a fake clock."""
+"""Shared helpers for the test suite: quick job factories, a fake clock, and
+the release (sdist and wheel) built once from a copy of the source tree."""
 
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -13,6 +17,8 @@ import pytest
 from dojobber import Job
 
 TESTS = Path(__file__).resolve().parent
+#: The source tree these tests belong to (a clone, or an unpacked sdist).
+SOURCE_ROOT = TESTS.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
@@ -73,3 +79,70 @@ def application_logs_nowhere() -> Iterator[None]:
         yield
     finally:
         root.handlers[:] = saved
+
+
+# --- The release --------------------------------------------------------------
+
+
+def left_out_of_copies(source: Path, directory: Path, name: str) -> bool:
+    """Whether ``directory/name`` is not source: hidden entries (.git, .venv,
+    caches), __pycache__, *.egg-info, docs' _build, what the examples make when
+    run without a target (*-demo), and the top-level build/ and dist/."""
+    return (
+        name.startswith(".") or name.endswith(".egg-info") or name.endswith("-demo")
+        or name in ("__pycache__", "_build")
+        or (directory == source and name in ("build", "dist"))
+    )
+
+
+def copy_source(source: Path, into: Path) -> None:
+    """Copy the source tree without what is not source (building writes
+    build/ and *.egg-info into the tree it builds, so builds use a copy)."""
+
+    def left_out(directory: str, names: list[str]) -> set[str]:
+        return {name for name in names if left_out_of_copies(source, Path(directory), name)}
+
+    shutil.copytree(source, into, symlinks=True, ignore=left_out)
+
+
+#: What a developer's tree holds besides its source, after tests, a docs
+#: build, the benchmarks and the examples: none of it may reach the sdist.
+LIVED_IN = (
+    ".venv/pyvenv.cfg",
+    "docs/_build/html/index.html",
+    "tests/__pycache__/conftest.cpython-311.pyc",
+    "dojobber/__pycache__/jobs.cpython-311.pyc",
+    "tests/.hypothesis/examples/0a1b/2c3d",
+    "benchmarks/.cache/dojobber-0.6.2/pyvenv.cfg",
+    "examples/hello-demo/notes/todo.txt",
+)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What ``python -m build`` made: the sdist, the wheel built from it, and
+    everything the build printed (stdout and stderr together)."""
+
+    sdist: Path
+    wheel: Path
+    output: str
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """The release built as it is published (``python -m build``: the sdist,
+    then the wheel from the unpacked sdist), once per test session, from a
+    copy of this tree with a developer's leftovers (``LIVED_IN``) added."""
+    into = tmp_path_factory.mktemp("release")
+    tree = into / "source"
+    copy_source(SOURCE_ROOT, tree)
+    for leftover in LIVED_IN:
+        (tree / leftover).parent.mkdir(parents=True, exist_ok=True)
+        (tree / leftover).write_text("not source\n")
+    command = [sys.executable, "-m", "build", "--outdir", str(into / "dist"), str(tree)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}"
+    (sdist,) = (into / "dist").glob("dojobber-*.tar.gz")
+    (wheel,) = (into / "dist").glob("dojobber-*.whl")
+    return Release(sdist, wheel, done.stdout)

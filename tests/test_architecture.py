@@ -10,8 +10,9 @@ included) with ``ast`` and fail on:
   of ours and used in another, except the few in ``ALLOWED_PRIVATE_NAMES``;
 * more than three functions longer than 60 lines.
 
-They also build a real wheel from the source tree and check that every module
-(subpackages too) and ``py.typed`` ship, and hold ``DoJobber.configure``'s
+They also check that the wheel ``python -m build`` makes from the source tree
+(conftest.py's ``release``, built once per session) ships every module
+(subpackages too) and ``py.typed``, and hold ``DoJobber.configure``'s
 signature to ``Settings``, the one list of its options.
 
 The checker is a handful of functions below; the tests of the checker run it on
@@ -22,9 +23,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import shutil
-import subprocess
-import sys
 import textwrap
 import zipfile
 from collections import deque
@@ -35,10 +33,9 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import dojobber
 from dojobber.dojobber import DoJobber
 from dojobber.settings import OPTIONS, Settings
+from conftest import SOURCE_ROOT, Release
 
 PACKAGE_DIR = Path(dojobber.__file__).resolve().parent
-#: The source tree these tests belong to (the wheel is built from it).
-SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 #: Private names that may cross modules, each with the reason.
 ALLOWED_PRIVATE_NAMES: dict[str, str] = {
@@ -726,37 +723,8 @@ def test_at_most_three_functions_over_60_lines() -> None:
 # --- The wheel ----------------------------------------------------------------
 
 
-def copy_source(source: Path, into: Path) -> None:
-    """Copy the source tree, without what is not source: hidden entries (.git,
-    .venv, caches), __pycache__, *.egg-info, docs' _build, top-level build/ and dist/."""
-
-    def left_out(directory: str, names: list[str]) -> set[str]:
-        top = {"build", "dist"} if Path(directory) == source else set()
-        return {
-            name for name in names
-            if name.startswith(".") or name.endswith(".egg-info") or name in top
-            or name in ("__pycache__", "_build")
-        }
-
-    shutil.copytree(source, into, symlinks=True, ignore=left_out)
-
-
-def build_wheel(source: Path, into: Path) -> Path:
-    """Build the project's wheel with pip from a copy of ``source`` (building
-    writes build/ and *.egg-info into the tree it builds). pip's build
-    isolation brings setuptools, which a venv of Python 3.12+ lacks."""
-    copy = into / "source"
-    copy_source(source, copy)
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-               "--disable-pip-version-check", "--wheel-dir", str(into / "wheels"), str(copy)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    (wheel,) = (into / "wheels").glob("dojobber-*.whl")
-    return wheel
-
-
-def test_the_wheel_holds_every_module_and_py_typed(tmp_path: Path) -> None:
-    wheel = build_wheel(SOURCE_ROOT, tmp_path)
+def test_the_wheel_holds_every_module_and_py_typed(release: Release) -> None:
+    wheel = release.wheel
     package = SOURCE_ROOT / "dojobber"
     wanted = {path.relative_to(SOURCE_ROOT).as_posix() for path in package.rglob("*.py")}
     wanted.add("dojobber/py.typed")

@@ -32,6 +32,8 @@ MAX_ROWS = 2000
 MAX_FAILURES = 200
 #: A message longer than this is cut (the JSON report has it whole).
 MAX_MESSAGE = 2000
+#: A traceback shows at most this many lines (a deep recursion has thousands).
+MAX_TRACEBACK_LINES = 200
 
 _TRACEBACK_FILE = re.compile(r'^(  File ")(.+?)(", line \d+)', re.MULTILINE)
 _PHASE_CLASS = {"check": "c", "run": "r", "recheck": "k"}
@@ -125,10 +127,24 @@ def _name(name: str) -> str:
 
 
 def _message(error: JobError) -> str:
-    text = str(error)
+    return _cut(str(error))
+
+
+def _cut(text: str) -> str:
     if len(text) > MAX_MESSAGE:
         text = f"{text[:MAX_MESSAGE]}... ({len(text) - MAX_MESSAGE} more characters)"
     return text
+
+
+def _cut_traceback(text: str) -> str:
+    """A traceback as the page shows it: each line cut like a message (the
+    last holds the message), and at most MAX_TRACEBACK_LINES lines, the
+    first and the last half of them, which say where it began and ended."""
+    lines = [_cut(line) for line in text.splitlines()]
+    if len(lines) > MAX_TRACEBACK_LINES:
+        half = MAX_TRACEBACK_LINES // 2
+        lines = lines[:half] + [f"... ({len(lines) - 2 * half} more lines)"] + lines[-half:]
+    return "\n".join(lines)
 
 
 def _seconds(seconds: float) -> str:
@@ -462,7 +478,7 @@ def _failure(report: Report, job: JobReport, row: int) -> str:
         )
     trace = report.traceback(job.name)
     folded = (
-        f"<details><summary>traceback</summary><pre>{_text(shorten_paths(trace))}</pre></details>"
+        f"<details><summary>traceback</summary><pre>{_text(_cut_traceback(shorten_paths(trace)))}</pre></details>"
         if trace else ""
     )
     return (

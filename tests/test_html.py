@@ -562,3 +562,21 @@ def test_dojobber_report_refuses_what_is_not_an_event_log(tmp_path: Path) -> Non
     assert done.stderr == (
         "dojobber: error: - is not an event log of 'dojobber run --events': "
         "ValueError: line 1: run_started event: no 'time'\n")
+
+
+def test_long_messages_are_cut_in_tracebacks_too() -> None:
+    """20 failures with messages of a million characters: the page shows the
+    first 2,000 of each, in the failures list and in the folded tracebacks."""
+    from conftest import make_job
+
+    def fail(job: Any) -> None:
+        raise RuntimeError("x" * 1_000_000)
+
+    jobs = tuple(make_job(f"F{k}", check=fail, TRIES=1) for k in range(20))
+    dojob = DoJobber()
+    dojob.configure(make_job("Root", deps=jobs))
+    dojob.checknrun()
+    page = dojob.report().to_html()
+    assert len(page) < 20 * 20_000  # each failure's text cut, not 20 MB
+    assert page.count("more characters)") >= 40  # in the list and in the tracebacks
+    assert "x" * 2001 not in page

@@ -705,3 +705,35 @@ def test_list_into_a_closed_pipe_is_a_one_line_error(tmp_path):
     error = reader.stderr.read()
     assert reader.wait(timeout=60) == 1
     assert error == b"dojobber: error: cannot write to stdout: BrokenPipeError: [Errno 32] Broken pipe\n"
+
+
+HOSTILE_JOBS = """
+import time
+
+from dojobber import DummyJob, Job
+
+
+def nap(self):
+    time.sleep(1.2)
+
+
+Evil = type("Evil\\x1b[2J\\x1b]0;owned\\x07", (Job,), {"Check": nap})
+Root = type("Root", (DummyJob,), {"DEPS": (Evil,)})
+"""
+
+
+def test_a_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """A job named with escape sequences (clear the screen, set the window
+    title): the terminal, as an emulator shows it, gets the name written out."""
+    import pyte
+
+    (tmp_path / "hostile.py").write_text(HOSTILE_JOBS)
+    status, seen = run_on_terminal(["run", "hostile.py:Root"], tmp_path)
+    assert status == 0
+    # The progress line as first drawn while Evil naps, up to its next redraw.
+    first = seen.index("\r\x1b[Kdojobber: 0/2 passed")
+    line = seen[first:seen.index("\r", first + 1)]
+    screen = pyte.Screen(200, 10)
+    pyte.Stream(screen).feed(line)
+    assert "running: Evil\\x1b[2J\\x1b]0;owned\\x07" in screen.display[0]
+    assert screen.title == ""  # no escape sequence reached the terminal

@@ -338,3 +338,104 @@ class FailFastRoot(Job):
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+# --- Tries queued behind others (issue 26) -------------------------------------
+
+
+class Nap(Job):
+    """Naps half a second, well within its TIMEOUT once it starts."""
+
+    TIMEOUT = 1.5
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> int:
+        time.sleep(0.5)
+        return os.getpid()
+
+
+#: More naps than a pool of two runs at once: most of them wait in its queue.
+NAPS = [type(f"Nap{k}", (Nap,), {"__module__": __name__}) for k in range(8)]
+for _cls in NAPS:
+    globals()[_cls.__name__] = _cls
+
+
+class Naps(Job):
+    DEPS = NAPS
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+# --- Workers killed in every position (issue 26) ---------------------------------
+
+
+def note(kwargs: dict[str, Any], what: str) -> None:
+    """One line in the file ``set_args(log=...)`` names, per try that ran."""
+    with open(kwargs["log"], "a") as log:
+        log.write(what + "\n")
+
+
+def noted(kwargs: dict[str, Any]) -> list[str]:
+    with open(kwargs["log"]) as log:
+        return log.read().split()
+
+
+class Kills(Job):
+    """Notes that it ran, waits until the jobs ``kwargs['after']`` names
+    have started (at most 30 s), then ends its worker process."""
+
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        name = type(self).__name__
+        note(kwargs, name)
+        waiting = set(kwargs.get("after", ())) - {name}
+        deadline = time.monotonic() + 30
+        while not waiting <= set(noted(kwargs)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os._exit(3)
+
+
+class KillsToo(Kills):
+    pass
+
+
+class KillsOnce(Kills):
+    """Ends its worker on its first run only (noted then), as a worker killed
+    from outside; passes when sent again."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if type(self).__name__ not in noted(kwargs):
+            super().Check(*args, **kwargs)
+
+
+class Noted(Job):
+    """Notes that it ran, and takes ``kwargs['nap']`` seconds to pass."""
+
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        note(kwargs, type(self).__name__)
+        time.sleep(kwargs.get("nap", 0.5))
+
+
+class NotedFirst(Noted):
+    pass
+
+
+class NotedThen(Noted):
+    DEPS = [NotedFirst]
+
+
+class KillsLater(Kills):
+    """Starts once NotedThen passed: alone in flight, on a replaced pool."""
+
+    DEPS = [NotedThen]
+
+
+class KillRoot(Job):
+    """The root of a graph of killers (DEPS set by the test)."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass

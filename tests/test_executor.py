@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import dojobber
 import executor_jobs as jobs
+import dojobber.engine.pool
 import dojobber.executor
 from dojobber.errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
 from dojobber.executor import RemoteTraceback, executor_size, run_try
@@ -320,6 +321,53 @@ def test_a_pool_broken_by_an_earlier_run_is_replaced() -> None:
         assert isinstance(run(jobs.Dies, pool).nodeexceptions["Dies"], WorkerLostError)
 
 
+def warmed(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    """``pool`` with all its processes started: a try sent now starts at once."""
+    size = pool._max_workers  # type: ignore[attr-defined]
+    for future in [pool.submit(time.sleep, 0.3) for _ in range(size)]:
+        future.result()
+    return pool
+
+
+@pytest.mark.parametrize("deps, after, runs, lost", [
+    # Alone in flight: it fails, and is not sent again.
+    ([jobs.Kills], [], {"Kills": 1}, {"Kills"}),
+    # Beside a try that was running: the pool cannot say which try broke
+    # it, so both are sent again, each alone; it breaks the pool again.
+    ([jobs.Kills, jobs.NotedFirst], ["NotedFirst"], {"Kills": 2, "NotedFirst": 2}, {"Kills"}),
+    # Two killers at once: each is sent again alone, and fails.
+    ([jobs.Kills, jobs.KillsToo], ["Kills", "KillsToo"], {"Kills": 2, "KillsToo": 2},
+     {"Kills", "KillsToo"}),
+    # Alone in flight on a pool that replaced one broken earlier in the run
+    # and got the tries sent again one at a time (all of them passed):
+    # it is not sent again.
+    ([jobs.KillsOnce, jobs.KillsLater], ["NotedFirst"],
+     {"KillsOnce": 1, "NotedFirst": 2, "NotedThen": 1, "KillsLater": 1}, {"KillsLater"}),
+    # The same, with the killer that broke the pool sent again and failing.
+    ([jobs.Kills, jobs.KillsLater], ["NotedFirst"],
+     {"Kills": 2, "NotedFirst": 2, "NotedThen": 1, "KillsLater": 1}, {"Kills", "KillsLater"}),
+])
+def test_a_try_that_kills_its_worker_fails_once_in_every_position(
+    tmp_path: Path, deps: list[type[dojobber.Job]], after: list[str], runs: dict[str, int],
+    lost: set[str],
+) -> None:
+    log = tmp_path / "ran.log"
+    log.touch()
+    root = type("Root", (jobs.KillRoot,), {"DEPS": deps})
+    with warmed(ProcessPoolExecutor(2, mp_context=_context())) as pool:
+        dojob = dojobber.DoJobber()
+        dojob.configure(root, executor=pool, workers=2)
+        dojob.set_args(log=str(log), after=after, nap=0.3)
+        dojob.checknrun()
+    ran = log.read_text().split()
+    assert {name: ran.count(name) for name in set(ran)} == runs
+    assert {name: type(error) for name, error in dojob.nodeexceptions.items()} == dict.fromkeys(
+        lost, WorkerLostError)
+    tries = {job.name: job.tries for job in dojob.report().jobs}
+    assert tries == dict.fromkeys(runs, 1) | {"Root": 0}
+    assert {name for name, status in dojob.nodestatus.items() if status} == set(runs) - lost
+
+
 class Unhelpful(Executor):
     """An executor whose every task ends as ``outcome`` says."""
 
@@ -382,11 +430,41 @@ def test_fail_fast_starts_nothing_after_a_final_failure(process_pool: Executor) 
     assert dojob.nodestatus == {"FailsAtOnce": False, "Fine": None, "FailFastRoot": None}
 
 
+def test_timeout_counts_from_the_start_in_the_worker_not_the_queue(
+    executor: Executor, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Eight tries of half a second, TIMEOUT 1.5, on two workers: the last
+    wait in the executor's queue longer than their TIMEOUT and the caller's
+    backstop together, and pass all the same."""
+    monkeypatch.setattr(dojobber.engine.pool, "STUCK_AFTER", 0.1)
+    with caplog.at_level(logging.WARNING, logger="DoJobber"):
+        dojob = run(jobs.Naps, executor, workers=len(jobs.NAPS))
+    assert dojob.nodeexceptions == {}
+    assert dojob.success()
+    assert caplog.records == []  # no try abandoned, no pool replaced
+
+
+@pytest.mark.parametrize("method", [m for m in ("fork", "spawn")
+                                    if m in multiprocessing.get_all_start_methods()])
+def test_timeout_counts_from_the_start_on_pools_of_each_start_method(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dojobber.engine.pool, "STUCK_AFTER", 0.1)
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        jobs.Naps.DEPS = jobs.NAPS[:4]  # two seconds in all on one process
+        try:
+            dojob = run(jobs.Naps, pool, workers=4)
+        finally:
+            jobs.Naps.DEPS = jobs.NAPS
+    assert dojob.nodeexceptions == {}
+
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask")
 def test_a_try_stuck_past_its_timeout_is_killed_with_its_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dojobber.executor, "STUCK_AFTER", 0.5)
+    monkeypatch.setattr(dojobber.engine.pool, "STUCK_AFTER", 0.5)
     with ProcessPoolExecutor(2, mp_context=_context()) as pool:
         dojob = run(jobs.StuckBesideOthers, pool)
     assert dojob.nodestatus == {"Immune": False, "Beside": True, "AfterBeside": True,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import ExecutorError, JobTimeoutError, WorkerLostError
+from .starts import Start, Starts, listening_host
 from .worker import run_try, why
 
 log = logging.getLogger("DoJobber")
@@ -37,18 +40,22 @@ _STOPPED = frozenset({-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP, 255})
 class Pool:
     """The run's executor, replaced when it breaks (a worker process died).
 
-    A broken ``ProcessPoolExecutor`` fails every try it was running, not
-    only the one whose process died, and cannot say which it was. So the
-    tries it was running are sent again, each alone on a new pool: one that
-    breaks the pool when alone failed with WorkerLostError; the others get
-    their result as if nothing happened (a try is only counted once).
+    A broken ``ProcessPoolExecutor`` fails every try it had, running or
+    queued, not only the one whose process died, and cannot say which it
+    was. So the tries it had are sent again, each alone on a new pool: one
+    that breaks the pool when alone failed with WorkerLostError; the others
+    get their result as if nothing happened (a try is only counted once).
+    A try is counted in flight on its pool from its submit until its
+    future is done; one that broke with its pool stays counted on it, so
+    that each try that broke with it knows whether it was alone.
 
     Once the run is stopping (``stop``), nothing is sent, again or anew: a
     try waiting for its answer ends with KeyboardInterrupt, as the run does.
     """
 
-    def __init__(self, executor: Executor):
+    def __init__(self, executor: Executor, clock: Callable[[], float] = time.monotonic):
         self.executor = executor
+        self.clock = clock
         self.generation = 0
         self.made: list[Executor] = []  # replacements, shut down at the end of the run
         self.state = threading.Condition()
@@ -57,55 +64,70 @@ class Pool:
         self.queued_alone = 0
         self.in_flight: dict[int, int] = {}  # generation -> tries it has not returned
         self.stopping = threading.Event()
+        #: Hears tries with a TIMEOUT start in their workers (made when first needed).
+        self.starts: Starts | None = None
+        self.deaf = False  # no socket could be opened for ``starts``
 
     def stop(self) -> None:
         """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
         self.stopping.set()
 
     def close(self) -> None:
+        if self.starts is not None:
+            self.starts.close()
+            self.starts = None
         for executor in self.made:
             executor.shutdown(wait=True)
         self.made.clear()
 
     def run(self, task: bytes, name: str, limit: float | None) -> bytes:
-        """Send ``task`` and wait for its answer (at most ``limit`` and
-        STUCK_AFTER seconds, when the job has a TIMEOUT)."""
-        wait = None if limit is None else limit + STUCK_AFTER
+        """Send ``task`` and wait for its answer (when the job has a TIMEOUT,
+        at most ``limit`` and STUCK_AFTER seconds from when the worker said
+        the try started: a try waiting for a worker is not late)."""
         if self.stopping.is_set():
             raise KeyboardInterrupt
         with self._shared():
-            generation, future = self._submit(task, name)
-            lost: type[BaseException] | None = None
+            sent = self._submit(task, name, limit)
             try:
-                return _answer(future, name, wait)
-            except (BrokenExecutor, _Stuck) as error:
-                lost = type(error)
+                return self._await(sent, name, limit)
+            except BrokenExecutor:
                 with self.state:
                     # The pool's other tries stay counted: they broke with it.
-                    alone = self.in_flight[generation] == 1
-            finally:
-                if lost is None:
-                    with self.state:
-                        self.in_flight[generation] -= 1
-        if lost is _Stuck:
-            self._abandon(generation, future, name)
-            raise JobTimeoutError(name, "its try on the executor", limit or 0.0)
-        self._unless_stopping(generation)
-        self._renew(generation, name)
+                    alone = self.in_flight[sent.generation] == 1
+        self._unless_stopping(sent.generation)
+        self._renew(sent.generation, name)
         if alone:
             raise WorkerLostError(_lost(name), name)
         with self._isolated():
             if self.stopping.is_set():
                 raise KeyboardInterrupt
-            generation, future = self._submit(task, name)
+            sent = self._submit(task, name, limit)
             try:
-                return _answer(future, name, wait)
+                return self._await(sent, name, limit)
             except BrokenExecutor:
-                self._renew(generation, name)
+                self._renew(sent.generation, name)
                 raise WorkerLostError(_lost(name), name) from None
-            except _Stuck:
-                self._abandon(generation, future, name)
-                raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
+
+    def _await(self, sent: Sent, name: str, limit: float | None) -> bytes:
+        """The answer to ``sent``; a try stuck past its TIMEOUT (and
+        STUCK_AFTER) is abandoned and fails with JobTimeoutError."""
+        start = sent.start
+        try:
+            if start is None:
+                return _answer(sent.future, name, None)
+            # Woken when the worker says the try started, or when it is done.
+            sent.future.add_done_callback(lambda _: start.heard.set())
+            start.heard.wait()
+            wait = None
+            if start.at is not None and not sent.future.done():
+                wait = max(0.0, start.at + (limit or 0.0) + STUCK_AFTER - self.clock())
+            return _answer(sent.future, name, wait)
+        except _Stuck:
+            self._abandon(sent.generation, sent.future, name)
+            raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
+        finally:
+            if start is not None and self.starts is not None:
+                self.starts.forget(start)
 
     def _abandon(self, generation: int, future: Future[bytes], name: str) -> None:
         """Give up on a stuck try; its answer, if it ever comes, is dropped.
@@ -134,24 +156,56 @@ class Pool:
                 process.kill()
         self._renew(generation, name)
 
-    def _submit(self, task: bytes, name: str) -> tuple[int, Future[bytes]]:
+    def _submit(self, task: bytes, name: str, limit: float | None) -> Sent:
+        """Send ``task``, counted in flight on its pool until it is done
+        (one that broke with its pool stays counted: see ``run``)."""
+        start = None if limit is None else self._expect()
+        word = None if start is None else start.word
         for _ in range(2):
             with self.state:
                 generation, executor = self.generation, self.executor
                 self.in_flight[generation] = self.in_flight.get(generation, 0) + 1
             try:
-                return generation, executor.submit(run_try, task)
+                future = executor.submit(run_try, task, word)
             except BrokenExecutor:
                 # Broke before this run, or between two tries: nothing ran.
-                with self.state:
-                    self.in_flight[generation] -= 1
+                self._done(generation)
                 self._unless_stopping(generation)
                 self._renew(generation, name)
+                continue
             except Exception as error:
+                self._done(generation)
                 raise ExecutorError(
                     f"the executor refused a try of job {name!r}: {why(error)}", name
                 ) from error
+            future.add_done_callback(functools.partial(self._ended, generation))
+            return Sent(generation, future, start)
         raise ExecutorError(f"the executor breaks at once for job {name!r}", name)
+
+    def _ended(self, generation: int, future: Future[bytes]) -> None:
+        # Called by the executor as the future gets its result, before it
+        # goes on: a try that ended before its pool broke is no longer
+        # counted when the tries that broke with it ask who was there.
+        if future.cancelled() or not isinstance(future.exception(), BrokenExecutor):
+            self._done(generation)
+
+    def _done(self, generation: int) -> None:
+        with self.state:
+            self.in_flight[generation] -= 1
+
+    def _expect(self) -> Start | None:
+        """A Start for a try with a TIMEOUT: None where the workers cannot
+        be heard (no socket here), and then the try has no backstop."""
+        with self.state:
+            if self.starts is None and not self.deaf:
+                try:
+                    self.starts = Starts(listening_host(self.executor), self.clock)
+                except OSError as error:
+                    self.deaf = True
+                    log.warning("Cannot listen for tries starting on the executor (%s): "
+                                "a try stuck past its TIMEOUT there is waited for", error)
+            starts = self.starts
+        return None if starts is None else starts.expect()
 
     def _unless_stopping(self, generation: int) -> None:
         """Raise KeyboardInterrupt rather than replace a broken pool when the
@@ -209,6 +263,18 @@ class Pool:
             with self.state:
                 self.alone = False
                 self.state.notify_all()
+
+
+class Sent:
+    """A try sent: the pool it went to, its future, and its Start (None
+    when it has no TIMEOUT)."""
+
+    __slots__ = ("generation", "future", "start")
+
+    def __init__(self, generation: int, future: Future[bytes], start: Start | None):
+        self.generation = generation
+        self.future = future
+        self.start = start
 
 
 class _Stuck(Exception):

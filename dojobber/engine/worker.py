@@ -23,6 +23,7 @@ from ..jobs import Job
 from ..plan import Plan
 from ..results import Outcome, Phase, RunResult
 from .sequential import InProcess
+from .starts import Word, announce
 from .trying import FAILED, Outcomes, Try
 
 log = logging.getLogger("DoJobber")
@@ -74,12 +75,14 @@ class TryRecord:
     interrupted: bool = False
 
 
-def run_try(task: bytes) -> bytes:
+def run_try(task: bytes, word: Word | None = None) -> bytes:
     """One try in a worker: the function each task calls.
 
-    ``task`` is pickled by ``_Remote._task``; the answer is a pickled
+    ``task`` is pickled by ``Remote._task``; the answer is a pickled
     TryRecord. Both are pickled by DoJobber itself, part by part, so that
     whatever cannot travel fails its try with a TransferError naming it.
+    ``word``, given for a try with a TIMEOUT, is sent to the caller as the
+    try starts (starts.py): the caller's backstop counts from then.
     """
     name, number, no_act, timeout, level, class_data, args_data, storage = pickle.loads(task)
     capture = _LogCapture()
@@ -87,7 +90,7 @@ def run_try(task: bytes) -> bytes:
     if log.level != level:
         log.setLevel(level)
     try:
-        record = _try_here(name, number, no_act, timeout, class_data, args_data, storage)
+        record = _try_here(name, number, no_act, timeout, class_data, args_data, storage, word)
     finally:
         log.removeFilter(capture)
     record.logs = capture.records
@@ -102,6 +105,7 @@ def _try_here(
     class_data: bytes,
     args_data: bytes,
     storage: dict[Any, bytes],
+    word: Word | None = None,
 ) -> TryRecord:
     events: list[tuple[float, str, Phase | None, int | None]] = []
     errors = _Errors()
@@ -116,6 +120,7 @@ def _try_here(
         events.append((time.time(), "not_created", None, sent))
         return TryRecord(FAILED, events, errors.sent, sent)
 
+    announce(word)
     result, job, interrupted = _make_try(
         cls, number, no_act, timeout, args, kwargs, global_storage, _Recorder(events, errors)
     )

@@ -8,7 +8,7 @@ import time
 from array import array
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO, overload
 
-from .events import Observer
+from .events import REPLAYING, Observer
 from .recorder import ReportRecorder
 from .reportparts import CleanupError, JobError, JobReport
 from .results import Outcome, Phase
@@ -48,22 +48,33 @@ class EventLog(Observer):
         self._wall_clock = wall_clock
         self._start = 0.0
         self._tries: dict[str, int] = {}
+        #: Per job, when its try or the try's latest phase began.
+        self._began: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def run_started(self, jobs: Sequence[str]) -> None:
         self._start = self._clock()
         self._tries = {}
+        self._began = {}
         self._emit("run_started", None, jobs=list(jobs))
 
     def try_started(self, job: str, number: int) -> None:
         self._tries[job] = number
+        self._began[job] = self._clock()
         self._emit("try_started", job, **{"try": number})
 
     def not_created(self, job: str, error: BaseException) -> None:
         self._emit("not_created", job, error=_error(error))
 
     def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
-        self._emit("phase_ended", job, phase=phase, error=_error(error))
+        seconds, ago = REPLAYING.seconds, REPLAYING.ago
+        now = self._clock()
+        if seconds is None:
+            # As it happens: since its try, or the try's previous phase, began.
+            seconds, ago = now - self._began.get(job, now), 0.0
+            self._began[job] = now
+        self._emit("phase_ended", job, ago, phase=phase, error=_error(error),
+                   seconds=round(seconds, 6))
 
     def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
         self._emit("try_ended", job, outcome=outcome.value, error=_error(error),
@@ -86,11 +97,12 @@ class EventLog(Observer):
             outcomes={names[i]: result.outcome[i].value for i in result.order},
         )
 
-    def _emit(self, event: str, job: str | None, **fields: Any) -> None:
+    def _emit(self, event: str, job: str | None, ago: float = 0.0, **fields: Any) -> None:
+        """Write ``event``, which happened ``ago`` seconds before now."""
         record = {
             "event": event,
-            "time": round(self._wall_clock(), 6),
-            "elapsed": round(self._clock() - self._start, 6),
+            "time": round(self._wall_clock() - ago, 6),
+            "elapsed": round(max(0.0, self._clock() - self._start - ago), 6),
             "job": job,
         }
         record.update(fields)
@@ -249,7 +261,11 @@ def _replay(events: list[dict[str, Any]]) -> RunReport:
             tried.tries[k] += 1
             tried.started[k] = now
         elif kind == "phase_ended":
-            recorder.phase_ended(job, event["phase"], _job_error(event["error"]))
+            seconds = event.get("seconds")
+            if seconds is not None and _seconds(seconds):  # optional: timed by the log's reader
+                recorder.phase_took(job, event["phase"], _job_error(event["error"]), float(seconds))
+            else:
+                recorder.phase_ended(job, event["phase"], _job_error(event["error"]))
         elif kind == "try_ended" and k >= 0:
             outcome = tried.outcome[k] = Outcome(event["outcome"])
             tried.ended[k] = now

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("DoJobber")
 
-__all__ = ["Dispatch", "EVENTS", "Observer", "ObserverFailure", "Outcome", "Phase", "Unguarded"]
+__all__ = ["Dispatch", "EVENTS", "Observer", "ObserverFailure", "Outcome", "Phase", "REPLAYING",
+           "Replaying", "Unguarded"]
 
 
 class Observer:
@@ -77,6 +78,22 @@ class Unguarded(Observer):
 
     def bind(self, result: RunResult) -> None:
         """A run starts: ``result`` is the RunResult it fills in."""
+
+
+class Replaying(threading.local):
+    """What an observer that times phases needs while a phase that ran
+    elsewhere is reported late (a try made on an executor, replayed when
+    its answer came): ``seconds``, how long the phase took where it ran,
+    and ``ago``, how long before now it ended. ``seconds`` is None while
+    events are reported as they happen. One per thread: each worker thread
+    of a run replays its own tries."""
+
+    seconds: float | None = None
+    ago = 0.0
+
+
+#: The replay under way in this thread (see Replaying).
+REPLAYING = Replaying()
 
 
 EVENTS = (

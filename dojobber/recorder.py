@@ -7,7 +7,7 @@ import time
 from array import array
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from .events import ObserverFailure, Unguarded
+from .events import REPLAYING, ObserverFailure, Unguarded
 from .results import Outcome, Phase
 
 if TYPE_CHECKING:
@@ -102,9 +102,10 @@ class ReportRecorder(Unguarded):
         self._try_keys = array("q")
         self._try_times = array("d")
         # Per logged phase: its job, its name and error (``code + 4 * error``)
-        # in one integer, and its end.
+        # in one integer, its end and how long it took.
         self._phase_keys = array("q")
         self._phase_ends = array("d")
+        self._phase_seconds = array("d")  # how long each took
         # The errors those numbers point to, as text (an exception would keep
         # its traceback, frames and job): one JobError for failures alike,
         # which on graphs where many jobs fail the same way saves much memory.
@@ -115,17 +116,56 @@ class ReportRecorder(Unguarded):
     def phase_ended(
         self, job: str, phase: Phase, error: BaseException | JobError | None
     ) -> None:
-        if error is None and phase == "check":
-            return  # it ends its try, which the result has
+        seconds = REPLAYING.seconds
+        if seconds is not None:
+            # Made elsewhere (an executor): as long as it took there.
+            self.phase_took(job, phase, error, seconds, REPLAYING.ago)
+        elif error is not None or phase != "check":
+            self._log_phase(job, phase, error, self._clock(), None)
+        # else: a first Check that passed ends its try, which the result has
+
+    def phase_took(
+        self,
+        job: str,
+        phase: Phase,
+        error: BaseException | JobError | None,
+        seconds: float,
+        ago: float = 0.0,
+    ) -> None:
+        """A phase of ``job`` that took ``seconds`` where it ran ended ``ago``
+        seconds before now (a try made on an executor, replayed; a phase
+        read back from an event log). A first Check that passed is logged
+        too: its try's time as this process saw it holds more than that."""
+        self._log_phase(job, phase, error, self._clock() - ago, seconds)
+
+    def _log_phase(
+        self,
+        job: str,
+        phase: Phase,
+        error: BaseException | JobError | None,
+        end: float,
+        seconds: float | None,
+    ) -> None:
+        """Log a phase that ended at ``end``, having taken ``seconds`` (None:
+        since its try, or its try's previous phase, began)."""
         k = self._position_of(job)
         if k is None or self._phase_count[k] == MAX_PHASES:
             return  # not a job of this run, or more phases than a try has: bad events
-        end = self._phase_end[k] = self._clock()
+        if seconds is None:
+            result = self._result
+            if self._phase_count[k]:
+                seconds = end - self._phase_end[k]
+            elif result is not None:
+                seconds = end - result.started[result.order[k]]
+            else:
+                seconds = 0.0
+        self._phase_end[k] = end
         self._phase_count[k] += 1
         number = 0 if error is None else self._error_number(error)
-        with self._lock:  # an entry is in two arrays: no other thread in between
+        with self._lock:  # an entry is in three arrays: no other thread in between
             self._phase_keys.append(_key(k, PHASES.index(phase) + 4 * number))
             self._phase_ends.append(end)
+            self._phase_seconds.append(seconds)
 
     def try_ended(
         self, job: str, outcome: Outcome, error: BaseException | JobError | None
@@ -238,18 +278,26 @@ class ReportRecorder(Unguarded):
 
     def history(self) -> dict[str, tuple[TryReport, ...]]:
         """job name -> its tries in the last run."""
-        phases: dict[int, list[tuple[int, int, float]]] = {}
+        phases: dict[int, list[tuple[int, int, float, float]]] = {}
         zero = self._run_start
-        for key, end in zip(self._phase_keys, self._phase_ends, strict=True):
+        for key, end, seconds in zip(
+            self._phase_keys, self._phase_ends, self._phase_seconds, strict=True
+        ):
             error, code = divmod(key >> _JOB_BITS, 4)
-            phases.setdefault(key & _JOB, []).append((code, error, end - zero))
+            phases.setdefault(key & _JOB, []).append((code, error, end - zero, seconds))
         taken = dict.fromkeys(phases, 0)  # per job, the phases already paired with a try
         tries: dict[int, list[TryReport]] = {}
+        passed = OUTCOMES.index(PASSED)
         for k, start, end, packed in self._all_tries():
             code, count, error = _unpack_try(packed)
-            own = phases[k][taken[k]:taken[k] + count] if count else []
-            if count:
-                taken[k] += count
+            if code == passed and not count:
+                # A try that passed at its first Check is its job's last, never
+                # logged; a Check made elsewhere was (phase_took): it is left.
+                own = phases[k][taken[k]:] if k in phases else []
+            else:
+                own = phases[k][taken[k]:taken[k] + count] if count else []
+                if count:
+                    taken[k] += count
             done = tries.setdefault(k, [])
             done.append(self._try_report(
                 len(done) + 1, start, end, code, own, self._error(error)))
@@ -261,7 +309,7 @@ class ReportRecorder(Unguarded):
         start: float,
         end: float,
         code: int,
-        phases_logged: Sequence[tuple[int, int, float]],
+        phases_logged: Sequence[tuple[int, int, float, float]],
         error: JobError | None,
     ) -> TryReport:
         from .reportparts import PhaseReport, TryReport
@@ -269,12 +317,12 @@ class ReportRecorder(Unguarded):
         outcome = None if code == NO_OUTCOME else OUTCOMES[code]
         seconds = end - start
         phases = []
-        begin = start
-        for phase, phase_error, phase_end in phases_logged:
+        for phase, phase_error, phase_end, took in phases_logged:
+            # Within its try: a phase timed on another clock may not quite fit.
+            begin = min(max(start, phase_end - took), phase_end)
             phases.append(PhaseReport(
                 PHASES[phase], begin, phase_end - begin, self._error(phase_error),
             ))
-            begin = phase_end
         if outcome is Outcome.PASSED and not phases:
             phases.append(PhaseReport("check", start, seconds, None))
         return TryReport(number, outcome, start, seconds, tuple(phases), error)

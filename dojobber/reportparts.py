@@ -85,7 +85,10 @@ class PhaseReport:
 
     ``start`` is in seconds since the run started. A phase starts when the
     one before it ended: the first Check's time includes making the instance.
-    ``error`` is set when the phase raised.
+    A try made on an executor has its phases as long as the worker measured
+    them, the last ending when its answer came back, the first starting
+    after the time it waited and travelled. ``error`` is set when the phase
+    raised.
     """
 
     phase: Phase

@@ -439,3 +439,38 @@ class KillRoot(Job):
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+# --- Phase times measured in the worker (issue 26) ----------------------------------
+
+
+class Blocks(Job):
+    """Keeps its worker for a second: the try sent after it waits."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(1.0)
+
+
+class RunsAWhile(Job):
+    """Its Check fails at once, its Run takes 0.3 s, its recheck passes."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if self._check_phase == "check":
+            raise RuntimeError("not yet")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.3)
+
+
+class ChecksAWhile(Job):
+    """Passes at its first Check, which takes 0.3 s."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.3)
+
+
+class Timed(Job):
+    DEPS = [Blocks, RunsAWhile, ChecksAWhile]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass

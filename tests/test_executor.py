@@ -221,6 +221,39 @@ def test_log_lines_of_a_try_are_logged_here(
         'Could not create Job "BadInit" - check its __init__']
 
 
+def test_phase_times_are_those_the_worker_measured(executor: Executor, tmp_path: Path) -> None:
+    """One worker, three tries: each waits for the one before. The report,
+    the event log and what the event log reads back give each phase the
+    time it took in the worker, within the try as the caller saw it."""
+    events = tmp_path / "events.jsonl"
+    with open(events, "w") as stream:
+        dojob = dojobber.DoJobber()
+        dojob.configure(jobs.Timed, executor=executor, workers=1, default_retry_delay=0,
+                        observers=[dojobber.EventLog(stream)])
+        dojob.checknrun()
+    assert dojob.success()
+    report = dojob.report()
+    from_log = dojobber.eventlog.read_report(events.read_text().splitlines())
+    for tried in (report, from_log):
+        story = {job.name: job.history[-1] for job in tried.jobs}
+        check, run, recheck = story["RunsAWhile"].phases
+        assert [check.phase, run.phase, recheck.phase] == ["check", "run", "recheck"]
+        assert run.seconds >= 0.3  # it slept that long
+        assert check.seconds < run.seconds and recheck.seconds < run.seconds
+        (passing,) = story["ChecksAWhile"].phases
+        assert passing.phase == "check" and passing.seconds >= 0.3
+        for one in story.values():
+            end = one.start + one.seconds
+            for phase, after in zip(one.phases, one.phases[1:] + (None,)):
+                assert one.start <= phase.start <= phase.start + phase.seconds <= end + 1e-6
+                if after is not None:
+                    assert phase.start + phase.seconds <= after.start + 1e-6
+    phase_events = [json.loads(line) for line in events.read_text().splitlines()
+                    if '"phase_ended"' in line]
+    assert {(e["job"], e["phase"]) for e in phase_events if e["seconds"] >= 0.3} == {
+        ("RunsAWhile", "run"), ("ChecksAWhile", "check"), ("Blocks", "check")}
+
+
 # --- What cannot be sent fails its try, not the run -------------------------
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from ..errors import ExecutorError, JobTimeoutError, TransferError
+from ..events import REPLAYING
 from .pool import STUCK_AFTER, Pool
 from .trying import FAILED, Try, TryFunction
 from .worker import PROTOCOL, SentError, TryRecord, why
@@ -154,7 +155,7 @@ class Remote:
     def _replay(self, i: int, name: str, record: TryRecord) -> None:
         """Report a try that came back: its log lines, events, outcome, changes."""
         tries = self.tries
-        events, global_storage = tries.events, tries.global_storage
+        global_storage = tries.global_storage
         errors = _errors(name, record.errors)
         problems: list[TransferError] = []
         outcome = record.outcome
@@ -181,14 +182,7 @@ class Remote:
         for problem in problems:
             log.warning("%s", problem)
         with self.replay:
-            for _, event, phase, number in record.events:
-                sent = None if number is None else errors[number]
-                if event == "not_created":
-                    for notify in events.not_created:
-                        notify(name, sent)
-                else:
-                    for notify in events.phase_ended:
-                        notify(name, phase, sent)
+            self._replay_events(name, record, errors)
         # Merged as tries end: when two tries change one key, the later-ending wins.
         with self.lock:
             for key, data in record.changed.items():
@@ -208,6 +202,25 @@ class Remote:
             tries.sink.keep(i, name, job)
         if record.interrupted:
             raise KeyboardInterrupt
+
+    def _replay_events(self, name: str, record: TryRecord, errors: list[BaseException]) -> None:
+        """The try's events, to the run's observers, each phase as long as
+        the worker measured it, the last ending now (see events.Replaying)."""
+        events = self.tries.events
+        ago = sum(seconds for seconds, _, _, _ in record.events)
+        try:
+            for seconds, event, phase, number in record.events:
+                ago -= seconds
+                REPLAYING.seconds, REPLAYING.ago = seconds, max(0.0, ago)
+                sent = None if number is None else errors[number]
+                if event == "not_created":
+                    for notify in events.not_created:
+                        notify(name, sent)
+                else:
+                    for notify in events.phase_ended:
+                        notify(name, phase, sent)
+        finally:
+            REPLAYING.seconds = None
 
 
 def _pickled(value: Any, job: str, what: str) -> bytes | TransferError:

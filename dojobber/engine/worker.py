@@ -52,8 +52,11 @@ class SentError:
 class TryRecord:
     """What one try sends back to the calling process.
 
-    ``events`` are ``(time.time(), event, phase, error)`` for each
-    ``not_created`` and ``phase_ended``, ``error`` an index in ``errors``.
+    ``events`` are ``(seconds, event, phase, error)`` for each
+    ``not_created`` and ``phase_ended``: how long that phase took, as
+    measured in the worker (the time since the try, or its previous phase,
+    began: the clocks of two hosts are never compared), and ``error`` an
+    index in ``errors``.
     Values travel pickled on their own (``value``, ``instance``,
     ``changed``) so the caller can name the one it cannot unpickle.
     """
@@ -117,7 +120,7 @@ def _try_here(
         }
     except TransferError as problem:
         sent = errors.add(problem)
-        events.append((time.time(), "not_created", None, sent))
+        events.append((0.0, "not_created", None, sent))
         return TryRecord(FAILED, events, errors.sent, sent)
 
     announce(word)
@@ -182,18 +185,29 @@ def _make_try(
 
 
 class _Recorder(Observer):
-    """Keeps a try's events, to be replayed in the calling process."""
+    """Keeps a try's events, each with its phase's duration, to be replayed
+    in the calling process."""
 
     def __init__(self, events: list[tuple[float, str, Phase | None, int | None]], errors: _Errors):
         self.events = events
         self.errors = errors
+        self.began = time.perf_counter()  # of the try, then of its next phase
+
+    def _took(self) -> float:
+        now = time.perf_counter()
+        seconds, self.began = now - self.began, now
+        return seconds
+
+    def try_started(self, job: str, number: int) -> None:
+        self.began = time.perf_counter()
 
     def not_created(self, job: str, error: BaseException) -> None:
-        self.events.append((time.time(), "not_created", None, self.errors.add(error)))
+        self.events.append((self._took(), "not_created", None, self.errors.add(error)))
 
     def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
+        seconds = self._took()
         sent = None if error is None else self.errors.add(error)
-        self.events.append((time.time(), "phase_ended", phase, sent))
+        self.events.append((seconds, "phase_ended", phase, sent))
 
 
 class _Errors:

@@ -59,7 +59,7 @@ def make_engine(
     instances: list[tuple[str, Job]],
 ) -> Engine:
     """The engine ``settings`` ask for: sequential; threads when ``workers``
-    > 1; with an ``executor``, the thread engine whose tries are made on it."""
+    > 1; with an ``executor``, the loop that sends tries to it (sending.py)."""
     options: dict[str, Any] = dict(
         no_act=settings.no_act, observers=observers, clock=clock, sleep=sleep,
         instances=instances, fail_fast=settings.fail_fast,
@@ -68,10 +68,10 @@ def make_engine(
     if executor is not None:
         # Each loaded only when asked for: threads, pickle, futures.
         from .engine.executor import OnExecutor, executor_size
-        from .engine.threads import Threads
+        from .engine.sending import Sending
 
         size = executor_size(executor) if workers is None else workers
-        return Threads(plan, workers=size, place=OnExecutor(executor), **options)
+        return Sending(plan, workers=size, place=OnExecutor(executor), **options)
     if workers is not None and workers > 1:
         from .engine.threads import Threads
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import threading
 from concurrent.futures import Executor
 from typing import Any
 
 from ..errors import ExecutorError, JobTimeoutError, TransferError
 from ..events import REPLAYING
-from .pool import STUCK_AFTER, Pool
+from .pool import STUCK_AFTER, Answered, Pool
 from .trying import FAILED, Try, TryFunction
 from .worker import PROTOCOL, SentError, TryRecord, why
 
@@ -107,6 +108,15 @@ class Remote:
 
     def try_(self, i: int) -> None:
         """One try of job ``i`` on the executor, reported here as if run here."""
+        answers: queue.SimpleQueue[bytes | BaseException] = queue.SimpleQueue()
+        self.send(i, answers.put)
+        self.receive(i, answers.get())
+
+    def send(self, i: int, answered: Answered) -> None:
+        """Start a try of job ``i`` on the executor: ``answered`` gets its
+        answer from another thread (or this one, when it cannot be sent),
+        to be given to ``receive``. Raises KeyboardInterrupt when the run
+        is stopping."""
         tries = self.tries
         result, events = tries.result, tries.events
         name = self.plan.names[i]
@@ -116,14 +126,22 @@ class Remote:
         limit = self.plan.timeouts.get(i)
         try:
             task = self._task(i, name, result.tries[i], limit)
-            record: TryRecord = pickle.loads(self.pool.run(task, name, limit))
+            self.pool.send(task, name, limit, answered)
         except (ExecutorError, JobTimeoutError) as error:
+            answered(error)
+
+    def receive(self, i: int, answer: bytes | BaseException) -> None:
+        """Report the try of job ``i`` that ``answer`` ended, as if made here."""
+        name = self.plan.names[i]
+        if isinstance(answer, (ExecutorError, JobTimeoutError)):
             # Nothing ran, or nothing came back: like a job not created.
-            log.error('Could not run a try of Job "%s" on the executor: %s', name, error)
-            for notify in events.not_created:
-                notify(name, error)
-            return tries.sink.record(i, FAILED, None, error)
-        self._replay(i, name, record)
+            log.error('Could not run a try of Job "%s" on the executor: %s', name, answer)
+            for notify in self.tries.events.not_created:
+                notify(name, answer)
+            return self.tries.sink.record(i, FAILED, None, answer)
+        if isinstance(answer, BaseException):
+            raise answer  # KeyboardInterrupt: the run is stopping
+        self._replay(i, name, pickle.loads(answer))
 
     def _task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
         plan = self.plan

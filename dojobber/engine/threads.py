@@ -50,13 +50,19 @@ class Threads(Engine):
         assert isinstance(sink, StartOrder)
         result = ready.result
         try:
-            _Run(ready, try_, sink, self.workers, self.place.stop).execute()
+            self.execute(ready, try_, sink)
         finally:
             # There are no passes here; report the most tries any job had,
             # the number of rounds a sequential run would have needed at least.
             result.passes = max((result.tries[i] for i in result.order), default=0)
             sink.settle()
             _warn_if_moved(cwd)
+
+
+    def execute(self, ready: ReadySet, try_: TryFunction, sink: StartOrder) -> None:
+        """Make every try the ready-set gives, up to ``workers`` at once: in
+        worker threads, each calling ``try_``."""
+        _Run(ready, try_, sink, self.workers, self.place.stop).execute()
 
 
 class StartOrder(Outcomes):

@@ -1,0 +1,122 @@
+"""The executor engine's loop: one thread sends the ready tries and reports each answer as it comes.
+
+The thread engine would give each try in flight a thread that waits for
+its answer. On an executor that is the costly part: with 32 tries in
+flight on a 2-process pool, 32 threads woke and took the GIL in turns for
+each answer (198 us per no-op try against 85 us through ``submit`` alone,
+benchmarks/bench_overhead.py). Here the calling thread sends up to
+``workers`` tries, and each answer comes back to it through one queue, as
+a plain loop over ``executor.submit`` would do; the ready-set, the sink,
+the order of Cleanups and the replay are the thread engine's and the
+executor place's. A try that needs waiting for on its own (a TIMEOUT's
+backstop, a pool that broke under it) gets a thread from the pool.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+from ..plan import Plan
+from .executor import OnExecutor, Remote
+from .ready import ReadySet
+from .threads import StartOrder, Threads
+from .trying import TryFunction
+
+
+class Sending(Threads):
+    """Up to ``workers`` tries at once on the executor of ``place``, all sent
+    and reported by the calling thread."""
+
+    def __init__(self, plan: Plan, *, workers: int, place: OnExecutor, **options: Any):
+        super().__init__(plan, workers=workers, place=place, **options)
+        self.executing = place
+
+    def execute(self, ready: ReadySet, try_: TryFunction, sink: StartOrder) -> None:
+        remote = self.executing.remote
+        assert remote is not None  # opened by Engine.run before the tries
+        Loop(ready, remote, sink, self.workers).execute()
+
+
+class Loop:
+    """One run's tries on the executor: sent, answered, reported, in one thread."""
+
+    def __init__(self, ready: ReadySet, remote: Remote, sink: StartOrder, workers: int):
+        self.ready = ready
+        self.remote = remote
+        self.sink = sink
+        self.workers = workers
+        #: ``(job, answer)`` of each try whose answer came: its bytes, or what ended it.
+        self.answers: queue.SimpleQueue[tuple[int, bytes | BaseException]] = queue.SimpleQueue()
+        self.in_flight = 0
+        self.started = 0
+        self.stopping = False  # fail_fast: nothing new starts
+        ready.open()
+
+    def execute(self) -> None:
+        """Every try to its end. On Ctrl-C, or a try that ended with
+        KeyboardInterrupt, nothing new starts; the tries in flight are
+        waited for and reported (their Cleanups run), then it propagates."""
+        try:
+            self._loop()
+        except BaseException:
+            self.remote.pool.stop()
+            self._drain()
+            raise
+
+    def _loop(self) -> None:
+        ready = self.ready
+        while True:
+            while not self.stopping and self.in_flight < self.workers:
+                i = ready.take()
+                if i < 0:
+                    break
+                self._send(i)
+            if not self.in_flight:
+                if self.stopping or not ready.delayed:
+                    return
+                # Nothing runs: sleep as the other engines do until the
+                # first retry may start (an injected sleep works too).
+                due = ready.next_due() or 0.0
+                ready.sleep(max(0.0, due - ready.clock()))
+                ready.promote(ready.clock())
+                continue
+            next_due = ready.next_due()
+            try:
+                if next_due is None:
+                    i, answer = self.answers.get()
+                else:
+                    i, answer = self.answers.get(timeout=max(0.0, next_due - ready.clock()))
+            except queue.Empty:
+                ready.promote(ready.clock())
+                continue
+            self._report(i, answer)
+
+    def _send(self, i: int) -> None:
+        self.sink.seq[i] = self.started
+        self.started += 1
+        answers = self.answers
+        self.remote.send(i, lambda answer: answers.put((i, answer)))
+        # Counted once sent: a try the stopping run did not send has no answer to wait for.
+        self.in_flight += 1
+
+    def _report(self, i: int, answer: bytes | BaseException) -> None:
+        self.in_flight -= 1
+        try:
+            self.remote.receive(i, answer)
+        finally:
+            if self.ready.done(i):
+                self.stopping = True  # fail_fast: the tries in flight still end
+
+    def _drain(self) -> None:
+        """Wait for the tries in flight and report them; a second Ctrl-C
+        cannot cut this short (their instances still need their Cleanup)."""
+        while self.in_flight:
+            try:
+                i, answer = self.answers.get()
+            except KeyboardInterrupt:
+                continue
+            try:
+                self._report(i, answer)
+            except KeyboardInterrupt:
+                pass  # the run is already stopping

@@ -474,3 +474,28 @@ class Timed(Job):
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+# --- Retry delays on an executor ------------------------------------------------------
+
+
+class PassesSecond(Job):
+    """Fails its first try (counted in global_storage), passes its second."""
+
+    TRIES = 2
+    RETRY_DELAY = 0.3
+
+    def Check(self, *args: Any, **kwargs: Any) -> int:
+        tries = self.global_storage.get("PassesSecond", 0)
+        if self._check_phase == "check":
+            tries = self.global_storage["PassesSecond"] = tries + 1
+        if tries < 2:
+            raise RuntimeError("first try")
+        return tries
+
+
+class WaitsBeside(Job):
+    DEPS = [PassesSecond, Nap]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass

@@ -458,6 +458,15 @@ def test_timeout_applies_in_the_worker(executor: Executor) -> None:
                           "its TIMEOUT of 0.3 seconds")
 
 
+def test_a_retry_waits_out_its_delay_while_other_tries_run(executor: Executor) -> None:
+    dojob = dojobber.DoJobber()
+    dojob.configure(jobs.WaitsBeside, executor=executor, workers=2)
+    dojob.checknrun()
+    assert dojob.success() and dojob.noderesults["PassesSecond"] == 2
+    first, second = {job.name: job.history for job in dojob.report().jobs}["PassesSecond"]
+    assert second.start - first.start >= 0.3
+
+
 def test_fail_fast_starts_nothing_after_a_final_failure(process_pool: Executor) -> None:
     dojob = run(jobs.FailFastRoot, process_pool, workers=1, fail_fast=True)
     assert dojob.nodestatus == {"FailsAtOnce": False, "Fine": None, "FailFastRoot": None}

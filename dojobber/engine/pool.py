@@ -99,8 +99,7 @@ class Pool:
         bytes, or the exception ``run`` would raise) once, from another
         thread. A try with a TIMEOUT, and one whose pool broke, is waited
         for in a thread of its own, as ``run`` waits; the others need none
-        (a no-op try on a process pool, 32 in flight: 198 us with a thread
-        waiting for each, 85 us without, benchmarks/bench_overhead.py)."""
+        (see sending.py for what a thread per try costs)."""
         if limit is not None:
             _in_thread(lambda: self.run(task, name, limit), answered, name)
             return

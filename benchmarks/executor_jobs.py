@@ -33,3 +33,4 @@ class Root(Job):
 def nothing(k: int) -> int:
     """The raw side of bench_overhead.py: a plain function, one call per try."""
     return k
+

@@ -172,6 +172,28 @@ def test_storage_changes_come_back_and_cleanups_run_here(executor: Executor) -> 
         assert dojob.noderesults["MadeFirst"] != here
 
 
+def test_each_run_runs_its_tries_even_when_they_are_sent_as_before(
+    executor: Executor, tmp_path: Path
+) -> None:
+    """Dask answers a task equal to one whose result it still holds with
+    that result, without running it: the second run's tries, equal to the
+    first's, run all the same (DoJobber lets go of each task it sent)."""
+    log = tmp_path / "ran.log"
+    collecting = gc.isenabled()
+    gc.disable()  # no collector to let go of what DoJobber would hold on to
+    try:
+        for _ in range(2):
+            dojob = dojobber.DoJobber()
+            dojob.configure(jobs.NotedFirst, executor=executor)
+            dojob.set_args(log=str(log), nap=0)
+            dojob.checknrun()
+            assert dojob.success()
+    finally:
+        if collecting:
+            gc.enable()
+    assert log.read_text().split() == ["NotedFirst", "NotedFirst"]
+
+
 def test_two_tries_setting_one_key_the_later_ending_wins(process_pool: Executor) -> None:
     dojob = run(jobs.ReadsKey, process_pool)
     assert dojob.noderesults["ReadsKey"] == "slow"

@@ -92,7 +92,7 @@ class Pool:
                 return self._await(sent, name, limit)
             except BrokenExecutor:
                 pass
-        return self._again(sent, task, name, limit)
+        return self._again(sent.generation, task, name, limit)
 
     def send(self, task: bytes, name: str, limit: float | None, answered: Answered) -> None:
         """Send ``task`` without waiting: ``answered`` gets its answer (the
@@ -116,27 +116,28 @@ class Pool:
             raise
 
     def _answered(
-        self, task: bytes, name: str, answered: Answered, sent: Sent, future: Future[bytes]
+        self, task: bytes, name: str, answered: Answered, generation: int, future: Future[bytes]
     ) -> None:
         # Called by the executor as the future is done: it must not wait.
         self._shared_ended()
         try:
             answer = _answer(future, name, None)
         except BrokenExecutor:
-            _in_thread(lambda: self._again(sent, task, name, None), answered, name)
+            _in_thread(lambda: self._again(generation, task, name, None), answered, name)
         except BaseException as error:
             answered(error)
         else:
             answered(answer)
 
-    def _again(self, sent: Sent, task: bytes, name: str, limit: float | None) -> bytes:
-        """The answer to a try whose pool broke under it: the pool replaced,
-        the try sent again alone, unless it was alone already."""
+    def _again(self, generation: int, task: bytes, name: str, limit: float | None) -> bytes:
+        """The answer to a try whose pool (``generation``) broke under it:
+        the pool replaced, the try sent again alone, unless it was alone
+        already."""
         with self.state:
             # The pool's other tries stay counted: they broke with it.
-            alone = self.in_flight[sent.generation] == 1
-        self._unless_stopping(sent.generation)
-        self._renew(sent.generation, name)
+            alone = self.in_flight[generation] == 1
+        self._unless_stopping(generation)
+        self._renew(generation, name)
         if alone:
             raise WorkerLostError(_lost(name), name)
         with self._isolated():
@@ -199,11 +200,12 @@ class Pool:
 
     def _submit(
         self, task: bytes, name: str, limit: float | None,
-        then: Callable[[Sent, Future[bytes]], None] | None = None,
+        then: Callable[[int, Future[bytes]], None] | None = None,
     ) -> Sent:
         """Send ``task``, counted in flight on its pool until it is done
         (one that broke with its pool stays counted: see ``run``); ``then``
-        is called as it is done, after that count."""
+        is called as it is done, after that count, with the pool's
+        generation and the future."""
         start = None if limit is None else self._expect()
         word = None if start is None else start.word
         for _ in range(2):
@@ -223,23 +225,26 @@ class Pool:
                 raise ExecutorError(
                     f"the executor refused a try of job {name!r}: {why(error)}", name
                 ) from error
-            sent = Sent(generation, future, start)
             # One callback rather than two: each costs the executor's thread.
-            future.add_done_callback(functools.partial(self._ended, sent, then))
-            return sent
+            # It holds no reference to the future (a Sent would): a future
+            # kept alive in a cycle until the garbage collector comes keeps
+            # a Dask task's key, and an equal task sent meanwhile is not
+            # run but answered with the earlier result.
+            future.add_done_callback(functools.partial(self._ended, generation, then))
+            return Sent(generation, future, start)
         raise ExecutorError(f"the executor breaks at once for job {name!r}", name)
 
     def _ended(
-        self, sent: Sent, then: Callable[[Sent, Future[bytes]], None] | None,
+        self, generation: int, then: Callable[[int, Future[bytes]], None] | None,
         future: Future[bytes],
     ) -> None:
         # Called by the executor as the future gets its result, before it
         # goes on: a try that ended before its pool broke is no longer
         # counted when the tries that broke with it ask who was there.
         if future.cancelled() or not isinstance(future.exception(), BrokenExecutor):
-            self._done(sent.generation)
+            self._done(generation)
         if then is not None:
-            then(sent, future)
+            then(generation, future)
 
     def _done(self, generation: int) -> None:
         with self.state:

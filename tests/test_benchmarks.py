@@ -159,3 +159,16 @@ def test_start_up_is_timed_against_a_bare_interpreter():
     measured = startup.measure(rounds=1)
     assert 0 < measured.bare < measured.help
     assert measured.import_cost == measured.imported - measured.bare
+
+
+def test_the_overhead_benchmark_prints_raw_and_dojobber_side_by_side():
+    done = python("benchmarks/bench_overhead.py", "--tries", "20", "--repeat", "1", "--no-dask")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].split() == ["executor", "in", "flight", "raw", "DoJobber", "ratio"]
+    rows = [line.split() for line in lines[2:4]]
+    assert [row[:2] for row in rows] == [["ProcessPoolExecutor(2)", "2"],
+                                         ["ProcessPoolExecutor(2)", "32"]]
+    assert all(row[3] == row[5] == "us" and row[6].endswith("x") for row in rows)
+    assert lines[4].startswith("target: DoJobber <= 1.5x raw everywhere: ")
+    assert len(lines) == 5

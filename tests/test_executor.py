@@ -508,6 +508,46 @@ def test_timeout_counts_from_the_start_in_the_worker_not_the_queue(
     assert caplog.records == []  # no try abandoned, no pool replaced
 
 
+def test_the_word_of_a_start_reaches_the_caller_and_is_stamped_once() -> None:
+    from dojobber.engine.starts import Starts, announce
+
+    readings = iter([10.0, 20.0])
+    starts = Starts("127.0.0.1", clock=lambda: next(readings))
+    try:
+        first, second = starts.expect(), starts.expect()
+        assert first.word[:2] == second.word[:2] == starts.address
+        assert first.word[2] != second.word[2]  # a token per try
+        announce(("127.0.0.1", starts.address[1], b"not a token of ours"))
+        announce(first.word)
+        assert first.heard.wait(30) and first.at == 10.0
+        announce(first.word)  # said twice: the first stamp stays
+        starts.forget(second)
+        announce(second.word)  # forgotten: not heard
+        announce(None)  # no TIMEOUT, no word
+        third = starts.expect()
+        announce(third.word)
+        assert third.heard.wait(30) and third.at == 20.0
+        assert first.at == 10.0 and not second.heard.is_set()
+    finally:
+        starts.close()
+    assert not starts.thread.is_alive()
+
+
+@pytest.mark.parametrize("address, host", [
+    (None, "127.0.0.1"), ("tcp://127.0.0.1:8786", "127.0.0.1"),
+    ("tcp://localhost:8786", "127.0.0.1"), ("tls://[::1]:8786", "127.0.0.1"),
+])
+def test_workers_of_this_host_say_their_start_on_the_loopback(
+    address: str | None, host: str
+) -> None:
+    from dojobber.engine.starts import listening_host
+
+    client = types.SimpleNamespace(scheduler=types.SimpleNamespace(address=address))
+    executor = types.SimpleNamespace(submit=print, _client=client)
+    assert listening_host(executor) == host  # type: ignore[arg-type]
+    assert listening_host(ThreadPoolExecutor(1)) == "127.0.0.1"
+
+
 @pytest.mark.parametrize("method", [m for m in ("fork", "spawn")
                                     if m in multiprocessing.get_all_start_methods()])
 def test_timeout_counts_from_the_start_on_pools_of_each_start_method(

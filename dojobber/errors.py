@@ -113,6 +113,22 @@ class WorkerLostError(ExecutorError):
     """The worker process running a try died before the try ended."""
 
 
+class RunDuringImportError(DoJobberError):
+    """``checknrun()`` was called while the ``dojobber`` command imported the
+    module that defines the graph: the module runs its jobs when imported.
+    ``target`` is what the command was importing."""
+
+    def __init__(self, target: str):
+        self.target = target
+        super().__init__(
+            f"checknrun() called while the dojobber command imports {target}: "
+            'put the script\'s run under `if __name__ == "__main__":`'
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.target,))
+
+
 class DoJobberWarning(UserWarning):
     """A likely mistake that does not stop the run, such as a Job whose
     ``check`` should be ``Check``. Shown through :mod:`warnings`."""

@@ -230,14 +230,14 @@ def _record(answer: bytes, job: str) -> TryRecord:
     may answer what this one cannot read)."""
     try:
         record = pickle.loads(answer)
+        problem = "" if isinstance(record, TryRecord) else f"not a TryRecord: {record!r:.80}"
     except Exception as cause:
-        record = cause
-    if not isinstance(record, TryRecord):
+        problem = why(cause)
+    if problem:
         what = "the answer"
-        raise TransferError(f"cannot receive {what} of job {job!r} from the worker: "
-                            f"{why(record) if isinstance(record, Exception) else record!r}",
+        raise TransferError(f"cannot receive {what} of job {job!r} from the worker: {problem}",
                             job, what)
-    return record
+    return record  # type: ignore[no-any-return]
 
 
 def _unpickled(data: bytes, job: str, what: str, problems: list[TransferError]) -> Any:

@@ -104,6 +104,10 @@ def unpack(data: bytes) -> Any:
     return _Unpacker(io.BytesIO(data)).load()
 
 
+# Named where the docs name it: the public module that offers it.
+Dependency.__module__ = "dojobber.executor"
+
+
 class _Packer(cloudpickle.Pickler):  # type: ignore[misc]  # cloudpickle has no types
     def __init__(self, out: BinaryIO, home: tuple[type, str, bytes] | None):
         super().__init__(out, PROTOCOL)

@@ -648,6 +648,44 @@ def test_cli_scheduler_without_dask_is_a_usage_error() -> None:
     assert done.stderr == "dojobber: error: workers must be an int >= 1, got 0\n"
 
 
+SCRIPT_JOBS = '''
+import os
+
+from dojobber import DummyJob, Job
+
+# One line each time this script is imported, in whichever process.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.log"), "a") as log:
+    log.write(f"{os.getpid()}\\n")
+
+
+def double(n):
+    return 2 * n
+
+
+class Part(Job):
+    N = 0
+
+    def Check(self):
+        return double(self.N)
+
+
+Root = type("Root", (DummyJob,), {"DEPS": [type(f"Part{n}", (Part,), {"N": n}) for n in range(4)]})
+'''
+
+
+def test_cli_the_script_travels_and_workers_never_import_it(tmp_path: Path) -> None:
+    (tmp_path / "jobs.py").write_text(SCRIPT_JOBS)
+    done = subprocess.run(
+        [sys.executable, "-m", "dojobber", "run", "jobs.py:Root", "--executor", "process",
+         "--workers", "2", "--json", "-"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["jobs"]
+    assert [job["outcome"] for job in report] == ["passed"] * 5
+    # Imported by the command only: a Dask worker elsewhere could not.
+    assert len((tmp_path / "imports.log").read_text().split()) == 1
+
+
 GROUP_JOBS = '''
 import os
 import time

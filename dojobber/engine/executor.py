@@ -175,15 +175,7 @@ class Remote:
             value = None if value is _LOST else value
         if record.instance is not None:
             job = _unpickled(record.instance, name, "the instance (for its Cleanup)", problems)
-        changed = []
-        for key_data, data in record.changed:
-            key = _unpickled(key_data, name, "a key of global_storage", problems)
-            if key is not _LOST:
-                value_back = _unpickled(data, name, f"global_storage[{shown(key)}]", problems)
-                if value_back is not _LOST:
-                    changed.append((key, value_back, key_data, data))
-        deleted = [_unpickled(key_data, name, "a key of global_storage", problems)
-                   for key_data in record.deleted]
+        changed, deleted = _storage_back(record, name, problems)
         error = None if record.error is None else errors[record.error]
         if problems and outcome is not FAILED:
             outcome = FAILED
@@ -210,9 +202,8 @@ class Remote:
                 global_storage[key] = value_back
                 self.wire[key] = (key_data, data)
             for key in deleted:
-                if key is not _LOST:
-                    global_storage.pop(key, None)
-                    self.wire.pop(key, None)
+                global_storage.pop(key, None)
+                self.wire.pop(key, None)
         if not record.interrupted:
             tries.sink.record(i, outcome, value, error)
         if job is not None and job is not _LOST:
@@ -223,6 +214,23 @@ class Remote:
             tries.sink.keep(i, name, job)
         if record.interrupted:
             raise KeyboardInterrupt
+
+
+def _storage_back(
+    record: TryRecord, job: str, problems: list[TransferError]
+) -> tuple[list[tuple[Any, Any, bytes, bytes]], list[Any]]:
+    """The global_storage keys a try changed, each with its value and both
+    as pickled, and the keys it deleted: those that could be unpickled."""
+    changed = []
+    for key_data, data in record.changed:
+        key = _unpickled(key_data, job, "a key of global_storage", problems)
+        if key is not _LOST:
+            value = _unpickled(data, job, f"global_storage[{shown(key)}]", problems)
+            if value is not _LOST:
+                changed.append((key, value, key_data, data))
+    deleted = [_unpickled(key_data, job, "a key of global_storage", problems)
+               for key_data in record.deleted]
+    return changed, [key for key in deleted if key is not _LOST]
 
 
 def _record(answer: bytes, job: str) -> TryRecord:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ExecutorError, JobTimeoutError, TransferError
 from .pool import STUCK_AFTER, Pool
-from .transfer import PROTOCOL, pack, pack_class, unpack
+from .transfer import PROTOCOL, forget, pack, pack_class, unpack
 from .trying import FAILED, Try, TryFunction
 from .worker import SentError, TryRecord, shown, why
 
@@ -108,6 +108,8 @@ class Remote:
 
     def close(self) -> None:
         self.pool.close()
+        # No answer of this run comes after: its tokens name nothing any more.
+        forget(self.tokens.values())
 
     def try_(self, i: int) -> None:
         """One try of job ``i`` on the executor, reported here as if run here."""

@@ -22,7 +22,7 @@ import pickle
 import uuid
 import weakref
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterable
 
 import cloudpickle
 
@@ -72,6 +72,12 @@ def sent_class(token: str | None, data: bytes) -> type:
     if not isinstance(cls, type):
         raise TypeError(f"expected a class, got {cls!r}")
     return cls
+
+
+def forget(tokens: Iterable[str]) -> None:
+    """The run that gave these tokens ended: nothing they name comes back."""
+    for token in tokens:
+        _SENT.pop(token, None)
 
 
 def send_by_value(module: ModuleType) -> None:

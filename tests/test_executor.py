@@ -446,7 +446,7 @@ def test_an_unpicklable_class_or_argument_fails_its_try(process_pool: Executor) 
         "TypeError: cannot pickle '_thread.lock' object")
 
     dojob = dojobber.DoJobber()
-    dojob.configure(jobs.Fine, executor=process_pool)
+    dojob.configure(jobs.Fine, executor=process_pool, default_tries=1)
     dojob.set_args(threading.Lock())
     dojob.checknrun()
     error = dojob.nodeexceptions["Fine"]

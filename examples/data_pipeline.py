@@ -201,8 +201,9 @@ def started(kind: str | None, workers: int) -> Iterator[Executor | None]:
     elif kind == "dask":
         from distributed import Client, LocalCluster
 
+        # Its web page on any free port: another cluster may hold the usual one.
         with LocalCluster(n_workers=workers, threads_per_worker=1,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             yield client.get_executor()
     else:
         context = multiprocessing.get_context(kind)

@@ -17,6 +17,7 @@ from .errors import (
     JobTimeoutError,
     JobTypeError,
     RenderError,
+    RunDuringImportError,
     TransferError,
     WorkerLostError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Observer",
     "Outcome",
     "RenderError",
+    "RunDuringImportError",
     "RunonlyJob",
     "TransferError",
     "VERSION",

@@ -17,6 +17,7 @@ from .errors import ConfigurationError, DoJobberError, DoJobberWarning, RenderEr
 from .events import Observer
 from .graph import build_plan
 from .hints import warn_about_false_checks, warn_about_jobs
+from .importguard import refuse_runs
 from .jobs import DummyJob, Job, RunonlyJob
 from .logs import set_up_log
 from .output import FailedCleanupPrinter, VerbosePrinter
@@ -278,6 +279,7 @@ class DoJobber:
         another thread while a run is on, raises DoJobberError and leaves
         the running one alone (use another DoJobber object instead).
         """
+        refuse_runs()  # the dojobber command is importing this graph's module
         with self._alone("checknrun"):
             self._checknrun(node)
 

@@ -99,7 +99,8 @@ class ExecutorError(DoJobberError, RuntimeError):
 class TransferError(ExecutorError):
     """Something a try needs could not be sent to its worker or back: it
     cannot be pickled on one side or unpickled on the other. ``what``
-    names it (``'the class'``, ``"global_storage['key']"``...)."""
+    names it (``'the class'``, ``"global_storage['key']"``, ``'a key of
+    global_storage'``, ``'the answer'``...)."""
 
     def __init__(self, message: str, job: str, what: str):
         super().__init__(message, job)
@@ -111,6 +112,22 @@ class TransferError(ExecutorError):
 
 class WorkerLostError(ExecutorError):
     """The worker process running a try died before the try ended."""
+
+
+class RunDuringImportError(DoJobberError):
+    """``checknrun()`` was called while the ``dojobber`` command imported the
+    module that defines the graph: the module runs its jobs when imported.
+    ``target`` is what the command was importing."""
+
+    def __init__(self, target: str):
+        self.target = target
+        super().__init__(
+            f"checknrun() called while the dojobber command imports {target}: "
+            'put the script\'s run under `if __name__ == "__main__":`'
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.target,))
 
 
 class DoJobberWarning(UserWarning):

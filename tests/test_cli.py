@@ -612,6 +612,54 @@ def test_import_error_in_the_target_file_is_one_line(work: Path) -> None:
                     "No module named 'no_such_dependency_here'")
 
 
+# A script written to be run, with no `if __name__ == "__main__":` around its
+# run (as many are): importing it runs its jobs. The command must refuse.
+RUNS_WHEN_IMPORTED = """
+from dojobber import DoJobber, Job
+
+
+class Hello(Job):
+    def Check(self, *args, **kwargs):
+        with open("ran", "a") as out:
+            out.write("check\\n")
+
+
+dojob = DoJobber()
+dojob.configure(Hello)
+CATCH
+"""
+
+
+@pytest.mark.parametrize("subcommand", ["run", "list", "graph"])
+@pytest.mark.parametrize("catch", [False, True], ids=["plain", "caught"])
+def test_a_run_while_the_command_imports_the_target_is_refused(
+    work: Path, subcommand: str, catch: bool
+) -> None:
+    call = ("try:\n    dojob.checknrun()\nexcept Exception:\n    pass\n" if catch
+            else "dojob.checknrun()\n")
+    (work / "script.py").write_text(RUNS_WHEN_IMPORTED.replace("CATCH", call))
+    target = "script.py" if subcommand == "list" else "script.py:Hello"
+    line = one_line_error(dojobber(subcommand, target, cwd=work))
+    assert line == (
+        "dojobber: error: checknrun() called while the dojobber command imports "
+        'script.py: put the script\'s run under `if __name__ == "__main__":`; '
+        "no job was run"
+    )
+    assert not (work / "ran").exists()  # no job ran, not even once
+
+
+def test_a_guarded_script_runs_its_jobs_once(work: Path) -> None:
+    guarded = RUNS_WHEN_IMPORTED.replace(
+        "CATCH", 'if __name__ == "__main__":\n    dojob.checknrun()\n')
+    (work / "script.py").write_text(guarded)
+    assert dojobber("run", "script.py:Hello", cwd=work).returncode == 0
+    assert (work / "ran").read_text() == "check\n"
+    assert dojobber("list", "script.py", cwd=work).returncode == 0
+    assert (work / "ran").read_text() == "check\n"
+    subprocess.run([sys.executable, "script.py"], cwd=work, check=True, timeout=120)
+    assert (work / "ran").read_text() == "check\ncheck\n"
+
+
 # The console script
 
 

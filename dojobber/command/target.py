@@ -10,8 +10,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from ..errors import RunDuringImportError
 from ..errortext import one_line
 from ..hints import did_you_mean
+from ..importguard import importing
 from ..jobs import Job
 from .exits import UsageError
 
@@ -47,9 +49,25 @@ def load_target(target: str) -> type[Job]:
 
 def load_module(where: str) -> ModuleType:
     """Import a module name or a ``.py`` file, as ``load_target`` does."""
-    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
-        return _import_file(where)
-    return _import_module(where)
+    try:
+        with importing(where):
+            if _is_file(where):
+                return _import_file(where)
+            return _import_module(where)
+    except RunDuringImportError as error:
+        # Before any job ran: the guard refused the module's own checknrun().
+        raise UsageError(f"{error}; no job was run") from None
+
+
+def script_of(target: str) -> ModuleType | None:
+    """The module ``load_target`` imported from a file for ``target`` (None
+    when the target names a module): a script the workers may not import."""
+    where = target.rpartition(":")[0]
+    return sys.modules.get(_module_name(where)) if _is_file(where) else None
+
+
+def _is_file(where: str) -> bool:
+    return where.endswith(".py") or os.sep in where or bool(os.altsep and os.altsep in where)
 
 
 def job_classes(namespace: Any, defined_in: str | None = None) -> list[str]:
@@ -77,6 +95,8 @@ def _import_module(name: str) -> ModuleType:
         if name == missing or name.startswith(missing + "."):
             raise UsageError(f"no module named {missing!r}") from error
         raise UsageError(f"importing {name} failed: {one_line(error)}") from error
+    except RunDuringImportError:
+        raise
     except Exception as error:
         raise UsageError(f"importing {name} failed: {one_line(error)}") from error
 
@@ -106,7 +126,7 @@ def _import_file(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except BaseException as error:
         del sys.modules[name]
-        if not isinstance(error, Exception):
+        if not isinstance(error, Exception) or isinstance(error, RunDuringImportError):
             raise
         raise UsageError(f"importing {path} failed: {one_line(error)}") from error
     return module

@@ -343,14 +343,23 @@ def test_log_lines_of_a_try_are_logged_here(
         'Could not create Job "BadInit" - check its __init__']
 
 
-def test_phase_times_are_those_the_worker_measured(executor: Executor, tmp_path: Path) -> None:
+@pytest.fixture(params=["threads", "processes", "dask", "loky"])
+def timed_on(request: pytest.FixtureRequest) -> Executor:
+    if request.param == "loky":
+        return pool_of("loky", request)
+    names = {"threads": "thread_pool", "processes": "process_pool", "dask": "dask_executor"}
+    pool: Executor = request.getfixturevalue(names[request.param])
+    return pool
+
+
+def test_phase_times_are_those_the_worker_measured(timed_on: Executor, tmp_path: Path) -> None:
     """One worker, three tries: each waits for the one before. The report,
     the event log and what the event log reads back give each phase the
     time it took in the worker, within the try as the caller saw it."""
     events = tmp_path / "events.jsonl"
     with open(events, "w") as stream:
         dojob = dojobber.DoJobber()
-        dojob.configure(jobs.Timed, executor=executor, workers=1, default_retry_delay=0,
+        dojob.configure(jobs.Timed, executor=timed_on, workers=1, default_retry_delay=0,
                         observers=[dojobber.EventLog(stream)])
         dojob.checknrun()
     assert dojob.success()
@@ -706,19 +715,14 @@ def test_workers_of_this_host_say_their_start_on_the_loopback(
     assert listening_host(ThreadPoolExecutor(1)) == "127.0.0.1"
 
 
-@pytest.mark.parametrize("method", [m for m in ("fork", "spawn")
-                                    if m in multiprocessing.get_all_start_methods()])
-def test_timeout_counts_from_the_start_on_pools_of_each_start_method(
-    method: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("kind", ["fork", "spawn", "loky"])
+def test_timeout_counts_from_the_start_on_pools_of_each_kind(
+    kind: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
+    """Eight tries of half a second, TIMEOUT 1.5, on two processes started
+    by ``kind``, or loky's: they all pass, however long they waited."""
     monkeypatch.setattr(dojobber.engine.pool, "STUCK_AFTER", 0.1)
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        jobs.Naps.DEPS = jobs.NAPS[:4]  # two seconds in all on one process
-        try:
-            dojob = run(jobs.Naps, pool, workers=4)
-        finally:
-            jobs.Naps.DEPS = jobs.NAPS
+    dojob = run(jobs.Naps, pool_of(kind, request), workers=len(jobs.NAPS))
     assert dojob.nodeexceptions == {}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import sys
 import uuid
 import weakref
 from types import ModuleType
@@ -34,6 +35,9 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 #: The job classes this process sent by value, by token: what a token names
 #: when it comes back here (or when the worker is this very process).
 _SENT: weakref.WeakValueDictionary[str, type] = weakref.WeakValueDictionary()
+
+#: The types of values that hold nothing sent by value, whatever they hold.
+_PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes})
 
 #: The containers DEPS may be, sent with the dependencies named (others as they are).
 _CONTAINERS = (list, tuple, set, frozenset)
@@ -68,7 +72,7 @@ def sent_class(token: str | None, data: bytes) -> type:
         known = _SENT.get(token)
         if known is not None:
             return known
-    cls = unpack(data)
+    cls = _Unpacker(io.BytesIO(data)).load()
     if not isinstance(cls, type):
         raise TypeError(f"expected a class, got {cls!r}")
     return cls
@@ -90,6 +94,10 @@ def send_by_value(module: ModuleType) -> None:
 def pack(value: Any, home: tuple[type, str, bytes] | None = None) -> bytes:
     """``value`` pickled to travel. ``home`` is the try's class as a worker
     received it, with its token and bytes: the class is sent back by token."""
+    if type(value) in _PLAIN:
+        # Nothing in it to send by value: pickle's own, without a Pickler
+        # object of cloudpickle's (1.7 us against 0.2 us for None).
+        return pickle.dumps(value, PROTOCOL)
     out = io.BytesIO()
     _Packer(out, home).dump(value)
     return out.getvalue()
@@ -99,15 +107,38 @@ def pack_class(cls: type[Job], tokens: dict[type, str]) -> tuple[str | None, byt
     """Job class ``cls`` pickled for a worker, and its token when it travels
     by value (None: by reference). ``tokens`` holds the run's tokens, one per
     class sent by value, shared by the classes it packs."""
+    if _by_reference(cls):
+        # What cloudpickle would make of it, without a Pickler object of its
+        # own (0.8 us against 4.3 us; once per job of a run).
+        return None, pickle.dumps(cls, PROTOCOL)
     out = io.BytesIO()
     packer = _ClassPacker(out, cls, tokens)
     packer.dump(cls)
     return packer.token, out.getvalue()
 
 
+def _by_reference(cls: type) -> bool:
+    """Whether cloudpickle sends ``cls`` by reference: found here under its
+    module and qualified name, in a module neither ``__main__`` nor
+    registered to travel by value."""
+    module = cls.__module__
+    if not isinstance(module, str) or module == "__main__":
+        return False
+    for by_value in cloudpickle.list_registry_pickle_by_value():
+        if module == by_value or module.startswith(by_value + "."):
+            return False
+    found: Any = sys.modules.get(module)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls
+
+
 def unpack(data: bytes) -> Any:
-    """What ``pack`` or ``pack_class`` pickled."""
-    return _Unpacker(io.BytesIO(data)).load()
+    """What ``pack`` pickled (``sent_class`` reads what ``pack_class`` did).
+
+    ``pickle.loads`` itself: only a class's DEPS travel as persistent ids
+    (0.2 us against 0.9 us through an Unpickler of our own, per value)."""
+    return pickle.loads(data)
 
 
 # Named where the docs name it: the public module that offers it.

@@ -194,11 +194,13 @@ class RunReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def summary(self, *, slowest: int = 3, max_listed: int = 20) -> list[str]:
-        """A few lines a person reads at a glance: counts, failures, slowest
-        jobs, then each Cleanup that failed and each observer switched off.
+        """A few lines a person reads at a glance: counts, failures, the
+        jobs an interrupt cut short, blocked and slowest jobs, then each
+        Cleanup that failed and each observer switched off.
 
-        At most ``max_listed`` failed jobs (and jobs that would run) and
-        blocked names are listed; the JSON form always has them all. A
+        At most ``max_listed`` failed jobs (and jobs that would run),
+        interrupted and blocked names are listed; the JSON form always has
+        them all. A
         failed job's line ends with its Run's error when Run raised.
         """
         counts = self.label_counts()

@@ -46,8 +46,10 @@ def thread_pool() -> Iterator[ThreadPoolExecutor]:
         yield pool
 
 
-#: The engines, as configure's options: sequential, threads, and each pool.
-ENGINES = ["sequential", "threads", "thread_pool", "process_pool"]
+#: The engines, as configure's options: sequential, threads, each under a
+#: time limit (an alarm, a helper thread), and each pool.
+ENGINES = ["sequential", "threads", "sequential_timeout", "threads_timeout", "thread_pool",
+           "process_pool"]
 
 
 def engine_options(engine: str, request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -55,6 +57,10 @@ def engine_options(engine: str, request: pytest.FixtureRequest) -> dict[str, Any
         return {}
     if engine == "threads":
         return {"workers": 2}
+    if engine == "sequential_timeout":
+        return {"default_timeout": 300}
+    if engine == "threads_timeout":
+        return {"workers": 2, "default_timeout": 300}
     executor: Executor = request.getfixturevalue(engine)
     return {"executor": executor, "workers": 2}
 
@@ -107,6 +113,9 @@ def test_a_try_cut_short_is_interrupted_and_the_jobs_after_it_blocked(
         "Ready": "passed", "Stops": "interrupted", "After": "blocked", "Root": "blocked"}
     assert html_outcomes(report.to_html()) == {
         "Ready": "passed", "Stops": "interrupted", "After": "blocked", "Root": "blocked"}
+    # The picture leaves it plain, as its nodestatus, and its tooltip says why.
+    assert dojob.graph.node_attributes("Stops") == []
+    assert "interrupted: its try was cut short" in dojob.graph_dot()
 
     # The event log carries it: a report read back from it says the same.
     rebuilt = read_report(events.getvalue().splitlines())

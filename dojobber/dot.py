@@ -181,7 +181,7 @@ def tooltip(name: str, state: JobState | None) -> str:
     if state is None:
         return f"{name}\nnot reached by this run"
     if state.outcome is Outcome.INTERRUPTED:
-        # Plain, as it is in ``graph`` (its status is None): not in the legend.
+        # No colour of its own (``graph`` follows nodestatus): not in the legend.
         meaning = "interrupted: its try was cut short"
     else:
         meaning = MEANINGS[state.outcome]

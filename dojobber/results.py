@@ -108,10 +108,9 @@ class RunResult:
 
         A job not tried is blocked, and not listed, when one of its
         dependencies failed with no tries left, was interrupted or is
-        blocked itself: that
-        would have kept it from running anyway. The others (all their
-        dependencies passed, or were still to be tried or retried) are
-        listed, in run order. Empty unless ``stopped_by`` is set.
+        blocked itself: that would have kept it from running anyway. The
+        others (all their dependencies passed, or were still to be tried or
+        retried) are listed, in run order. Empty unless ``stopped_by`` is set.
         """
         if self.stopped_by is None:
             return []

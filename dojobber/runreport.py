@@ -200,8 +200,8 @@ class RunReport:
 
         At most ``max_listed`` failed jobs (and jobs that would run),
         interrupted and blocked names are listed; the JSON form always has
-        them all. A
-        failed job's line ends with its Run's error when Run raised.
+        them all. A failed job's line ends with its Run's error when Run
+        raised.
         """
         counts = self.label_counts()
         total = sum(job.seconds for job in self.jobs)

@@ -294,3 +294,53 @@ def test_dojobber_report_of_an_interrupted_runs_event_log_says_interrupted(
                                "1 interrupted, 2 blocked (took ")
     assert lines[1:4] == ["dojobber: interrupted before the run was over",
                           "dojobber: interrupted: Naps", "dojobber: blocked: AfterNap, NapRoot"]
+
+
+def test_fail_fast_does_not_call_an_interrupted_job_not_tried() -> None:
+    import threading
+
+    from dojobber import DummyJob, Job, Observer
+
+    started, failed = threading.Event(), threading.Event()
+
+    class Fails(Job):
+        TRIES = 1
+
+        def Check(self) -> None:
+            assert started.wait(60)  # both tries run at once
+            raise RuntimeError("broken")
+
+        def Run(self) -> None:
+            pass
+
+    class Stops(Job):
+        def Check(self) -> None:
+            started.set()
+            # Ctrl-C in this try once fail-fast has stopped the run.
+            assert failed.wait(60)
+            raise KeyboardInterrupt
+
+    class AfterStops(DummyJob):
+        DEPS = (Stops,)
+
+    class Top(DummyJob):
+        DEPS = (Fails, AfterStops)
+
+    class Told(Observer):
+        def try_ended(self, job: str, outcome: Outcome, error: BaseException | None) -> None:
+            if job == "Fails":
+                failed.set()
+
+    dojob = DoJobber()
+    dojob.configure(Top, workers=2, fail_fast=True, observers=[Told()])
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    report = dojob.report()
+    assert report.stopped_by == "Fails" and report.not_tried == []
+    assert [(job.name, job.outcome) for job in report.jobs] == [
+        ("Fails", Outcome.FAILED), ("Stops", Outcome.INTERRUPTED),
+        ("AfterStops", Outcome.BLOCKED), ("Top", Outcome.BLOCKED)]
+    assert report.summary()[1:6] == [
+        "interrupted before the run was over", "fail-fast: stopped when Fails failed",
+        "failed: Fails after 1 try: RuntimeError: broken", "interrupted: Stops",
+        "blocked: AfterStops, Top"]

@@ -567,5 +567,11 @@ class DoJobber:
         result = self._result
         if result is None:
             return {}
-        names, outcome = result.plan.names, result.outcome
-        return {names[i]: outcome[i] for i in result.order}
+        names, outcome, status = result.plan.names, result.outcome, result.status
+        # The graph's colours follow nodestatus, as in 0.6.2: a job whose
+        # retry was cut short failed its tries before (False, red).
+        return {
+            names[i]: Outcome.FAILED
+            if outcome[i] is Outcome.INTERRUPTED and status[i] is False else outcome[i]
+            for i in result.order
+        }

@@ -572,6 +572,7 @@ color:#555;font-size:11px;white-space:nowrap}
 .lane .track a{background:#9bb}
 .track a.passed{background:#53b86a}.track a.passed_after_run{background:#1b6b2c}
 .track a.failed{background:#d62828}.track a.would_run{background:#f2c14e}
+.count.interrupted,.track a.interrupted{background:#666;color:#fff}.row.interrupted .out{color:#b00}
 .failure{border-left:4px solid #d62828;padding:.2em .8em;margin:.6em 0}
 .failure.passed_after_run,.failure.passed{border-color:#1b6b2c}
 .errors{margin:.1em 0;white-space:pre-wrap}.phase{font-weight:bold}

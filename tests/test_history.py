@@ -403,6 +403,47 @@ def test_three_runs_show_their_runs_drift_flaky_job_and_stories(tmp_path: Path) 
     assert history(tmp_path, place, "--fleet").stdout.splitlines()[-1] == "1 of 1 converged"
 
 
+def test_an_interrupted_run_records_the_job_whose_try_was_cut_short(tmp_path: Path) -> None:
+    import interrupt_jobs
+
+    place = str(tmp_path / "history.db")
+    leaf_run(place)  # a whole run before: Leaf's time is a trend
+    dojob = DoJobber()
+    dojob.configure(interrupt_jobs.Root, history=place)
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    assert dojob.report().history_error is None
+    assert table(Path(place), "SELECT j.name, j.outcome, j.tries, j.error FROM jobs j "
+                              "WHERE j.run_id = 2 ORDER BY j.seq") == [
+        ("Ready", "passed", 1, None), ("Stops", "interrupted", 1, None),
+        ("After", "blocked", 0, None), ("Root", "blocked", 0, None)]
+
+    runs = json.loads(history(tmp_path, place, "--json").stdout)
+    assert (runs[0]["outcome"], runs[0]["counts"]) == ("interrupted", {
+        "passed": 1, "passed_after_run": 0, "failed": 0, "blocked": 2, "not_tried": 0,
+        "interrupted": 1})
+    listed = history(tmp_path, place).stdout.splitlines()
+    assert "interrupted  1 passed, 2 blocked, 1 interrupted" in listed[1]
+    story = json.loads(history(tmp_path, place, "--job", "Stops", "--json").stdout)
+    assert [(s["run_id"], s["outcome"], s["tries"]) for s in story] == [(2, "interrupted", 1)]
+    # Where the interrupt came is not how long the job takes.
+    slow = json.loads(history(tmp_path, place, "--slow", "--json").stdout)
+    assert {job["job"]: job["runs"] for job in slow["jobs"]} == {"Leaf": 1, "Ready": 1}
+
+    out = tmp_path / "history.html"
+    assert history(tmp_path, place, "--html", str(out)).returncode == 0
+    from test_html import Page
+
+    page = Page(out.read_text(encoding="utf-8"))
+    assert [bar.classes[1] for bar in page.by_id("runs").find("b", "run")] == [
+        "succeeded", "interrupted"]
+    strips = {row.find("span", "name")[0].text(): [cell.classes[0] for cell in row.find("i")]
+              for row in page.by_id("strips").find("div", "strip")}
+    assert strips["Stops"] == ["absent", "interrupted"]
+    assert strips["After"] == ["absent", "blocked"]
+    assert "key interrupted" in out.read_text(encoding="utf-8")
+
+
 def test_the_filters_choose_the_runs(tmp_path: Path) -> None:
     place = str(tmp_path / "history.db")
     three_runs(tmp_path, place)

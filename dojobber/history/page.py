@@ -19,8 +19,11 @@ MAX_RUNS = 200
 MAX_JOBS = 500
 
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+# Interrupted is hatched, as the run report draws a try cut short: it must
+# not read as blocked, nor as a failure of the job's own.
 _COLOURS = {"passed": "#53b86a", "passed_after_run": "#1b6b2c", "failed": "#d62828",
-            "blocked": "#bbb", "not_tried": "#ddd", "interrupted": "#999"}
+            "blocked": "#bbb", "not_tried": "#ddd",
+            "interrupted": "repeating-linear-gradient(45deg,#555 0 2px,#ddd 2px 4px)"}
 
 
 def page(store: Store, filters: Filters, *, title: str = "Run history") -> str:

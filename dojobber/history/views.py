@@ -159,12 +159,15 @@ def flaky(store: Store, filters: Filters) -> list[dict[str, Any]]:
 
 def slow(store: Store, filters: Filters) -> dict[str, Any]:
     """Durations over the chosen runs, oldest first. ``jobs``: per job (the
-    slowest on average first), over the runs that tried it, ``job``, ``runs``, ``first``, ``last``,
+    slowest on average first), over the runs that tried it to the end (not
+    those an interrupt cut short), ``job``, ``runs``, ``first``, ``last``,
     ``mean``, ``max`` (seconds) and ``change`` (last minus first);
     ``runs``: each run's ``id``, ``started_at`` and ``wall_seconds``."""
     times: dict[str, list[float]] = {}
     for row in _job_rows(store, filters):
-        if row[6]:  # tried: a blocked job took no time worth a trend
+        # A blocked job took no time worth a trend; an interrupted one's time
+        # is where the interrupt came, not what the job takes.
+        if row[6] and row[5] != "interrupted":
             times.setdefault(row[4], []).append(row[7])
     jobs: list[dict[str, Any]] = [
         {"job": name, "runs": len(spent), "first": spent[0], "last": spent[-1],

@@ -11,7 +11,7 @@ import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
 from html import escape
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from pygraph.classes.digraph import digraph
 
@@ -22,6 +22,9 @@ from .explain import PASSING, explaining
 from .reportparts import WOULD_RUN, CleanupError, JobError, JobReport, ObserverError, TryReport
 from .results import Outcome
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .history.views import PastOutcomes
 
 #: Above this many jobs the page leaves the graph out: laying it out takes
 #: seconds and its SVG weighs megabytes, and nobody reads it at that size.
@@ -89,13 +92,19 @@ def page(
     max_graph: int = MAX_GRAPH,
     max_rows: int = MAX_ROWS,
     max_failures: int = MAX_FAILURES,
+    past: PastOutcomes | None = None,
 ) -> str:
     """``report`` as an HTML page that needs nothing else: no network, no
     script. The whole graph is drawn when the run has at most ``max_graph``
     jobs, else the part of it that explains the outcome, at most
     ``max_graph`` jobs; the timeline has at most ``max_rows`` rows and the
     failures table at most ``max_failures`` jobs (the page says what it left
-    out). A limit that is not a whole number of 0 or more raises ValueError."""
+    out). A limit that is not a whole number of 0 or more raises ValueError.
+
+    ``past`` (from :func:`dojobber.history.views.past_outcomes`) puts each
+    job's outcomes in the last runs of a run history beside its row of the
+    timeline; when its ``error`` is set, the page says it in one line
+    instead. None: no such column."""
     for limit, value in (("max_graph", max_graph), ("max_rows", max_rows),
                          ("max_failures", max_failures)):
         check_limit(limit, value)
@@ -109,11 +118,11 @@ def page(
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
         '<meta name=viewport content="width=device-width, initial-scale=1">',
-        f"<title>{_text(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_text(title)}</title><style>{_CSS}{_past_css(past)}</style></head><body>",
         f"<h1>{_text(title)}</h1>",
         _summary(report, verdict),
         _graph(report, rows, root, max_graph),
-        _timeline(report, rows, end, max_rows),
+        _timeline(report, rows, end, max_rows, past),
         _lanes(report, rows, end),
         _failures(report, rows, max_failures),
         _settings(report),
@@ -386,10 +395,12 @@ def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
     return [job for job in jobs if job.name in kept], note
 
 
-def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int) -> str:
+def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int,
+              past: PastOutcomes | None) -> str:
     jobs, note = _shown(report, max_rows)
     failed = {job.name for job in report.jobs if _failed_tries(job)}
     not_tried = set(report.not_tried)
+    strips = _past_strips(past)
     lines = [
         "<section id=timeline><h2>Timeline</h2>", note,
         "<p class=legend>Each try is a bar, split into its phases: "
@@ -397,21 +408,80 @@ def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int) -
         "<span class='key k'></span> recheck; <span class='key bad'></span> a failed try, "
         "<span class='key wait'></span> the wait before a retry. "
         "Hover over a bar for its times and errors.</p>",
-        f"<div class=rows>{_axis(end)}",
+        _past_legend(past),
+        f"<div class=rows>{_axis(end, strips is not None)}",
     ]
     for job in jobs:
         row = rows[job.name]
         name = _text(_name(job.name))
         if job.name in failed:
             name = f"<a href='#fail-{row}'>{name}</a>"
+        strip = "" if strips is None else strips(job.name)
         lines.append(
             f"<div class='row {job.label}' id=job-{row}>"
             f"<span class=name title='{_text(_name(job.name))}'>{name}</span>"
-            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>"
+            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>{strip}"
             f"<div class=track>{''.join(_bars(job.history, end))}</div></div>"
         )
     lines.append("</div></section>")
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
+
+
+def _past_strips(past: PastOutcomes | None) -> Callable[[str], str] | None:
+    """What draws a job's strip of past outcomes; None when there is no column."""
+    if past is None or past.error is not None or not past.runs:
+        return None
+    from .history.page import ABSENT, outcome_cell
+
+    column = {run: number for number, run in enumerate(past.runs)}
+
+    def strip(name: str) -> str:
+        cells = [ABSENT] * len(column)
+        for run, outcome, tries in past.jobs.get(name, ()):
+            if run in column:
+                cells[column[run]] = outcome_cell(run, outcome, tries)
+        return f"<span class='past cells'>{''.join(cells)}</span>"
+
+    return strip
+
+
+def _past_legend(past: PastOutcomes | None) -> str:
+    """The line that tells what the column of past outcomes is, or why it is missing."""
+    if past is None:
+        return ""
+    if past.error is not None:
+        return f"<p class=note>No past outcomes beside the jobs: {_text(_cut(past.error))}</p>"
+    if not past.runs:
+        return ""
+    count = len(past.runs)
+    runs = "this run" if count == 1 else f"the last {count} runs"
+    keys = ", ".join(
+        f"<span class='cells inline'><i class='{_text(outcome)}'></i></span> "
+        f"{_text(outcome.replace('_', ' '))}"
+        for outcome in sorted({one[1] for jobs in past.jobs.values() for one in jobs},
+                              key=_outcome_order)
+    )
+    return (
+        f"<p class=legend>Beside each job, its outcome in {runs} of this root on this "
+        f"host, from the run history, oldest first and this run last: {keys}. Hover over "
+        "a cell for its run.</p>"
+    )
+
+
+def _outcome_order(outcome: str) -> tuple[int, str]:
+    order = [one.value for one in Outcome]
+    return (order.index(outcome) if outcome in order else len(order), outcome)
+
+
+def _past_css(past: PastOutcomes | None) -> str:
+    """The style of the column of past outcomes, as wide as its runs."""
+    if past is None or past.error is not None or not past.runs:
+        return ""
+    from .history.page import CELLS_CSS
+
+    width = 11 * len(past.runs) + 6
+    return (f"{CELLS_CSS}.row .past{{flex:0 0 {width}px;align-items:center}}"
+            ".cells.inline{display:inline-flex;vertical-align:middle}\n")
 
 
 def _outcome_text(job: JobReport, fail_fast: bool) -> str:
@@ -421,15 +491,17 @@ def _outcome_text(job: JobReport, fail_fast: bool) -> str:
     return f"{label}, {_tries(job.tries)}, {_seconds(job.seconds)}"
 
 
-def _axis(end: float) -> str:
+def _axis(end: float, past: bool = False) -> str:
+    """The row of time ticks; with ``past``, a place for the column of past outcomes."""
     step = _step(end)
     ticks = []
     count = int(end / step + 1e-9)
     for number in range(count + 1):
         at = number * step
         ticks.append(f"<span style='left:{_percent(at, end)}'>{_tick(at, step)}</span>")
+    column = "<span class=past>runs</span>" if past else ""
     return (
-        "<div class='row axis'><span class=name></span><span class=out></span>"
+        f"<div class='row axis'><span class=name></span><span class=out></span>{column}"
         f"<div class=track>{''.join(ticks)}</div></div>"
     )
 

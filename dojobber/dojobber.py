@@ -371,10 +371,13 @@ class DoJobber:
             self._report = self._recorder.report(
                 result, self._engine.events.failures, self._settings
             )
-            if self._history is not None and self._history.error is not None:
+            history = self._history
+            if history is not None:
                 from dataclasses import replace
 
-                self._report = replace(self._report, history_error=self._history.error)
+                self._report = replace(self._report, history_error=history.error,
+                                       history_place=history.place,
+                                       history_run=history.run_id)
         return self._report
 
     @property

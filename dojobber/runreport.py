@@ -55,6 +55,11 @@ class RunReport:
     #: Why the run history could not record this run; None when it did or
     #: when no history was asked for.
     history_error: str | None = None
+    #: Where the run history that recorded this run is (None: no history);
+    #: the page reads each job's past outcomes there.
+    history_place: str | None = field(default=None, repr=False, compare=False)
+    #: This run's id in that history; None when it was not recorded.
+    history_run: int | None = field(default=None, compare=False)
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
     # The exception of each failed job's last try, for its traceback. The
     # run's result holds them anyway; the report only points at them.
@@ -133,13 +138,28 @@ class RunReport:
             return None
         return "".join(format_exception(type(error), error, error.__traceback__))
 
-    def to_html(self, **limits: int) -> str:
+    def to_html(self, *, past_runs: int = 10, **limits: int) -> str:
         """This report as one self-contained HTML page: summary, graph,
         timeline of every try, failures, settings. See :func:`dojobber.html.page`
-        for ``limits`` (``max_graph``, ``max_rows``, ``max_failures``)."""
-        from .html import page  # lazily: most runs never draw a page
+        for ``limits`` (``max_graph``, ``max_rows``, ``max_failures``).
 
-        return page(self, **limits)
+        When a run history recorded the run, each job's row shows its
+        outcomes in the last ``past_runs`` runs of this root on this host
+        (this one included), read from the history; 0 leaves them out. A
+        history that cannot be read never fails the page: it says why in
+        one line instead."""
+        from .html import check_limit, page  # lazily: most runs never draw a page
+
+        check_limit("past_runs", past_runs)
+        past = None
+        if self.history_place is not None and past_runs:
+            from .history.views import PastOutcomes, past_outcomes
+
+            if self.history_run is None:
+                past = PastOutcomes(error=self.history_error or "this run was not recorded")
+            else:
+                past = past_outcomes(self.history_place, self.history_run, past_runs)
+        return page(self, past=past, **limits)
 
     def counts(self) -> dict[Outcome, int]:
         """How many jobs ended with each outcome: every outcome is a key,

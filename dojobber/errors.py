@@ -99,7 +99,8 @@ class ExecutorError(DoJobberError, RuntimeError):
 class TransferError(ExecutorError):
     """Something a try needs could not be sent to its worker or back: it
     cannot be pickled on one side or unpickled on the other. ``what``
-    names it (``'the class'``, ``"global_storage['key']"``...)."""
+    names it (``'the class'``, ``"global_storage['key']"``, ``'a key of
+    global_storage'``, ``'the answer'``...)."""
 
     def __init__(self, message: str, job: str, what: str):
         super().__init__(message, job)

@@ -1,10 +1,11 @@
 """Running tries on a concurrent.futures Executor: the names the docs give, from the engine."""
 
 from .engine.executor import STUCK_AFTER, OnExecutor, RemoteTraceback, executor_size
+from .engine.transfer import Dependency, send_by_value
 from .engine.worker import TryRecord, run_try
 from .settings import check_executor
 
 __all__ = [
-    "OnExecutor", "RemoteTraceback", "STUCK_AFTER", "TryRecord", "check_executor",
-    "executor_size", "run_try",
+    "Dependency", "OnExecutor", "RemoteTraceback", "STUCK_AFTER", "TryRecord", "check_executor",
+    "executor_size", "run_try", "send_by_value",
 ]

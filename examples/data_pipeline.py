@@ -9,7 +9,10 @@ What it teaches:
 * Checks that compare content, so a damaged or deleted file is rebuilt and
   everything downstream of it follows, and nothing else is touched;
 * a dry run (``-n``, DoJobber's ``no_act``): every job is checked, nothing
-  is run, and the script lists what a real run would change.
+  is run, and the script lists what a real run would change;
+* the same jobs on other processes (``--executor``): a process pool, or a
+  Dask cluster on this machine. Jobs made at run time, or defined in the
+  script being run, travel to the workers as they are (by value).
 
 Run it, then run it again (nothing changes), then damage a file and ask what
 a run would do::
@@ -18,16 +21,20 @@ a run would do::
     python examples/data_pipeline.py /tmp/pipeline -v
     echo junk >> /tmp/pipeline/clean/north.csv
     python examples/data_pipeline.py /tmp/pipeline -n
+    python examples/data_pipeline.py /tmp/pipeline -v --executor spawn
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import random
 import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from dojobber import DoJobber, Job
 
@@ -178,16 +185,41 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="dry run: check everything, change nothing")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("-d", "--debug", action="store_true")
+    parser.add_argument("--executor", choices=["forkserver", "spawn", "dask"],
+                        help="run each try on a process pool whose processes start "
+                        "this way, or on a Dask LocalCluster (needs dojobber[dask])")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes of the --executor (default: 2)")
     return parser.parse_args(argv)
+
+
+@contextmanager
+def started(kind: str | None, workers: int) -> Iterator[Executor | None]:
+    """The executor ``--executor`` asks for (None: tries run here), shut down after."""
+    if kind is None:
+        yield None
+    elif kind == "dask":
+        from distributed import Client, LocalCluster
+
+        # Its web page on any free port: another cluster may hold the usual one.
+        with LocalCluster(n_workers=workers, threads_per_worker=1,
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
+            yield client.get_executor()
+    else:
+        context = multiprocessing.get_context(kind)
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield pool
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     dojob = DoJobber()
-    dojob.configure(build_graph(args.stations), no_act=args.no_act,
-                    verbose=args.verbose, debug=args.debug)
-    dojob.set_args(target=args.target)
-    dojob.checknrun()
+    with started(args.executor, args.workers) as executor:
+        dojob.configure(build_graph(args.stations), no_act=args.no_act,
+                        verbose=args.verbose, debug=args.debug, executor=executor)
+        # Absolute: workers elsewhere need not share this working directory.
+        dojob.set_args(target=str(Path(args.target).resolve()))
+        dojob.checknrun()
     if args.no_act:
         for line in describe_dry_run(dojob):
             print(line)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
+import types
 from typing import Any
 
 from dojobber import Job
@@ -335,6 +337,74 @@ class FailsAtOnce(Job):
 
 class FailFastRoot(Job):
     DEPS = [FailsAtOnce, Fine]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+# --- Jobs made at run time (issue 26) ------------------------------------------
+
+#: The classes of the instances cleaned up, appended by KeepsClass's Cleanup.
+CLEANED_TYPES: list[type] = []
+
+
+class KeepsClass(Job):
+    """Base of jobs made at run time: passes after Run, returns the names
+    its DEPS give in the worker, and remembers its class when cleaned up."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> list[str]:
+        if self._check_phase == "check":
+            raise RuntimeError("not yet")
+        return [dep.__name__ for dep in type(self).DEPS]
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def Cleanup(self) -> None:
+        CLEANED_TYPES.append(type(self))
+
+
+class RaisesStubborn(Job):
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        # Made here, so that no pickling hook knows it: importing Dask's
+        # distributed has tblib change how the exception classes that
+        # exist then pickle.
+        class Stubborn(Exception):
+            """An exception whose attributes cannot be set, as some libraries' are."""
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                raise AttributeError(f"{name} is read-only")
+
+        raise Stubborn("stubborn")
+
+
+def _made_in_the_worker() -> Any:
+    """An instance of a class whose module exists only in this process."""
+    module = sys.modules.get("made_in_the_worker")
+    if module is None:
+        module = sys.modules["made_in_the_worker"] = types.ModuleType("made_in_the_worker")
+        module.Thing = type("Thing", (), {"__module__": module.__name__})  # type: ignore[attr-defined]
+    return module.Thing()  # type: ignore[attr-defined]
+
+
+class StoresWorkerKey(Job):
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        self.global_storage[_made_in_the_worker()] = 1
+
+
+class StoresWorkerValue(Job):
+    TRIES = 1
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        self.global_storage["thing"] = _made_in_the_worker()
+
+
+class CannotComeBack(Job):
+    DEPS = [RaisesStubborn, StoresWorkerKey, StoresWorkerValue, Fine]
 
     def Check(self, *args: Any, **kwargs: Any) -> None:
         pass

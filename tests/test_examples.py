@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import multiprocessing
 import shutil
 import socket
 import sqlite3
@@ -308,6 +309,32 @@ def test_pipeline_twice_and_dry_runs(tmp_path: Path) -> None:
 
     nothing = run("data_pipeline.py", "out", "-n", cwd=tmp_path)
     assert (nothing.returncode, nothing.stdout) == (0, "nothing to do: every job passes\n")
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("executor", ["forkserver", "spawn", "dask"])
+def test_pipeline_on_an_executor_ends_as_in_one_process(tmp_path: Path, executor: str) -> None:
+    """Its jobs are made at run time from classes of the script being run:
+    they travel to the workers by value."""
+    if executor == "dask":
+        pytest.importorskip("distributed", reason="Dask's distributed is not installed "
+                            "(pip install dojobber[dask])")
+    elif executor not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"processes cannot start by {executor} here")
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    here = run("data_pipeline.py", "out", "-v", cwd=tmp_path / "here")
+    there = run("data_pipeline.py", "out", "-v", "--executor", executor,
+                cwd=tmp_path / "there")
+    assert there.returncode == here.returncode == 0, there.stderr
+    assert there.stdout == here.stdout == "out: 4 files cleaned, SHA256SUMS up to date\n"
+    # Tries end in another order: each try's lines stay together.
+    assert sorted(there.stderr.splitlines()) == sorted(here.stderr.splitlines())
+    assert files(tmp_path / "there" / "out") == files(tmp_path / "here" / "out")
 
 
 def test_pipeline_dry_run_then_repair(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
          "dojobber.engine.executor", "dojobber.engine.worker", "dojobber.engine.pool",
          "concurrent.futures", "multiprocessing", "pickle", "dataclasses",
          "dojobber.report", "dojobber.eventlog", "dojobber.html", "dojobber.engine.timelimit",
-         "dojobber.reportparts", "dojobber.runreport", "dojobber.dot")
+         "dojobber.reportparts", "dojobber.runreport", "dojobber.dot", "cloudpickle",
+         "dojobber.engine.transfer")
 
 
 def modules_after(code: str) -> set[str]:

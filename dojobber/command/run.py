@@ -31,7 +31,7 @@ from .exits import (
     stop_status,
 )
 from .pools import started_executor
-from .target import load_target
+from .target import load_target, script_of
 from .writing import check_can_write, emit, format_of, say, write_file, write_graph
 
 if TYPE_CHECKING:
@@ -53,6 +53,12 @@ def main(options: argparse.Namespace, positional: list[str]) -> int:
         options.pool, options.workers, options.scheduler
     ) as executor:
         warnings.simplefilter("ignore", HistoryWarning)
+        script = script_of(options.target)
+        if executor is not None and script is not None:
+            from ..executor import send_by_value
+
+            # Workers elsewhere (Dask's) cannot import the script: it travels.
+            send_by_value(script)
         return _run(options, positional, root, fmt, settings, executor)
 
 

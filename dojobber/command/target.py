@@ -51,12 +51,23 @@ def load_module(where: str) -> ModuleType:
     """Import a module name or a ``.py`` file, as ``load_target`` does."""
     try:
         with importing(where):
-            if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
+            if _is_file(where):
                 return _import_file(where)
             return _import_module(where)
     except RunDuringImportError as error:
         # Before any job ran: the guard refused the module's own checknrun().
         raise UsageError(f"{error}; no job was run") from None
+
+
+def script_of(target: str) -> ModuleType | None:
+    """The module ``load_target`` imported from a file for ``target`` (None
+    when the target names a module): a script the workers may not import."""
+    where = target.rpartition(":")[0]
+    return sys.modules.get(_module_name(where)) if _is_file(where) else None
+
+
+def _is_file(where: str) -> bool:
+    return where.endswith(".py") or os.sep in where or bool(os.altsep and os.altsep in where)
 
 
 def job_classes(namespace: Any, defined_in: str | None = None) -> list[str]:

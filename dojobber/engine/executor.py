@@ -19,8 +19,9 @@ from typing import Any
 
 from ..errors import ExecutorError, JobTimeoutError, TransferError
 from .pool import STUCK_AFTER, Pool
+from .transfer import PROTOCOL, forget, pack, pack_class, unpack
 from .trying import FAILED, Try, TryFunction
-from .worker import PROTOCOL, SentError, TryRecord, why
+from .worker import SentError, TryRecord, shown, why
 
 log = logging.getLogger("DoJobber")
 
@@ -94,15 +95,21 @@ class Remote:
         self.pool = Pool(executor)
         self.lock = threading.Lock()  # global_storage and its pickled copy
         self.replay = threading.Lock()  # one try's events together
-        #: The run's global_storage as pickled, key by key: what a try gets.
-        self.wire: dict[Any, bytes] = {}
+        #: The run's global_storage as pickled, each key to itself and its
+        #: value pickled: what a try gets.
+        self.wire: dict[Any, tuple[bytes, bytes]] = {}
         self.args = (tries.args, tries.kwargs)
         self._args_data: bytes | None = None
         self._args_problem = ""
-        self._classes: dict[int, bytes | TransferError] = {}
+        #: Each job's class, pickled once per run: its token and bytes.
+        self._classes: dict[int, tuple[str | None, bytes] | TransferError] = {}
+        #: The run's job classes sent by value, to their tokens (transfer.py).
+        self.tokens: dict[type, str] = {}
 
     def close(self) -> None:
         self.pool.close()
+        # No answer of this run comes after: its tokens name nothing any more.
+        forget(self.tokens.values())
 
     def try_(self, i: int) -> None:
         """One try of job ``i`` on the executor, reported here as if run here."""
@@ -115,7 +122,7 @@ class Remote:
         limit = self.plan.timeouts.get(i)
         try:
             task = self._task(i, name, result.tries[i], limit)
-            record: TryRecord = pickle.loads(self.pool.run(task, name, limit))
+            record = _record(self.pool.run(task, name, limit), name)
         except (ExecutorError, JobTimeoutError) as error:
             # Nothing ran, or nothing came back: like a job not created.
             log.error('Could not run a try of Job "%s" on the executor: %s', name, error)
@@ -126,15 +133,20 @@ class Remote:
 
     def _task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
         plan = self.plan
-        class_data = self._classes.get(i)
-        if class_data is None:
-            class_data = self._classes[i] = _pickled(plan.classes[i], name, "the class")
-        if isinstance(class_data, TransferError):
-            raise class_data
+        sent = self._classes.get(i)
+        if sent is None:
+            try:
+                sent = pack_class(plan.classes[i], self.tokens)
+            except Exception as cause:
+                sent = TransferError(f"cannot send the class of job {name!r} to the executor: "
+                                     f"{why(cause)}", name, "the class")
+            self._classes[i] = sent
+        if isinstance(sent, TransferError):
+            raise sent
         args_data = self._args_data
         if args_data is None and not self._args_problem:
             try:
-                args_data = self._args_data = pickle.dumps(self.args, PROTOCOL)
+                args_data = self._args_data = pack(self.args)
             except Exception as cause:
                 self._args_problem = why(cause)
         if args_data is None:
@@ -144,10 +156,10 @@ class Remote:
                 name, what,
             )
         with self.lock:
-            storage = dict(self.wire)
+            storage = list(self.wire.values())
         return pickle.dumps(
             (name, number, self.tries.no_act, limit, log.getEffectiveLevel(),
-             class_data, args_data, storage),
+             *sent, args_data, storage),
             PROTOCOL,
         )
 
@@ -165,10 +177,7 @@ class Remote:
             value = None if value is _LOST else value
         if record.instance is not None:
             job = _unpickled(record.instance, name, "the instance (for its Cleanup)", problems)
-        changed = {
-            key: _unpickled(data, name, f"global_storage[{key!r}]", problems)
-            for key, data in record.changed.items()
-        }
+        changed, deleted = _storage_back(record, name, problems)
         error = None if record.error is None else errors[record.error]
         if problems and outcome is not FAILED:
             outcome = FAILED
@@ -191,11 +200,10 @@ class Remote:
                         notify(name, phase, sent)
         # Merged as tries end: when two tries change one key, the later-ending wins.
         with self.lock:
-            for key, data in record.changed.items():
-                if changed[key] is not _LOST:
-                    global_storage[key] = changed[key]
-                    self.wire[key] = data
-            for key in record.deleted:
+            for key, value_back, key_data, data in changed:
+                global_storage[key] = value_back
+                self.wire[key] = (key_data, data)
+            for key in deleted:
                 global_storage.pop(key, None)
                 self.wire.pop(key, None)
         if not record.interrupted:
@@ -210,18 +218,41 @@ class Remote:
             raise KeyboardInterrupt
 
 
-def _pickled(value: Any, job: str, what: str) -> bytes | TransferError:
+def _storage_back(
+    record: TryRecord, job: str, problems: list[TransferError]
+) -> tuple[list[tuple[Any, Any, bytes, bytes]], list[Any]]:
+    """The global_storage keys a try changed, each with its value and both
+    as pickled, and the keys it deleted: those that could be unpickled."""
+    changed = []
+    for key_data, data in record.changed:
+        key = _unpickled(key_data, job, "a key of global_storage", problems)
+        if key is not _LOST:
+            value = _unpickled(data, job, f"global_storage[{shown(key)}]", problems)
+            if value is not _LOST:
+                changed.append((key, value, key_data, data))
+    deleted = [_unpickled(key_data, job, "a key of global_storage", problems)
+               for key_data in record.deleted]
+    return changed, [key for key in deleted if key is not _LOST]
+
+
+def _record(answer: bytes, job: str) -> TryRecord:
+    """The TryRecord a worker answered (a DoJobber of another version there
+    may answer what this one cannot read)."""
     try:
-        return pickle.dumps(value, PROTOCOL)
+        record = pickle.loads(answer)
+        problem = "" if isinstance(record, TryRecord) else f"not a TryRecord: {record!r:.80}"
     except Exception as cause:
-        return TransferError(
-            f"cannot send {what} of job {job!r} to the executor: {why(cause)}", job, what
-        )
+        problem = why(cause)
+    if problem:
+        what = "the answer"
+        raise TransferError(f"cannot receive {what} of job {job!r} from the worker: {problem}",
+                            job, what)
+    return record  # type: ignore[no-any-return]
 
 
 def _unpickled(data: bytes, job: str, what: str, problems: list[TransferError]) -> Any:
     try:
-        return pickle.loads(data)
+        return unpack(data)
     except Exception as cause:
         problems.append(TransferError(
             f"cannot receive {what} of job {job!r} from the worker: {why(cause)}", job, what
@@ -240,7 +271,8 @@ def _errors(job: str, sent: list[SentError]) -> list[BaseException]:
     errors = [_error(job, one) for one in sent]
     for one, error in zip(sent, errors, strict=True):
         if one.context is not None:
-            error.__context__ = errors[one.context]
+            # As Python sets it: past a __setattr__ of the exception's class that refuses.
+            object.__setattr__(error, "__context__", errors[one.context])
     return errors
 
 
@@ -253,7 +285,7 @@ def _error(job: str, sent: SentError) -> BaseException:
     problem = sent.problem
     if sent.data is not None:
         try:
-            error = pickle.loads(sent.data)
+            error = unpack(sent.data)
         except Exception as cause:
             problem = why(cause)
     if not isinstance(error, BaseException):
@@ -263,7 +295,8 @@ def _error(job: str, sent: SentError) -> BaseException:
             job,
             "the exception",
         )
-    error.__cause__ = RemoteTraceback(sent.traceback)
+    # As `raise ... from` sets it: past a __setattr__ that refuses.
+    object.__setattr__(error, "__cause__", RemoteTraceback(sent.traceback))
     return error
 
 

@@ -1,7 +1,7 @@
 """The worker's side of the executor engine: one try made where the task runs, sent back.
 
 ``run_try`` is the function every task calls. It receives the job class,
-its arguments and the run's ``global_storage``, pickled; makes the try
+its arguments and the run's ``global_storage``, pickled (transfer.py); makes the try
 with ``Try`` as any engine does (its TIMEOUT too); and sends back a
 ``TryRecord``: the outcome, the events and errors, what changed in
 ``global_storage``, the instance for its Cleanup, and its log lines.
@@ -15,7 +15,8 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from ..errors import TransferError
 from ..events import Dispatch, Observer
@@ -23,12 +24,14 @@ from ..jobs import Job
 from ..plan import Plan
 from ..results import Outcome, Phase, RunResult
 from .sequential import InProcess
+from .transfer import PROTOCOL, pack, sent_class, unpack
 from .trying import FAILED, Outcomes, Try
 
 log = logging.getLogger("DoJobber")
 
-#: Both sides run the same Python, so the newest protocol is understood.
-PROTOCOL = pickle.HIGHEST_PROTOCOL
+#: The try's class as the worker received it, its token and its bytes:
+#: what sends it back by token (transfer.pack).
+Home = tuple[type, str, bytes]
 
 
 @dataclass
@@ -53,8 +56,9 @@ class TryRecord:
 
     ``events`` are ``(time.time(), event, phase, error)`` for each
     ``not_created`` and ``phase_ended``, ``error`` an index in ``errors``.
-    Values travel pickled on their own (``value``, ``instance``,
-    ``changed``) so the caller can name the one it cannot unpickle.
+    Values travel pickled on their own (``value``, ``instance``, the keys
+    and values of ``changed`` and ``deleted``) so the caller can name the
+    one it cannot unpickle.
     """
 
     outcome: Outcome
@@ -63,10 +67,10 @@ class TryRecord:
     error: int | None = None
     value: bytes | None = None
     instance: bytes | None = None
-    #: global_storage keys the try set or changed, to their pickled values.
-    changed: dict[Any, bytes] = field(default_factory=dict)
-    #: global_storage keys the try deleted.
-    deleted: list[Any] = field(default_factory=list)
+    #: global_storage keys the try set or changed, with their values: pickled.
+    changed: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: global_storage keys the try deleted, pickled.
+    deleted: list[bytes] = field(default_factory=list)
     #: The DoJobber log records of the try: ``(level, message)``.
     logs: list[tuple[int, str]] = field(default_factory=list)
     #: KeyboardInterrupt ended the try (Ctrl-C reached the worker, or a job
@@ -77,17 +81,19 @@ class TryRecord:
 def run_try(task: bytes) -> bytes:
     """One try in a worker: the function each task calls.
 
-    ``task`` is pickled by ``_Remote._task``; the answer is a pickled
+    ``task`` is pickled by ``Remote._task``; the answer is a pickled
     TryRecord. Both are pickled by DoJobber itself, part by part, so that
     whatever cannot travel fails its try with a TransferError naming it.
     """
-    name, number, no_act, timeout, level, class_data, args_data, storage = pickle.loads(task)
+    (name, number, no_act, timeout, level, class_token, class_data, args_data,
+     storage) = pickle.loads(task)
     capture = _LogCapture()
     log.addFilter(capture)
     if log.level != level:
         log.setLevel(level)
     try:
-        record = _try_here(name, number, no_act, timeout, class_data, args_data, storage)
+        record = _try_here(name, number, no_act, timeout, (class_token, class_data),
+                           args_data, storage)
     finally:
         log.removeFilter(capture)
     record.logs = capture.records
@@ -99,22 +105,29 @@ def _try_here(
     number: int,
     no_act: bool,
     timeout: float | None,
-    class_data: bytes,
+    sent: tuple[str | None, bytes],
     args_data: bytes,
-    storage: dict[Any, bytes],
+    storage: list[tuple[bytes, bytes]],
 ) -> TryRecord:
     events: list[tuple[float, str, Phase | None, int | None]] = []
     errors = _Errors()
+    #: Each key of global_storage as received, to its key and value as sent.
+    before: dict[Any, tuple[bytes, bytes]] = {}
+    global_storage: dict[Any, Any] = {}
     try:
-        cls = _received(class_data, name, "the class")
-        args, kwargs = _received(args_data, name, "the arguments (set_args)")
-        global_storage = {
-            key: _received(data, name, f"global_storage[{key!r}]") for key, data in storage.items()
-        }
+        cls = _received(partial(sent_class, *sent), name, "the class")
+        args, kwargs = _received(partial(unpack, args_data), name, "the arguments (set_args)")
+        for key_data, data in storage:
+            key = _received(partial(unpack, key_data), name, "a key of global_storage")
+            what = f"global_storage[{shown(key)}]"
+            global_storage[key] = _received(partial(unpack, data), name, what)
+            before[key] = (key_data, data)
     except TransferError as problem:
-        sent = errors.add(problem)
-        events.append((time.time(), "not_created", None, sent))
-        return TryRecord(FAILED, events, errors.sent, sent)
+        number_sent = errors.add(problem)
+        events.append((time.time(), "not_created", None, number_sent))
+        return TryRecord(FAILED, events, errors.sent, number_sent)
+    token, class_data = sent
+    errors.home = home = None if token is None else (cls, token, class_data)
 
     result, job, interrupted = _make_try(
         cls, number, no_act, timeout, args, kwargs, global_storage, _Recorder(events, errors)
@@ -123,15 +136,16 @@ def _try_here(
     record = TryRecord(outcome, events, errors.sent, interrupted=interrupted)
     problems: list[TransferError] = []
     if outcome is not FAILED:
-        record.value = _sent(result.results[0], name, "the value returned by Check", problems)
-    record.changed, record.deleted = _changes(storage, global_storage, name, problems)
+        record.value = _sent(result.results[0], name, "the value returned by Check", problems,
+                             home)
+    record.changed, record.deleted = _changes(before, global_storage, name, problems, home)
     if job is not None:
         try:
             # The caller gives it the run's global_storage back.
             job.global_storage = None  # type: ignore[assignment]
         except Exception:
             pass
-        record.instance = _sent(job, name, "the instance (for its Cleanup)", problems)
+        record.instance = _sent(job, name, "the instance (for its Cleanup)", problems, home)
     if problems and outcome is not FAILED and not interrupted:
         # The try passed here but cannot pass there: the Check that passed
         # is reported failing with what could not be sent.
@@ -196,6 +210,7 @@ class _Errors:
 
     def __init__(self) -> None:
         self.sent: list[SentError] = []
+        self.home: Home | None = None
         self._known: dict[int, int] = {}
         self._keep: list[BaseException] = []  # so that no id() is reused meanwhile
 
@@ -215,7 +230,7 @@ class _Errors:
         data: bytes | None = None
         problem = ""
         try:
-            data = pickle.dumps(error, PROTOCOL)
+            data = pack(error, self.home)
         except Exception as cause:
             problem = why(cause)
         # The context is sent before the error it is the context of.
@@ -227,10 +242,10 @@ class _Errors:
         return number
 
 
-def _received(data: bytes, job: str, what: str) -> Any:
+def _received(load: Callable[[], Any], job: str, what: str) -> Any:
     """Unpickle what the caller sent, or say which thing of which job failed."""
     try:
-        return pickle.loads(data)
+        return load()
     except Exception as cause:
         raise TransferError(
             f"cannot receive {what} of job {job!r} in the worker: {why(cause)} "
@@ -240,9 +255,11 @@ def _received(data: bytes, job: str, what: str) -> Any:
         ) from None
 
 
-def _sent(value: Any, job: str, what: str, problems: list[TransferError]) -> bytes | None:
+def _sent(
+    value: Any, job: str, what: str, problems: list[TransferError], home: Home | None
+) -> bytes | None:
     try:
-        return pickle.dumps(value, PROTOCOL)
+        return pack(value, home)
     except Exception as cause:
         problems.append(TransferError(
             f"cannot send {what} of job {job!r} back from the worker: {why(cause)}", job, what
@@ -251,27 +268,30 @@ def _sent(value: Any, job: str, what: str, problems: list[TransferError]) -> byt
 
 
 def _changes(
-    before: dict[Any, bytes],
+    before: dict[Any, tuple[bytes, bytes]],
     after: dict[Any, Any],
     job: str,
     problems: list[TransferError],
-) -> tuple[dict[Any, bytes], list[Any]]:
+    home: Home | None,
+) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
     """The global_storage keys a try set, changed (in place too) or deleted.
 
     A value changed when it pickles differently and no longer equals what
     was sent: a set pickles in another order in another process, yet is
     unchanged.
     """
-    changed: dict[Any, bytes] = {}
+    changed: list[tuple[bytes, bytes]] = []
     for key, value in list(after.items()):
-        sent = before.get(key)
-        what = f"global_storage[{key!r}]"
-        if sent is None and _sent(key, job, what + " (its key)", problems) is None:
-            continue
-        data = _sent(value, job, what, problems)
+        key_data, sent = before.get(key, (None, None))
+        what = f"global_storage[{shown(key)}]"
+        if key_data is None:
+            key_data = _sent(key, job, what + " (its key)", problems, home)
+            if key_data is None:
+                continue
+        data = _sent(value, job, what, problems, home)
         if data is not None and data != sent and not _equal(value, sent):
-            changed[key] = data
-    deleted = [key for key in before if key not in after]
+            changed.append((key_data, data))
+    deleted = [key_data for key, (key_data, _) in before.items() if key not in after]
     return changed, deleted
 
 
@@ -279,13 +299,21 @@ def _equal(value: Any, sent: bytes | None) -> bool:
     if sent is None:
         return False
     try:
-        return bool(pickle.loads(sent) == value)
+        return bool(unpack(sent) == value)
     except Exception:
         return False
 
 
 def why(cause: BaseException) -> str:
     return f"{type(cause).__name__}: {cause}"
+
+
+def shown(key: Any) -> str:
+    """``repr(key)`` for a message, even when that repr raises."""
+    try:
+        return repr(key)
+    except Exception:
+        return f"<{type(key).__name__} object whose repr() fails>"
 
 
 class _LogCapture(logging.Filter):

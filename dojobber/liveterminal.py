@@ -94,12 +94,11 @@ class LiveTerminal:
         sys.stdout, sys.stderr = cast(TextIO, out), cast(TextIO, err)
         # Logging handlers made earlier (logging.basicConfig() at the top of
         # a script) hold the streams themselves: they are carried too.
-        replaced = {id(saved_out): out, id(saved_err): err}
-        handlers = [(handler, handler.stream) for handler in _stream_handlers()
-                    if id(handler.stream) in replaced and replaced[id(handler.stream)]
-                    is not handler.stream]
-        for handler, stream in handlers:
-            handler.setStream(replaced[id(stream)])
+        swaps = [(handler, old, new) for handler in _stream_handlers()
+                 for old, new in ((saved_out, out), (saved_err, err))
+                 if handler.stream is old and new is not old]
+        for handler, _, new in swaps:
+            handler.setStream(new)
         try:
             yield
         finally:
@@ -107,9 +106,9 @@ class LiveTerminal:
                 sys.stdout = saved_out
             if sys.stderr is err:
                 sys.stderr = saved_err
-            for handler, stream in handlers:
-                if handler.stream is replaced[id(stream)]:
-                    handler.setStream(stream)
+            for handler, old, new in swaps:
+                if handler.stream is new:
+                    handler.setStream(old)
             for carried in (out, err):
                 if isinstance(carried, Above):
                     carried.release()
@@ -211,4 +210,6 @@ class Above:
             self._terminal.write(text, self._stream)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_stream":  # not set yet (a copy being made): no endless lookup
+            raise AttributeError(name)
         return getattr(self._stream, name)

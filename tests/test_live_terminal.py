@@ -361,6 +361,16 @@ def test_after_a_subprocess_wrote_the_progress_line_is_drawn_whole(work: Path) -
     assert screen.cursor.x == len(line)
 
 
+def test_the_event_log_on_the_terminal_goes_above_the_progress_line(work: Path) -> None:
+    status, seen, _ = run_on_terminal(["run", "--events", "-", "jobs.py:Root"], work)
+    assert status == 0
+    shown = screen_of(seen)
+    events = [line for line in shown if line.startswith('{"event": ')]
+    assert '{"event": "try_started"' in seen.decode().split("; running: Slow", 1)[1]
+    assert len(events) > 10
+    assert not [line for line in shown if PROGRESS.match(line) and "{" in line]
+
+
 def test_stdout_into_a_pipe_is_left_as_the_jobs_wrote_it(work: Path) -> None:
     status, seen, piped = run_on_terminal(["run", "jobs.py:Root"], work, stdout_piped=True)
     assert status == 0

@@ -15,6 +15,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -261,6 +262,8 @@ class Notify(RunonlyJob):
 
     def Run(self, *args, **kwargs):
         print("NOTIFY:", "half a line", end="", flush=True)
+        if kwargs.get("hang"):
+            time.sleep(120)  # until Ctrl-C
         time.sleep(0.6)  # the progress line would be redrawn meanwhile
         print(" and its end")
         subprocess.run(["echo", "ECHO: from a subprocess"], check=True)
@@ -277,11 +280,12 @@ PRINTED = ["PUBLISH: site published", "PUBLISH: second line", "ANNOUNCE: on stde
 PROGRESS = re.compile(r"dojobber: \d/5 passed, \d+\.\ds")
 
 
-def run_on_terminal(args: list[str], cwd: Path, *, stdout_piped: bool = False
-                    ) -> tuple[int, bytes, bytes]:
+def run_on_terminal(args: list[str], cwd: Path, *, stdout_piped: bool = False,
+                    ctrl_c_after: bytes | None = None) -> tuple[int, bytes, bytes]:
     """``python -m dojobber ARGS`` with stderr (and stdout, unless piped) on a
-    pseudo-terminal of COLUMNS x ROWS: its status, what the terminal got,
-    and what stdout's pipe got."""
+    pseudo-terminal of COLUMNS x ROWS, given Ctrl-C once the terminal got
+    ``ctrl_c_after``: its status, what the terminal got, and what stdout's
+    pipe got."""
     environ = {k: v for k, v in os.environ.items() if k != "TERM"}
     environ["NO_COLOR"] = "1"
     controller, terminal = pty.openpty()
@@ -289,7 +293,9 @@ def run_on_terminal(args: list[str], cwd: Path, *, stdout_piped: bool = False
     process = subprocess.Popen(
         [sys.executable, "-m", "dojobber", *args], cwd=cwd, env=environ,
         stdin=subprocess.DEVNULL, stderr=terminal,
-        stdout=subprocess.PIPE if stdout_piped else terminal)
+        stdout=subprocess.PIPE if stdout_piped else terminal,
+        # Ctrl-C must reach it even when the tests run with SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(terminal)
     seen = b""
     try:
@@ -301,6 +307,9 @@ def run_on_terminal(args: list[str], cwd: Path, *, stdout_piped: bool = False
             if not chunk:
                 break
             seen += chunk
+            if ctrl_c_after is not None and ctrl_c_after in seen:
+                process.send_signal(signal.SIGINT)
+                ctrl_c_after = None
     finally:
         os.close(controller)
     piped = process.stdout.read() if process.stdout is not None else b""
@@ -315,11 +324,13 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("workers", ["1", "2"], ids=["sequential", "threads"])
+@pytest.mark.parametrize("engine", [
+    ["--workers", "1"], ["--workers", "2"], ["--executor", "thread", "--workers", "2"],
+], ids=["sequential", "threads", "thread-executor"])
 def test_job_lines_and_printed_lines_scroll_above_the_progress_line(
-    work: Path, workers: str
+    work: Path, engine: list[str]
 ) -> None:
-    status, seen, _ = run_on_terminal(["run", "jobs.py:Root", "--workers", workers], work)
+    status, seen, _ = run_on_terminal(["run", "jobs.py:Root", *engine], work)
     assert status == 0
     assert b"; running: Slow" in seen  # the progress line was up when the jobs printed
     shown = screen_of(seen)
@@ -359,6 +370,19 @@ def test_after_a_subprocess_wrote_the_progress_line_is_drawn_whole(work: Path) -
     line = screen.display[screen.cursor.y].rstrip()
     assert PROGRESS.fullmatch(line.split(";")[0]) and line.endswith("; running: Notify")
     assert screen.cursor.x == len(line)
+
+
+def test_ctrl_c_leaves_the_terminal_clean(work: Path) -> None:
+    status, seen, _ = run_on_terminal(["run", "jobs.py:Root", "--arg", "hang=1"], work,
+                                      ctrl_c_after=b"NOTIFY: half a line")
+    assert status == 130
+    shown = [line for line in screen_of(seen) if line]
+    # The unfinished line ended, the progress line erased, and the summary
+    # and the last word each on a line of their own.
+    assert "NOTIFY: half a line" in shown
+    assert not [line for line in shown if PROGRESS.match(line)], shown
+    assert [line for line in shown if line.startswith("dojobber: 5 jobs: ")]
+    assert shown[-1] == "dojobber: interrupted"
 
 
 def test_the_event_log_on_the_terminal_goes_above_the_progress_line(work: Path) -> None:

@@ -371,10 +371,13 @@ class DoJobber:
             self._report = self._recorder.report(
                 result, self._engine.events.failures, self._settings
             )
-            if self._history is not None and self._history.error is not None:
+            history = self._history
+            if history is not None:
                 from dataclasses import replace
 
-                self._report = replace(self._report, history_error=self._history.error)
+                self._report = replace(self._report, history_error=history.error,
+                                       history_place=history.place,
+                                       history_run=history.run_id)
         return self._report
 
     @property
@@ -567,5 +570,11 @@ class DoJobber:
         result = self._result
         if result is None:
             return {}
-        names, outcome = result.plan.names, result.outcome
-        return {names[i]: outcome[i] for i in result.order}
+        names, outcome, status = result.plan.names, result.outcome, result.status
+        # The graph's colours follow nodestatus, as in 0.6.2: a job whose
+        # retry was cut short failed its tries before (False, red).
+        return {
+            names[i]: Outcome.FAILED
+            if outcome[i] is Outcome.INTERRUPTED and status[i] is False else outcome[i]
+            for i in result.order
+        }

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from .reportparts import JobError
 
-#: The node colour of each outcome; blocked jobs stay plain.
+#: The node colour of each outcome; blocked and interrupted jobs stay plain.
 COLOURS = {
     Outcome.PASSED: "green",
     Outcome.PASSED_AFTER_RUN: "darkgreen",
@@ -180,7 +180,11 @@ def tooltip(name: str, state: JobState | None) -> str:
     """The hover text of a job after a run: outcome, tries, last error."""
     if state is None:
         return f"{name}\nnot reached by this run"
-    meaning = MEANINGS[state.outcome]
+    if state.outcome is Outcome.INTERRUPTED:
+        # No colour of its own (``graph`` follows nodestatus): not in the legend.
+        meaning = "interrupted: its try was cut short"
+    else:
+        meaning = MEANINGS[state.outcome]
     if state.outcome is Outcome.BLOCKED:
         meaning += ": a dependency did not pass"
     lines = [name, meaning, f"tries: {state.tries}"]

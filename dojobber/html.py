@@ -11,16 +11,20 @@ import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
 from html import escape
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from pygraph.classes.digraph import digraph
 
 from . import render
 from .dot import JobState, colour, dot_text, visible
 from .errors import RenderError
-from .reportparts import CleanupError, JobError, JobReport, ObserverError, TryReport
+from .explain import PASSING, explaining
+from .reportparts import WOULD_RUN, CleanupError, JobError, JobReport, ObserverError, TryReport
 from .results import Outcome
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .history.views import PastOutcomes
 
 #: Above this many jobs the page leaves the graph out: laying it out takes
 #: seconds and its SVG weighs megabytes, and nobody reads it at that size.
@@ -75,36 +79,50 @@ class Report(Protocol):
     def traceback(self, name: str) -> str | None: ...
 
 
+def check_limit(name: str, value: object) -> None:
+    """Raise ValueError unless ``value`` (the limit called ``name``) is a
+    whole number of 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
+
+
 def page(
     report: Report,
     *,
     max_graph: int = MAX_GRAPH,
     max_rows: int = MAX_ROWS,
     max_failures: int = MAX_FAILURES,
+    past: PastOutcomes | None = None,
 ) -> str:
     """``report`` as an HTML page that needs nothing else: no network, no
-    script. The graph is drawn when the run has at most ``max_graph`` jobs;
-    the timeline has at most ``max_rows`` rows and the failures table at
-    most ``max_failures`` jobs (the page says what it left out). A limit
-    that is not a whole number of 0 or more raises ValueError."""
+    script. The whole graph is drawn when the run has at most ``max_graph``
+    jobs, else the part of it that explains the outcome, at most
+    ``max_graph`` jobs; the timeline has at most ``max_rows`` rows and the
+    failures table at most ``max_failures`` jobs (the page says what it left
+    out). A limit that is not a whole number of 0 or more raises ValueError.
+
+    ``past`` (from :func:`dojobber.history.views.past_outcomes`) puts each
+    job's outcomes in the last runs of a run history beside its row of the
+    timeline; when its ``error`` is set, the page says it in one line
+    instead. None: no such column."""
     for limit, value in (("max_graph", max_graph), ("max_rows", max_rows),
                          ("max_failures", max_failures)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{limit} must be a whole number of 0 or more, got {value!r}")
+        check_limit(limit, value)
     rows = {job.name: number for number, job in enumerate(report.jobs)}
     end = _end(report)
-    root = report.settings.get("root") or (report.jobs[-1].name if report.jobs else "")
-    verdict = "interrupted" if report.interrupted else ("passed" if report.success else "failed")
-    title = f"DoJobber run of {_name(str(root))}: {verdict}"
+    root = str(report.settings.get("root") or (report.jobs[-1].name if report.jobs else ""))
+    verdict = _verdict(report)
+    kind = "dry run" if report.no_act else "run"
+    title = f"DoJobber {kind} of {_name(root)}: {verdict.replace('_', ' ')}"
     parts = [
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
         '<meta name=viewport content="width=device-width, initial-scale=1">',
-        f"<title>{_text(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_text(title)}</title><style>{_CSS}{_past_css(past)}</style></head><body>",
         f"<h1>{_text(title)}</h1>",
         _summary(report, verdict),
-        _graph(report, rows, max_graph),
-        _timeline(report, rows, end, max_rows),
+        _graph(report, rows, root, max_graph),
+        _timeline(report, rows, end, max_rows, past),
         _lanes(report, rows, end),
         _failures(report, rows, max_failures),
         _settings(report),
@@ -168,21 +186,71 @@ def _tries(count: int) -> str:
 # Sections
 
 
+def _verdict(report: Report) -> str:
+    """How the run ended, in a word (also the headline's CSS class)."""
+    if report.interrupted:
+        return "interrupted"
+    if report.success:
+        return "passed"
+    labels = report.label_counts()
+    if report.no_act and not labels.get(Outcome.FAILED.value) and labels.get(WOULD_RUN):
+        return WOULD_RUN
+    return "failed"
+
+
+def _jobs(count: int) -> str:
+    return "1 job" if count == 1 else f"{count} jobs"
+
+
+def _headline(report: Report) -> str:
+    """The page's first line, which cannot be misread: ``Run failed: 2 of
+    18 jobs failed, 2 blocked``, ``Run passed: 18 jobs``, ``Run interrupted:
+    5 of 18 jobs passed, 13 blocked``, ``Dry run: 3 of 18 jobs would run,
+    4 not checked``."""
+    labels = report.label_counts()
+    total = len(report.jobs)
+    passing = sum(labels.get(label, 0) for label in PASSING)
+    others = {label: count for label, count in labels.items()
+              if count and label not in PASSING}
+    if report.no_act and not report.interrupted:
+        if not others:
+            return f"Dry run: nothing would run, {_jobs(total)} passed their Check"
+        lead = WOULD_RUN if WOULD_RUN in others else next(iter(others))
+        head = "Dry run"
+    elif report.interrupted:
+        lead, head = "", "Run interrupted"
+    elif report.success or not others:
+        after = labels.get(Outcome.PASSED_AFTER_RUN.value, 0)
+        word = "passed" if report.success else "failed"
+        return f"Run {word}: {_jobs(total)}" + (f" ({after} passed after Run)" if after else "")
+    else:
+        lead = Outcome.FAILED.value if Outcome.FAILED.value in others else next(iter(others))
+        head = "Run failed"
+    if lead:
+        first = f"{others.pop(lead)} of {_jobs(total)} {lead.replace('_', ' ')}"
+    else:  # interrupted: how far it got
+        first = f"{passing} of {_jobs(total)} passed"
+    rest = "".join(f", {count} {label.replace('_', ' ')}" for label, count in others.items())
+    return f"{head}: {first}{rest}"
+
+
 def _summary(report: Report, verdict: str) -> str:
     counts = "".join(
         f"<li class='count {label}'><b>{count}</b> {label.replace('_', ' ')}</li>"
         for label, count in report.label_counts().items()
     )
-    facts = [f"{len(report.jobs)} jobs", f"took {_seconds(report.seconds)}"]
+    facts = [f"took {_seconds(report.seconds)}"]
     if report.started_at:
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.started_at))
         facts.append(f"started {started}")
+    facts_text = ", ".join(facts)
     if report.no_act:
-        facts.append("a dry run (no_act): nothing was Run")
+        facts_text += "; a dry run (no_act): nothing was Run"
     alerts = "".join(f"<p class=alert>{_text(alert)}</p>" for alert in _alerts(report))
     return (
-        f"<section id=summary><p class='verdict {verdict}'>{verdict.capitalize()}: "
-        f"{_text(', '.join(facts))}.</p>{alerts}<ul class=counts>{counts}</ul></section>"
+        f"<section id=summary><p class='verdict {verdict}'>{_text(_name(_headline(report)))}."
+        f"</p><p class=facts>{_text(facts_text[:1].upper() + facts_text[1:])}.</p>"
+        f"{alerts}<ul class=counts>{counts}</ul></section>"
     )
 
 
@@ -210,42 +278,68 @@ def _alerts(report: Report) -> list[str]:
     return alerts
 
 
-def _graph(report: Report, rows: dict[str, int], max_graph: int) -> str:
+def _graph(report: Report, rows: dict[str, int], root: str, max_graph: int) -> str:
     head = "<section id=graph><h2>Graph</h2>"
     if not report.deps:
         return head + (
             "<p class=note>The graph is not in this report (an event log has no DEPS)."
             "</p></section>"
         )
+    whole = ("Draw the whole graph with <code>dojobber run --graph run.svg</code> "
+             "or <code>write_graph()</code>.")
+    note = ""
+    names: Sequence[str] = list(report.deps)
     if len(report.jobs) > max_graph:
-        return head + (
-            f"<p class=note>The graph has {len(report.jobs)} jobs, more than the {max_graph} "
-            "this page draws; draw it with <code>dojobber run --graph run.svg</code> "
-            "or <code>write_graph()</code>.</p></section>"
-        )
+        names = explaining({job.name: job.outcome.value for job in report.jobs},
+                           report.deps, root, max_graph)
+        too_big = (f"The graph has {len(report.jobs)} jobs, more than the {max_graph} "
+                   "this page draws")
+        if not names:
+            why = (", and every job passed: nothing to explain" if max_graph
+                   else "")
+            return head + f"<p class=note>{too_big}{why}. {whole}</p></section>"
+        note = f"<p class=note>{too_big}. {_left_out(report, names)} {whole}</p>"
     try:
-        picture = _inline(render.render(_dot(report, rows), "svg"))
+        picture = _inline(render.render(_dot(report, rows, names), "svg"))
     except RenderError as error:
         return head + f"<p class=note>No picture of the graph: {_text(str(error))}</p></section>"
     except ElementTree.ParseError as error:
-        note = f"its SVG is not XML ({error})."
-        return head + f"<p class=note>No picture of the graph: {note}</p></section>"
-    return head + f"<div class=picture>{picture}</div></section>"
+        why = f"its SVG is not XML ({error})."
+        return head + f"<p class=note>No picture of the graph: {why}</p></section>"
+    return head + f"{note}<div class=picture>{picture}</div></section>"
 
 
-def _dot(report: Report, rows: dict[str, int]) -> str:
-    """The coloured graph of ``report`` as DOT, each node linking to its row."""
+def _left_out(report: Report, names: Sequence[str]) -> str:
+    """What the part of the graph drawn holds, and by outcome what it leaves out."""
+    drawn = set(names)
+    left: dict[str, int] = {}
+    for job in report.jobs:
+        if job.name not in drawn:
+            left[job.label] = left.get(job.label, 0) + 1
+    shown = (f"Drawn here: the {len(drawn)} jobs that explain the outcome (the jobs that "
+             "did not pass, failures first, each with its way to the root, and the jobs "
+             "they depend on directly).")
+    listed = ", ".join(f"{count} {label.replace('_', ' ')}" for label, count in left.items())
+    return f"{shown} Left out: {_jobs(sum(left.values()))} ({listed})."
+
+
+def _dot(report: Report, rows: dict[str, int], names: Sequence[str]) -> str:
+    """The coloured graph of the jobs ``names`` of ``report`` (and the
+    dependencies between them) as DOT, each node linking to its row."""
     graph = digraph()
-    graph.add_nodes(list(report.deps))
-    for job, deps in report.deps.items():
-        for dep in deps:
-            graph.add_edge((job, dep))
-    colour(graph, {job.name: job.outcome for job in report.jobs})
-    for name, row in rows.items():
-        graph.add_node_attribute(name, ("href", f"#job-{row}"))
+    graph.add_nodes(list(names))
+    drawn = set(names)
+    for job in names:
+        for dep in report.deps.get(job, ()):
+            if dep in drawn:
+                graph.add_edge((job, dep))
+    colour(graph, {job.name: job.outcome for job in report.jobs if job.name in drawn})
+    for name in names:
+        if name in rows:
+            graph.add_node_attribute(name, ("href", f"#job-{rows[name]}"))
     states = {
         job.name: JobState(job.outcome, job.tries, _last_error(job.history))
-        for job in report.jobs
+        for job in report.jobs if job.name in drawn
     }
     return dot_text(graph, states)
 
@@ -301,10 +395,12 @@ def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
     return [job for job in jobs if job.name in kept], note
 
 
-def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int) -> str:
+def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int,
+              past: PastOutcomes | None) -> str:
     jobs, note = _shown(report, max_rows)
     failed = {job.name for job in report.jobs if _failed_tries(job)}
     not_tried = set(report.not_tried)
+    strips = _past_strips(past)
     lines = [
         "<section id=timeline><h2>Timeline</h2>", note,
         "<p class=legend>Each try is a bar, split into its phases: "
@@ -312,21 +408,80 @@ def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int) -
         "<span class='key k'></span> recheck; <span class='key bad'></span> a failed try, "
         "<span class='key wait'></span> the wait before a retry. "
         "Hover over a bar for its times and errors.</p>",
-        f"<div class=rows>{_axis(end)}",
+        _past_legend(past),
+        f"<div class=rows>{_axis(end, strips is not None)}",
     ]
     for job in jobs:
         row = rows[job.name]
         name = _text(_name(job.name))
         if job.name in failed:
             name = f"<a href='#fail-{row}'>{name}</a>"
+        strip = "" if strips is None else strips(job.name)
         lines.append(
             f"<div class='row {job.label}' id=job-{row}>"
             f"<span class=name title='{_text(_name(job.name))}'>{name}</span>"
-            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>"
+            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>{strip}"
             f"<div class=track>{''.join(_bars(job.history, end))}</div></div>"
         )
     lines.append("</div></section>")
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
+
+
+def _past_strips(past: PastOutcomes | None) -> Callable[[str], str] | None:
+    """What draws a job's strip of past outcomes; None when there is no column."""
+    if past is None or past.error is not None or not past.runs:
+        return None
+    from .history.page import ABSENT, outcome_cell
+
+    column = {run: number for number, run in enumerate(past.runs)}
+
+    def strip(name: str) -> str:
+        cells = [ABSENT] * len(column)
+        for run, outcome, tries in past.jobs.get(name, ()):
+            if run in column:
+                cells[column[run]] = outcome_cell(run, outcome, tries)
+        return f"<span class='past cells'>{''.join(cells)}</span>"
+
+    return strip
+
+
+def _past_legend(past: PastOutcomes | None) -> str:
+    """The line that tells what the column of past outcomes is, or why it is missing."""
+    if past is None:
+        return ""
+    if past.error is not None:
+        return f"<p class=note>No past outcomes beside the jobs: {_text(_cut(past.error))}</p>"
+    if not past.runs:
+        return ""
+    count = len(past.runs)
+    runs = "this run" if count == 1 else f"the last {count} runs"
+    keys = ", ".join(
+        f"<span class='cells inline'><i class='{_text(outcome)}'></i></span> "
+        f"{_text(outcome.replace('_', ' '))}"
+        for outcome in sorted({one[1] for jobs in past.jobs.values() for one in jobs},
+                              key=_outcome_order)
+    )
+    return (
+        f"<p class=legend>Beside each job, its outcome in {runs} of this root on this "
+        f"host, from the run history, oldest first and this run last: {keys}. Hover over "
+        "a cell for its run.</p>"
+    )
+
+
+def _outcome_order(outcome: str) -> tuple[int, str]:
+    order = [one.value for one in Outcome]
+    return (order.index(outcome) if outcome in order else len(order), outcome)
+
+
+def _past_css(past: PastOutcomes | None) -> str:
+    """The style of the column of past outcomes, as wide as its runs."""
+    if past is None or past.error is not None or not past.runs:
+        return ""
+    from .history.page import CELLS_CSS
+
+    width = 11 * len(past.runs) + 6
+    return (f"{CELLS_CSS}.row .past{{flex:0 0 {width}px;align-items:center}}"
+            ".cells.inline{display:inline-flex;vertical-align:middle}\n")
 
 
 def _outcome_text(job: JobReport, fail_fast: bool) -> str:
@@ -336,15 +491,17 @@ def _outcome_text(job: JobReport, fail_fast: bool) -> str:
     return f"{label}, {_tries(job.tries)}, {_seconds(job.seconds)}"
 
 
-def _axis(end: float) -> str:
+def _axis(end: float, past: bool = False) -> str:
+    """The row of time ticks; with ``past``, a place for the column of past outcomes."""
     step = _step(end)
     ticks = []
     count = int(end / step + 1e-9)
     for number in range(count + 1):
         at = number * step
         ticks.append(f"<span style='left:{_percent(at, end)}'>{_tick(at, step)}</span>")
+    column = "<span class=past>runs</span>" if past else ""
     return (
-        "<div class='row axis'><span class=name></span><span class=out></span>"
+        f"<div class='row axis'><span class=name></span><span class=out></span>{column}"
         f"<div class=track>{''.join(ticks)}</div></div>"
     )
 
@@ -544,7 +701,7 @@ h3{font-size:1em;margin:.2em 0}code,pre{font:12px/1.35 ui-monospace,Menlo,Consol
 pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
 .note,.legend{color:#555}.alert{color:#a40000;font-weight:bold}
 .verdict{font-size:1.1em;font-weight:bold}.verdict.passed{color:#17692a}
-.verdict.failed,.verdict.interrupted{color:#b00}
+.verdict.failed,.verdict.interrupted{color:#b00}.verdict.would_run{color:#8a5a00}
 .counts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5em}
 .count{padding:.2em .7em;border-radius:1em;background:#eee}
 .count.passed{background:#c8f0cf}.count.passed_after_run{background:#1b6b2c;color:#fff}
@@ -572,6 +729,7 @@ color:#555;font-size:11px;white-space:nowrap}
 .lane .track a{background:#9bb}
 .track a.passed{background:#53b86a}.track a.passed_after_run{background:#1b6b2c}
 .track a.failed{background:#d62828}.track a.would_run{background:#f2c14e}
+.count.interrupted,.track a.interrupted{background:#666;color:#fff}.row.interrupted .out{color:#b00}
 .failure{border-left:4px solid #d62828;padding:.2em .8em;margin:.6em 0}
 .failure.passed_after_run,.failure.passed{border-color:#1b6b2c}
 .errors{margin:.1em 0;white-space:pre-wrap}.phase{font-weight:bold}

@@ -29,8 +29,10 @@ class JobLines(Observer):
     says when that is; in a dry run (``no_act``) the first failure is final
     and shows as ``would_run`` when its Check failed. A job still failing
     when the run ends early gets its line then. Errors show their first
-    line; names and messages are escaped. Blocked jobs never finish, so
-    they get no line (the summary lists them). Each line is flushed.
+    line; names and messages are escaped. A job whose try an interrupt cut
+    short gets its line (``interrupted``) when the run ends. Blocked jobs
+    never finish, so they get no line (the summary lists them). Each line
+    is flushed.
     """
 
     def __init__(
@@ -98,10 +100,24 @@ class JobLines(Observer):
             self._pending[job] = cause
 
     def run_ended(self, result: RunResult) -> None:
+        if result.interrupted:
+            self._cut_short(result)
         # Jobs still failing with tries left: the run stopped early.
         for job, cause in list(self._pending.items()):
             self._write(job, Outcome.FAILED.value, cause)
         self._pending = {}
+
+    def _cut_short(self, result: RunResult) -> None:
+        """A line for each job whose try the interrupt cut short: it ends here."""
+        names, outcome = result.plan.names, result.outcome
+        for i in result.order:
+            if outcome[i] is Outcome.INTERRUPTED:
+                job = names[i]
+                self._pending.pop(job, None)
+                started = self._started.pop(job, None)
+                if started is not None:
+                    self._seconds[job] = self._seconds.get(job, 0.0) + self._clock() - started
+                self._write(job, Outcome.INTERRUPTED.value, "")
 
     def _write(self, job: str, label: str, cause: str) -> None:
         tries = self._tries.get(job, 0)

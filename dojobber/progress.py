@@ -9,15 +9,12 @@ import time
 from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from .events import Observer
+from .liveterminal import LiveTerminal
 from .results import Outcome
 from .terminal import escape
 
 if TYPE_CHECKING:
     from .results import RunResult
-
-#: Carriage return, then erase to the end of the line.
-_ERASE = "\r\x1b[K"
-
 
 class ProgressLine(Observer):
     """Keeps one line at the bottom of a terminal up to date during a run::
@@ -30,6 +27,11 @@ class ProgressLine(Observer):
     Check or Run still shows its job and the elapsed time). It is erased
     when the run ends. Use it only when ``stream`` is a terminal and no
     verbose lines are being written: see ``wanted()``.
+
+    It draws on ``terminal``, a ``LiveTerminal`` over ``stream`` made for it
+    unless given: share one to write other lines above the progress line
+    (``LiveTerminal.own_lines()``), and to keep what jobs print on lines of
+    their own (``LiveTerminal.carrying_prints()``).
     """
 
     def __init__(
@@ -39,15 +41,16 @@ class ProgressLine(Observer):
         delay: float = 0.5,
         interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        terminal: LiveTerminal | None = None,
     ):
-        self._stream = stream or sys.stderr
+        self._terminal = terminal or LiveTerminal(stream or sys.stderr)
+        self._stream = self._terminal.stream
         self._delay = delay
         self._interval = interval
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self._drawn = False
         self._start = 0.0
         self._total = 0
         self._passed = 0
@@ -71,7 +74,6 @@ class ProgressLine(Observer):
             self._passed = 0
             self._failed.clear()
             self._running.clear()
-            self._drawn = False
         self._stop.clear()
         self._ticker = threading.Thread(
             target=self._tick, name="dojobber-progress", daemon=True
@@ -100,9 +102,7 @@ class ProgressLine(Observer):
             ticker.join()
         self._ticker = None
         with self._lock:
-            if self._drawn:
-                self._write(_ERASE)
-                self._drawn = False
+            self._terminal.hide()
 
     def _tick(self) -> None:
         while not self._stop.wait(self._interval):
@@ -126,8 +126,7 @@ class ProgressLine(Observer):
             ]
             more = len(self._running) - len(shown)
             text += "; running: " + ", ".join(shown) + (f" +{more}" if more > 0 else "")
-        self._write(_ERASE + text[: self._width() - 1])
-        self._drawn = True
+        self._terminal.show(text[: self._width() - 1])
 
     def _width(self) -> int:
         # A line longer than the terminal would wrap, and "\r" could then
@@ -136,12 +135,3 @@ class ProgressLine(Observer):
             return os.get_terminal_size(self._stream.fileno()).columns or 80
         except (AttributeError, ValueError, OSError):
             return 80
-
-    def _write(self, text: str) -> None:
-        try:
-            self._stream.write(text)
-            self._stream.flush()
-        except (OSError, ValueError):
-            # The terminal went away (closed, or a broken pipe): progress is
-            # a courtesy, never a reason to stop the run.
-            self._stop.set()

@@ -75,7 +75,10 @@ WOULD_RUN = "would_run"
 NOT_CHECKED = "not_checked"
 
 #: The job labels of a normal run and of a dry run, in the summary's order.
-RUN_LABELS = tuple(outcome.value for outcome in Outcome)
+#: A run that an interrupt cut short also has ``interrupted`` jobs, counted
+#: after the failed ones.
+RUN_LABELS = (Outcome.PASSED.value, Outcome.PASSED_AFTER_RUN.value, Outcome.FAILED.value,
+              Outcome.BLOCKED.value)
 DRY_RUN_LABELS = (Outcome.PASSED.value, WOULD_RUN, Outcome.FAILED.value, NOT_CHECKED)
 
 
@@ -151,7 +154,8 @@ class JobReport:
     ``tries`` counts the tries started; ``seconds`` is the time spent inside
     them (instance creation, Check, Run, recheck), summed over tries, without
     the waits for RETRY_DELAY. ``error`` is set for failed jobs only: a
-    blocked job was never tried, so it has no error of its own.
+    blocked job was never tried, so it has no error of its own, and an
+    interrupted one's last try was cut short before it could fail.
     ``history`` tells each try's story, oldest first. ``no_act`` is True in
     a dry run, where ``label`` tells a job that would run from a failure.
     """

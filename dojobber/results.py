@@ -23,6 +23,8 @@ class Outcome(str, Enum):
     PASSED = "passed"  #: its first Check passed
     PASSED_AFTER_RUN = "passed_after_run"  #: Check passed after Run
     FAILED = "failed"  #: tried, and its last try failed
+    #: its last try was cut short (Ctrl-C, SIGTERM): it has no outcome of its own
+    INTERRUPTED = "interrupted"
     BLOCKED = "blocked"  #: never tried: a dependency did not pass
 
     def __str__(self) -> str:
@@ -66,6 +68,10 @@ class RunResult:
         #: The jobs that passed by a Check that returned False, in the order
         #: they passed (a likely mistake: a Check fails only by raising).
         self.false_checks: list[int] = []
+        #: Job -> the number of its latest try that failed: a try later
+        #: than that one and not passed is under way (see ``cut_short``).
+        #: Only jobs that failed a try are in it.
+        self.failed_try: dict[int, int] = {}
 
     @property
     def success(self) -> bool:
@@ -73,14 +79,38 @@ class RunResult:
         status = self.status
         return all(status[i] is True for i in self.order)
 
+    def cut_short(self) -> list[int]:
+        """The jobs whose latest try started and has no outcome yet, in run
+        order: after an interrupt, the tries it cut short.
+
+        ``tries`` counts a try when it starts; a try's outcome, once
+        recorded, passes the job for good (``status`` True) or is a
+        failure ``failed_try`` holds the number of.
+        """
+        status, tries, failed_try = self.status, self.tries, self.failed_try
+        return [
+            i for i in self.order
+            if tries[i] and status[i] is not True and failed_try.get(i) != tries[i]
+        ]
+
+    def mark_interrupted(self) -> None:
+        """An interrupt stopped the run: it is ``interrupted``, and each job
+        whose try it cut short has the INTERRUPTED outcome. Their ``status``
+        stays what it was (None, or False after a failed try), as 0.6.2's
+        ``nodestatus`` had it."""
+        self.interrupted = True
+        outcome = self.outcome
+        for i in self.cut_short():
+            outcome[i] = Outcome.INTERRUPTED
+
     def not_tried_by_fail_fast(self) -> list[int]:
         """The jobs that were never tried because fail-fast stopped the run.
 
         A job not tried is blocked, and not listed, when one of its
-        dependencies failed with no tries left or is blocked itself: that
-        would have kept it from running anyway. The others (all their
-        dependencies passed, or were still to be tried or retried) are
-        listed, in run order. Empty unless ``stopped_by`` is set.
+        dependencies failed with no tries left, was interrupted or is
+        blocked itself: that would have kept it from running anyway. The
+        others (all their dependencies passed, or were still to be tried or
+        retried) are listed, in run order. Empty unless ``stopped_by`` is set.
         """
         if self.stopped_by is None:
             return []
@@ -88,7 +118,10 @@ class RunResult:
         status, tries = self.status, self.tries
         settled = [True] * len(status)  # failed for good, or blocked by one
         listed = []
+        outcome = self.outcome
         for i in self.order:  # dependencies first
+            if outcome[i] is Outcome.INTERRUPTED:
+                continue  # not tried to its end: its dependents are blocked by it
             if status[i] is None:
                 settled[i] = any(settled[dep] for dep in deps[i] if status[dep] is not True)
                 if not settled[i]:

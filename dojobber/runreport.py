@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from traceback import format_exception
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 from .events import ObserverFailure
 from .reportparts import (
@@ -55,6 +55,11 @@ class RunReport:
     #: Why the run history could not record this run; None when it did or
     #: when no history was asked for.
     history_error: str | None = None
+    #: Where the run history that recorded this run is (None: no history);
+    #: the page reads each job's past outcomes there.
+    history_place: str | None = field(default=None, repr=False, compare=False)
+    #: This run's id in that history; None when it was not recorded.
+    history_run: int | None = field(default=None, compare=False)
     _by_name: dict[str, JobReport] = field(default_factory=dict, repr=False, compare=False)
     # The exception of each failed job's last try, for its traceback. The
     # run's result holds them anyway; the report only points at them.
@@ -133,29 +138,48 @@ class RunReport:
             return None
         return "".join(format_exception(type(error), error, error.__traceback__))
 
-    def to_html(self, **limits: int) -> str:
+    def to_html(self, *, past_runs: int = 10, **limits: int) -> str:
         """This report as one self-contained HTML page: summary, graph,
         timeline of every try, failures, settings. See :func:`dojobber.html.page`
-        for ``limits`` (``max_graph``, ``max_rows``, ``max_failures``)."""
-        from .html import page  # lazily: most runs never draw a page
+        for ``limits`` (``max_graph``, ``max_rows``, ``max_failures``).
 
-        return page(self, **limits)
+        When a run history recorded the run, each job's row shows its
+        outcomes in the last ``past_runs`` runs of this root on this host
+        (this one included), read from the history; 0 leaves them out. A
+        history that cannot be read never fails the page: it says why in
+        one line instead."""
+        from .html import check_limit, page  # lazily: most runs never draw a page
+
+        check_limit("past_runs", past_runs)
+        past = None
+        if self.history_place is not None and past_runs:
+            from .history.views import PastOutcomes, past_outcomes
+
+            if self.history_run is None:
+                past = PastOutcomes(error=self.history_error or "this run was not recorded")
+            else:
+                past = past_outcomes(self.history_place, self.history_run, past_runs)
+        return page(self, past=past, **limits)
 
     def counts(self) -> dict[Outcome, int]:
-        """How many jobs ended with each outcome (every outcome is a key)."""
-        counts = dict.fromkeys(Outcome, 0)
+        """How many jobs ended with each outcome: every outcome is a key,
+        but INTERRUPTED only when some job was interrupted."""
+        counts: dict[Outcome, int] = {
+            outcome: 0 for outcome in Outcome if outcome is not Outcome.INTERRUPTED}
         for job in self.jobs:
-            counts[job.outcome] += 1
-        return counts
+            counts[job.outcome] = counts.get(job.outcome, 0) + 1
+        return _interrupted_after_failed(counts, Outcome.INTERRUPTED, Outcome.FAILED)
 
     def label_counts(self) -> dict[str, int]:
         """How many jobs have each ``label``: every label of this kind of
-        run (``RUN_LABELS`` or ``DRY_RUN_LABELS``) is a key."""
+        run (``RUN_LABELS`` or ``DRY_RUN_LABELS``) is a key, and
+        ``interrupted`` when some job was interrupted."""
         counts = dict.fromkeys(DRY_RUN_LABELS if self.no_act else RUN_LABELS, 0)
         for job in self.jobs:
             label = job.label
             counts[label] = counts.get(label, 0) + 1
-        return counts
+        return _interrupted_after_failed(
+            counts, Outcome.INTERRUPTED.value, Outcome.FAILED.value)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"success", "interrupted", "no_act", "started_at", "seconds",
@@ -190,12 +214,14 @@ class RunReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def summary(self, *, slowest: int = 3, max_listed: int = 20) -> list[str]:
-        """A few lines a person reads at a glance: counts, failures, slowest
-        jobs, then each Cleanup that failed and each observer switched off.
+        """A few lines a person reads at a glance: counts, failures, the
+        jobs an interrupt cut short, blocked and slowest jobs, then each
+        Cleanup that failed and each observer switched off.
 
-        At most ``max_listed`` failed jobs (and jobs that would run) and
-        blocked names are listed; the JSON form always has them all. A
-        failed job's line ends with its Run's error when Run raised.
+        At most ``max_listed`` failed jobs (and jobs that would run),
+        interrupted and blocked names are listed; the JSON form always has
+        them all. A failed job's line ends with its Run's error when Run
+        raised.
         """
         counts = self.label_counts()
         total = sum(job.seconds for job in self.jobs)
@@ -209,25 +235,22 @@ class RunReport:
         if self.stopped_by is not None:
             lines.append(f"fail-fast: stopped when {self.stopped_by} failed")
             if self.not_tried:
-                listed = ", ".join(self.not_tried[:max_listed])
-                if len(self.not_tried) > max_listed:
-                    listed += f", ... and {len(self.not_tried) - max_listed} more"
-                lines.append(f"not tried (fail-fast): {listed}")
+                lines.append(f"not tried (fail-fast): {_listed(self.not_tried, max_listed)}")
         for label, word in ((WOULD_RUN, "would run"), (Outcome.FAILED.value, "failed")):
             ended = [job for job in self.jobs if job.label == label]
             lines += [f"{word}: {_failure(job)}" for job in ended[:max_listed]]
             if len(ended) > max_listed:
                 lines.append(f"{word}: ... and {len(ended) - max_listed} more")
+        cut = [job.name for job in self.jobs if job.outcome is Outcome.INTERRUPTED]
+        if cut:
+            lines.append(f"interrupted: {_listed(cut, max_listed)}")
         never = NOT_CHECKED if self.no_act else Outcome.BLOCKED.value
         not_tried = set(self.not_tried)
         blocked = [
             job.name for job in self.jobs if job.label == never and job.name not in not_tried
         ]
         if blocked:
-            listed = ", ".join(blocked[:max_listed])
-            if len(blocked) > max_listed:
-                listed += f", ... and {len(blocked) - max_listed} more"
-            lines.append(f"{never.replace('_', ' ')}: {listed}")
+            lines.append(f"{never.replace('_', ' ')}: {_listed(blocked, max_listed)}")
         ranked = sorted((job for job in self.jobs if job.tries), key=lambda j: -j.seconds)
         if ranked and slowest > 0:
             times = [f"{job.name} {duration(job.seconds)}" for job in ranked[:slowest]]
@@ -242,6 +265,34 @@ class RunReport:
         if self.history_error is not None:
             lines.append(self.history_error)
         return lines
+
+
+_Key = TypeVar("_Key", Outcome, str)
+
+
+def _listed(names: list[str], most: int) -> str:
+    """``A, B, ... and N more``: at most ``most`` of ``names``."""
+    listed = ", ".join(names[:most])
+    if len(names) > most:
+        listed += f", ... and {len(names) - most} more"
+    return listed
+
+
+def _interrupted_after_failed(
+    counts: dict[_Key, int], interrupted: _Key, failed: _Key
+) -> dict[_Key, int]:
+    """``counts`` with ``interrupted`` right after ``failed`` when it counts
+    some job, and without it otherwise: a run no interrupt cut short reads
+    as it always did."""
+    cut = counts.pop(interrupted, 0)
+    if not cut:
+        return counts
+    ordered: dict[_Key, int] = {}
+    for key, count in counts.items():
+        ordered[key] = count
+        if key == failed:
+            ordered[interrupted] = cut
+    return ordered
 
 
 def _failure(job: JobReport) -> str:

@@ -718,8 +718,8 @@ def test_progress_line_on_a_terminal(work: Path) -> None:
     # Erased before the summary, which then starts on a clean line.
     assert "\r\x1b[K\x1b[31mdojobber: 6 jobs: 3 passed" in seen.replace("\r\n", "\n")
     assert "\x1b[31mdojobber: failed: Flaky after " in seen  # in colour
-    # No line per finished job on a terminal: the progress line tells that.
-    assert "dojobber: Nap passed" not in seen
+    # A line per finished job too, each above the progress line (issue 24, item 9).
+    assert "\r\x1b[Kdojobber: Nap passed (1 try, " in seen
 
 
 def test_no_progress_line_when_verbose_or_not_a_terminal(work: Path) -> None:

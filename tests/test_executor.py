@@ -67,7 +67,7 @@ def dask_executor() -> Iterator[Executor]:
     )
     before = set(threading.enumerate())
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:
         yield client.get_executor()
     # Dask's event loop thread finishes closing after the cluster says it is

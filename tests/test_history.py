@@ -35,13 +35,15 @@ def dojobber(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, env=whole, timeout=300)
 
 
-def three_runs(tmp_path: Path, place: str) -> list[subprocess.CompletedProcess[str]]:
-    """Drifty needs Run; then Shaky fails; then Drifty needs Run again and Shaky passes."""
+def three_runs(tmp_path: Path, place: str,
+               *last: str) -> list[subprocess.CompletedProcess[str]]:
+    """Drifty needs Run; then Shaky fails; then Drifty needs Run again and
+    Shaky passes (the third run with the options ``last`` too)."""
     mark = str(tmp_path / "mark")
     done = [dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark)]
     done.append(dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark, FAIL="1"))
     os.remove(mark)
-    done.append(dojobber("run", GRAPH, "--history", place, cwd=tmp_path, MARK=mark))
+    done.append(dojobber("run", GRAPH, "--history", place, *last, cwd=tmp_path, MARK=mark))
     return done
 
 
@@ -403,6 +405,47 @@ def test_three_runs_show_their_runs_drift_flaky_job_and_stories(tmp_path: Path) 
     assert history(tmp_path, place, "--fleet").stdout.splitlines()[-1] == "1 of 1 converged"
 
 
+def test_an_interrupted_run_records_the_job_whose_try_was_cut_short(tmp_path: Path) -> None:
+    import interrupt_jobs
+
+    place = str(tmp_path / "history.db")
+    leaf_run(place)  # a whole run before: Leaf's time is a trend
+    dojob = DoJobber()
+    dojob.configure(interrupt_jobs.Root, history=place)
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    assert dojob.report().history_error is None
+    assert table(Path(place), "SELECT j.name, j.outcome, j.tries, j.error FROM jobs j "
+                              "WHERE j.run_id = 2 ORDER BY j.seq") == [
+        ("Ready", "passed", 1, None), ("Stops", "interrupted", 1, None),
+        ("After", "blocked", 0, None), ("Root", "blocked", 0, None)]
+
+    runs = json.loads(history(tmp_path, place, "--json").stdout)
+    assert (runs[0]["outcome"], runs[0]["counts"]) == ("interrupted", {
+        "passed": 1, "passed_after_run": 0, "failed": 0, "blocked": 2, "not_tried": 0,
+        "interrupted": 1})
+    listed = history(tmp_path, place).stdout.splitlines()
+    assert "interrupted  1 passed, 2 blocked, 1 interrupted" in listed[1]
+    story = json.loads(history(tmp_path, place, "--job", "Stops", "--json").stdout)
+    assert [(s["run_id"], s["outcome"], s["tries"]) for s in story] == [(2, "interrupted", 1)]
+    # Where the interrupt came is not how long the job takes.
+    slow = json.loads(history(tmp_path, place, "--slow", "--json").stdout)
+    assert {job["job"]: job["runs"] for job in slow["jobs"]} == {"Leaf": 1, "Ready": 1}
+
+    out = tmp_path / "history.html"
+    assert history(tmp_path, place, "--html", str(out)).returncode == 0
+    from test_html import Page
+
+    page = Page(out.read_text(encoding="utf-8"))
+    assert [bar.classes[1] for bar in page.by_id("runs").find("b", "run")] == [
+        "succeeded", "interrupted"]
+    strips = {row.find("span", "name")[0].text(): [cell.classes[0] for cell in row.find("i")]
+              for row in page.by_id("strips").find("div", "strip")}
+    assert strips["Stops"] == ["absent", "interrupted"]
+    assert strips["After"] == ["absent", "blocked"]
+    assert "key interrupted" in out.read_text(encoding="utf-8")
+
+
 def test_the_filters_choose_the_runs(tmp_path: Path) -> None:
     place = str(tmp_path / "history.db")
     three_runs(tmp_path, place)
@@ -488,3 +531,108 @@ def test_the_html_page_shows_runs_views_and_strips_in_chromium(tmp_path: Path) -
         assert page.by_id("flaky").find("td")[0].text() == "Shaky"
         assert {row.find("td")[0].text() for row in page.by_id("slow").find("tr")[1:]} == {
             "Drifty", "Leaf", "Shaky", "Sleepy", "Root"}
+
+
+# --- Each job's last outcomes in the run report's page ---------------------------
+
+
+def past_cells(text: str) -> dict[str, list[tuple[str, str]]]:
+    """Job name -> the (outcome, tooltip) of each cell beside its row of the timeline."""
+    from test_html import Page
+
+    return {name: [(cell.classes[0], cell.attrs.get("title", ""))
+                   for span in row.find("span", "past") for cell in span.find("i")]
+            for name, row in Page(text).timeline_rows().items()}
+
+
+def test_the_run_report_shows_each_jobs_last_outcomes_beside_its_row(tmp_path: Path) -> None:
+    from test_html import CHROMIUM, Page, browser_dom
+
+    place = str(tmp_path / "history.db")
+    out = tmp_path / "report.html"
+    assert [done.returncode for done in three_runs(tmp_path, place, "--html", str(out))] == [
+        0, 1, 0]
+    text = out.read_text(encoding="utf-8")
+    pages = [text]
+    if CHROMIUM is not None:  # the page as a browser builds it, too
+        pages.append(browser_dom(out, tmp_path))
+    for shown in pages:
+        cells = past_cells(shown)
+        assert {name: [outcome for outcome, _ in row] for name, row in cells.items()} == {
+            "Drifty": ["passed_after_run", "passed", "passed_after_run"],
+            "Leaf": ["passed", "passed", "passed"],
+            "Shaky": ["passed", "failed", "passed"],
+            "Sleepy": ["passed", "passed", "passed"],
+            "Root": ["passed", "blocked", "passed"],
+        }
+        assert [tip for _, tip in cells["Shaky"]] == [
+            "run 1: passed, 1 try", "run 2: failed, 1 try", "run 3: passed, 1 try"]
+        legend = Page(shown).by_id("timeline").find("p", "legend")[1].text()
+        assert legend.startswith("Beside each job, its outcome in the last 3 runs of this "
+                                 "root on this host, from the run history, oldest first "
+                                 "and this run last:")
+    # Without a history, no column and no word of one.
+    plain = tmp_path / "plain.html"
+    done = dojobber("run", GRAPH, "--html", str(plain), cwd=tmp_path, MARK=str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert set(map(len, past_cells(plain.read_text(encoding="utf-8")).values())) == {0}
+    assert "past outcomes" not in plain.read_text(encoding="utf-8")
+
+
+def test_the_column_shows_the_last_runs_of_this_root_and_kind(tmp_path: Path) -> None:
+    place = str(tmp_path / "history.db")
+
+    class Alone(Job):
+        def Check(self) -> None:
+            pass
+
+    def run(root: type[Job], **options: Any) -> DoJobber:
+        dojob = DoJobber()
+        dojob.configure(root, history=place, **options)
+        dojob.checknrun()
+        return dojob
+
+    for _ in range(6):
+        run(Alone)
+        run(history_graph.Leaf)  # another root: not in Alone's column
+    report = run(Alone).report()
+    assert report.history_run == 13
+    assert [tip for _, tip in past_cells(report.to_html())["Alone"]] == [
+        f"run {n}: passed, 1 try" for n in (1, 3, 5, 7, 9, 11, 13)]
+    assert [tip for _, tip in past_cells(report.to_html(past_runs=2))["Alone"]] == [
+        "run 11: passed, 1 try", "run 13: passed, 1 try"]
+    assert past_cells(report.to_html(past_runs=0))["Alone"] == []
+    with pytest.raises(ValueError, match="past_runs must be a whole number of 0 or more"):
+        report.to_html(past_runs=-1)
+    for _ in range(10):
+        run(Alone)
+    assert len(past_cells(run(Alone).report().to_html())["Alone"]) == 10
+    # A dry run beside the dry runs only.
+    assert [tip for _, tip in past_cells(run(Alone, no_act=True).report().to_html())[
+        "Alone"]] == ["run 25: passed, 1 try"]
+
+
+def test_a_history_that_cannot_be_read_leaves_the_column_out_and_says_why(
+        tmp_path: Path) -> None:
+    from test_html import Page
+
+    place = tmp_path / "history.db"
+    dojob, _ = leaf_run(str(place))
+    report = dojob.report()
+    for name in os.listdir(tmp_path):
+        os.remove(tmp_path / name)
+    place.write_bytes(b"this is no database" * 100)
+    text = report.to_html()
+    assert past_cells(text) == {"Leaf": []}
+    [note] = Page(text).by_id("timeline").find("p", "note")
+    assert note.text() == (f"No past outcomes beside the jobs: run history not read: "
+                           f"{place} is not a DoJobber run history: DatabaseError: file is "
+                           "not a database")
+
+    # A run the history could not record: the reason it gave.
+    dojob, _ = leaf_run(str(place))
+    text = dojob.report().to_html()
+    assert past_cells(text) == {"Leaf": []}
+    [note] = Page(text).by_id("timeline").find("p", "note")
+    assert note.text() == (f"No past outcomes beside the jobs: run history not recorded in "
+                           f"{place}: DatabaseError: file is not a database")

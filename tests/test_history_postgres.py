@@ -18,6 +18,8 @@ from typing import Iterator
 
 import pytest
 
+from test_history import past_cells
+
 TESTS = Path(__file__).resolve().parent
 GRAPH = f"{TESTS / 'history_graph.py'}:Root"
 PASSWORD = "s3cret-Pa55"
@@ -129,8 +131,15 @@ def test_three_runs_on_postgresql_with_the_views(tmp_path: Path, database: str) 
     outputs.append(dojobber("run", GRAPH, "--history", database, cwd=tmp_path, MARK=mark,
                             FAIL="1"))
     os.remove(mark)
-    outputs.append(dojobber("run", GRAPH, cwd=tmp_path, MARK=mark, DOJOBBER_HISTORY=database))
+    outputs.append(dojobber("run", GRAPH, "--html", "report.html", cwd=tmp_path, MARK=mark,
+                            DOJOBBER_HISTORY=database))
     assert [done.returncode for done in outputs] == [0, 1, 0], outputs[-1].stderr
+    # The run report's page, read back from the server: each job's last outcomes.
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert past_cells(page)["Shaky"] == [("passed", "run 1: passed, 1 try"),
+                                         ("failed", "run 2: failed, 1 try"),
+                                         ("passed", "run 3: passed, 1 try")]
+    assert PASSWORD not in page
     assert rows(database, "SELECT outcome FROM runs ORDER BY id") == [
         ("succeeded",), ("failed",), ("succeeded",)]
     assert rows(database, "SELECT COUNT(*) FROM jobs") == [(15,)]

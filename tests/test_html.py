@@ -456,6 +456,106 @@ def test_dry_run_and_interrupted_runs_say_so() -> None:
     assert page.timeline_rows()["Stopped"].find("b")[0].attrs["class"] == "cut"
 
 
+def headline(report: RunReport) -> tuple[str, str]:
+    """The page's headline: its verdict class and its text."""
+    [line] = Page(report.to_html(max_graph=0)).by_id("summary").find("p", "verdict")
+    return line.classes[1], line.text()
+
+
+def test_the_headline_counts_jobs_by_outcome_and_cannot_be_misread() -> None:
+    assert headline(example_report()) == ("failed", "Run failed: 2 of 18 jobs failed, 2 blocked.")
+    dry = example_report(no_act=True)
+    assert headline(dry) == ("would_run", "Dry run: 6 of 18 jobs would run, 9 not checked.")
+    title = Page(dry.to_html(max_graph=0)).root.find("title")[0].text()
+    assert title == "DoJobber dry run of WatchMovie: would run"
+
+    leaf = type("Leaf", (Job,), {"Check": passing})
+    root = type("Root", (Job,), {"DEPS": (leaf,), "Check": passing})
+    for no_act, expected in ((False, ("passed", "Run passed: 2 jobs.")), (True, (
+            "passed", "Dry run: nothing would run, 2 jobs passed their Check."))):
+        dojob = DoJobber()
+        dojob.configure(root, no_act=no_act)
+        dojob.checknrun()
+        assert headline(dojob.report()) == expected
+
+    ran = JobReport("Fixed", Outcome.PASSED_AFTER_RUN, 1, 0.3, None, (one_try(0.0, 0.1, 0.2),))
+    done = JobReport("Fine", Outcome.PASSED, 1, 0.1, None, (one_try(0.3, 0.1),))
+    assert headline(made_report([ran, done], 0.4)) == (
+        "passed", "Run passed: 2 jobs (1 passed after Run).")
+
+    cut = TryReport(2, None, 0.1, 0.5, (PhaseReport("check", 0.1, 0.5, None),), None)
+    stopped = JobReport("Stopped", Outcome.BLOCKED, 1, 0.5, None, (cut,))
+    never = JobReport("Root", Outcome.BLOCKED, 0, 0.0, None)
+    report = made_report([done, stopped, never], 0.6, interrupted=True)
+    assert headline(report) == (
+        "interrupted", "Run interrupted: 1 of 3 jobs passed, 2 blocked.")
+    summary = Page(report.to_html(max_graph=0)).by_id("summary")
+    assert summary.find("p", "facts")[0].text() == "Took 0.60 s."
+
+
+def graph_report(outcomes: dict[str, Outcome], deps: dict[str, tuple[str, ...]]) -> RunReport:
+    """A report of jobs that ended as ``outcomes`` say, the last one the root."""
+    jobs = []
+    for name, outcome in outcomes.items():
+        if outcome is Outcome.BLOCKED:
+            jobs.append(JobReport(name, outcome, 0, 0.0, None))
+        else:
+            failed = outcome is Outcome.FAILED
+            jobs.append(JobReport(name, outcome, 1, 0.1, JobError("E", "m") if failed else None,
+                                  (one_try(0.0, 0.1, failed=failed),)))
+    return made_report(jobs, 0.1, deps=deps)
+
+
+def drawn_jobs(text: str, report: RunReport) -> set[str]:
+    """The jobs the page's picture of the graph shows (not the legend's boxes)."""
+    svg = Page(text).by_id("graph").find("svg")[0]
+    titles = {g.find("title")[0].text() for g in svg.find("g", "node")}
+    return titles & {job.name for job in report.jobs}
+
+
+@needs_renderer
+def test_a_graph_over_the_limit_draws_the_part_that_explains_the_outcome() -> None:
+    # Root needs Mid, Side, Leaf1, Leaf2 and Other; Mid needs Broken, which
+    # failed and needs Base; Side needs Far, which failed; Other needs Leaf0
+    # and Leaf3.
+    P, F, B = Outcome.PASSED, Outcome.FAILED, Outcome.BLOCKED
+    outcomes = {"Base": P, "Broken": F, "Mid": B, "Far": F, "Side": B,
+                **{f"Leaf{n}": P for n in range(4)}, "Other": P, "Root": B}
+    deps: dict[str, tuple[str, ...]] = {name: () for name in outcomes}
+    deps.update(Broken=("Base",), Mid=("Broken",), Side=("Far",), Other=("Leaf0", "Leaf3"),
+                Root=("Mid", "Side", "Leaf1", "Leaf2", "Other"))
+    report = graph_report(outcomes, deps)
+    text = report.to_html(max_graph=10)
+    assert drawn_jobs(text, report) == {
+        "Root", "Broken", "Mid", "Far", "Side", "Base", "Leaf1", "Leaf2", "Other"}
+    assert Page(text).by_id("graph").find("p", "note")[0].text() == (
+        "The graph has 11 jobs, more than the 10 this page draws. Drawn here: the 9 jobs "
+        "that explain the outcome (the jobs that did not pass, failures first, each with "
+        "its way to the root, and the jobs they depend on directly). Left out: 2 jobs "
+        "(2 passed). Draw the whole graph with dojobber run --graph run.svg or "
+        "write_graph().")
+    # Within a tighter limit: the failures and their way to the root first,
+    # then a failure whose way does not fit, alone.
+    assert drawn_jobs(report.to_html(max_graph=5), report) == {
+        "Root", "Broken", "Mid", "Far", "Side"}
+    assert drawn_jobs(report.to_html(max_graph=4), report) == {"Root", "Broken", "Mid", "Far"}
+    tight = report.to_html(max_graph=3)
+    assert drawn_jobs(tight, report) == {"Root", "Broken", "Mid"}
+    assert "Left out: 8 jobs (6 passed, 1 failed, 1 blocked)." in Page(tight).by_id(
+        "graph").text()
+
+
+def test_a_passed_graph_over_the_limit_has_nothing_to_explain() -> None:
+    outcomes = {"A": Outcome.PASSED, "B": Outcome.PASSED, "Root": Outcome.PASSED}
+    report = graph_report(outcomes, {"A": (), "B": (), "Root": ("A", "B")})
+    graph = Page(report.to_html(max_graph=2)).by_id("graph")
+    assert graph.find("svg") == []
+    assert graph.text() == (
+        "GraphThe graph has 3 jobs, more than the 2 this page draws, and every job "
+        "passed: nothing to explain. Draw the whole graph with dojobber run --graph "
+        "run.svg or write_graph().")
+
+
 def test_fail_fast_cleanups_and_observers_that_raised_are_in_the_summary() -> None:
     def broken_cleanup(self: Job) -> None:
         raise OSError("cleanup broke")

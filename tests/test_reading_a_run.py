@@ -9,6 +9,7 @@ import re
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -435,7 +436,7 @@ def test_job_lines_at_an_early_end_name_jobs_still_failing() -> None:
     lines.try_started("A", 1)
     lines.phase_ended("A", "run", OSError("down"))
     lines.try_ended("A", Outcome.FAILED, ValueError("no"))
-    lines.run_ended(None)  # type: ignore[arg-type]
+    lines.run_ended(SimpleNamespace(interrupted=False))  # type: ignore[arg-type]
     assert stream.getvalue() == (
         "dojobber: A failed (1 try, 0.0ms): ValueError: no (Run raised OSError: down)\n")
 

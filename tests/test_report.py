@@ -163,8 +163,16 @@ def test_report_after_keyboard_interrupt() -> None:
     report = dojob.report()
     assert report.interrupted and not report.success
     assert report["Interrupt"].tries == 1
-    assert report["Interrupt"].outcome is Outcome.BLOCKED
-    assert "interrupted before the run was over" in report.summary()
+    assert report["Interrupt"].outcome is Outcome.INTERRUPTED
+    assert report["AfterInterrupt"].outcome is Outcome.BLOCKED
+    assert dojob.nodestatus == {"Interrupt": None, "AfterInterrupt": None}
+    assert report.counts() == {Outcome.PASSED: 0, Outcome.PASSED_AFTER_RUN: 0,
+                               Outcome.FAILED: 0, Outcome.INTERRUPTED: 1, Outcome.BLOCKED: 1}
+    lines = report.summary()
+    assert lines[0].startswith(
+        "2 jobs: 0 passed, 0 passed_after_run, 0 failed, 1 interrupted, 1 blocked (took ")
+    assert lines[1:4] == ["interrupted before the run was over", "interrupted: Interrupt",
+                          "blocked: AfterInterrupt"]
 
 
 def test_summary_lines() -> None:

@@ -74,6 +74,8 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # Any free port: None means Dask's usual 8787, and a second run (or
+        # any other Dask program) there prints "Port 8787 is already in use".
+        dashboard_address=":0",
     ) as cluster, distributed.Client(cluster) as client:
         yield client.get_executor()

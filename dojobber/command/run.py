@@ -6,7 +6,7 @@ import argparse
 import sys
 import traceback
 import warnings
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..dojobber import DoJobber
@@ -14,6 +14,7 @@ from ..errors import DoJobberWarning, HistoryWarning
 from ..errortext import one_line
 from ..events import Observer
 from ..joblines import JobLines
+from ..liveterminal import LiveTerminal
 from ..output import FailedCleanupPrinter, VerbosePrinter
 from ..progress import ProgressLine
 from ..report import WOULD_RUN, RunReport
@@ -102,7 +103,7 @@ def _run(
     with ExitStack() as files:
         files.callback(noted.end)
         log, events = _open_files(options, files)
-        observers, job_lines = _observers(options, stderr, log, events)
+        observers, job_lines, live = _observers(options, stderr, log, events)
         observers.append(JobsOver(noted))
         dojob = DoJobber(log_level(options.debug))
         with warnings.catch_warnings(record=True) as caught:
@@ -113,7 +114,9 @@ def _run(
         for lines in job_lines:
             lines.budgets = budgets
         dojob.set_args(*positional, **dict(options.arg))
-        stop, cleanup_failed = _checknrun(dojob, options.debug, log)
+        # What jobs print goes above the progress line, not onto it.
+        with nullcontext() if live is None else live.carrying_prints():
+            stop, cleanup_failed = _checknrun(dojob, options.debug, log)
         noted.note(ctrl_c=True)
 
         report = dojob.report()
@@ -203,15 +206,19 @@ def _opened(path: str, files: ExitStack) -> TextIO:
 
 def _observers(
     options: argparse.Namespace, stderr: TextIO, log: TextIO | None, events: TextIO | None
-) -> tuple[list[Observer], list[JobLines]]:
-    """What watches the run for the command: on stderr the progress line on a
-    terminal, else a line per finished job (the verbose lines are configure's);
-    the same lines in the log file; the event log."""
+) -> tuple[list[Observer], list[JobLines], LiveTerminal | None]:
+    """What watches the run for the command: on stderr a line per finished
+    job, above the progress line on a terminal (the terminal they share is
+    returned; the verbose lines are configure's); the same lines in the log
+    file; the event log."""
     verbose = options.verbose or options.debug
     observers: list[Observer] = []
     job_lines = []
+    live = None
     if ProgressLine.wanted(stderr, verbose):
-        observers.append(ProgressLine(stderr))
+        live = LiveTerminal(stderr)
+        observers.append(ProgressLine(terminal=live))
+        job_lines.append(JobLines(live.own_lines(), no_act=options.no_act))
     elif not verbose:
         job_lines.append(JobLines(stderr, no_act=options.no_act))
     # The log file gets what stderr shows when it is not a terminal.
@@ -224,8 +231,10 @@ def _observers(
     if events is not None:
         from ..eventlog import EventLog
 
+        if live is not None and live.shares(events):  # --events - on the terminal
+            events = live.passing(events)
         observers.append(EventLog(events))
-    return observers, job_lines
+    return observers, job_lines, live
 
 
 class JobsOver(Observer):

@@ -123,7 +123,9 @@ class Engine:
             finally:
                 self.place.close()
         except KeyboardInterrupt:
-            result.interrupted = True
+            # The tries under way have ended or were left behind: those
+            # with no outcome were cut short.
+            result.mark_interrupted()
             self.place.stop()
             raise
         finally:

@@ -91,6 +91,8 @@ class Outcomes:
             result.passed.append(i)
             if value is False:
                 result.false_checks.append(i)
+        else:
+            result.failed_try[i] = result.tries[i]  # this try is over: see cut_short
         for notify in self.events.try_ended:
             notify(self.names[i], outcome, error)
 

@@ -19,8 +19,18 @@ MAX_RUNS = 200
 MAX_JOBS = 500
 
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+# Interrupted is hatched, as the run report draws a try cut short: it must
+# not read as blocked, nor as a failure of the job's own.
 _COLOURS = {"passed": "#53b86a", "passed_after_run": "#1b6b2c", "failed": "#d62828",
-            "blocked": "#bbb", "not_tried": "#ddd", "interrupted": "#999"}
+            "blocked": "#bbb", "not_tried": "#ddd",
+            "interrupted": "repeating-linear-gradient(45deg,#555 0 2px,#ddd 2px 4px)"}
+#: The style of a strip's cells (see ``outcome_cell``), for any page that draws strips.
+CELLS_CSS = (
+    ".cells{display:flex;gap:1px}"
+    ".cells i{display:inline-block;flex:0 0 10px;width:10px;height:12px;background:#eee}"
+    + "".join(f".cells i.{name}{{background:{colour}}}" for name, colour in _COLOURS.items())
+    + ".cells i.absent{background:#fff;outline:1px solid #eee}\n"
+)
 
 
 def page(store: Store, filters: Filters, *, title: str = "Run history") -> str:
@@ -85,13 +95,11 @@ def _strips(store: Store, filters: Filters, listed: list[dict[str, Any]]) -> str
     outcomes = job_outcomes(store, filters)
     rows = []
     for name in list(outcomes)[:MAX_JOBS]:
-        cells = [""] * len(listed)
+        cells = [ABSENT] * len(listed)
         for run_id, outcome, tries in outcomes[name]:
             if run_id in column:
-                tip = f"run {run_id}: {outcome}, {tries} tr{'y' if tries == 1 else 'ies'}"
-                cells[column[run_id]] = (
-                    f"<i class='{escape(outcome)}' title='{escape(tip)}'></i>")
-        strip = "".join(cell or "<i class='absent'></i>" for cell in cells)
+                cells[column[run_id]] = outcome_cell(run_id, outcome, tries)
+        strip = "".join(cells)
         rows.append(f"<div class='strip'><span class='name' title='{escape(name)}'>"
                     f"{escape(name)}</span><span class='cells'>{strip}</span></div>")
     more = len(outcomes) - MAX_JOBS
@@ -101,6 +109,18 @@ def _strips(store: Store, filters: Filters, listed: list[dict[str, Any]]) -> str
     return (f"<section id='strips'><h2>Each job across runs</h2>"
             f"<p class='legend'>Oldest run on the left. {legend}</p>{''.join(rows)}{note}"
             "</section>")
+
+
+#: The cell of a run that did not have the job.
+ABSENT = "<i class='absent'></i>"
+
+
+def outcome_cell(run_id: int, outcome: str, tries: int) -> str:
+    """A job's outcome in run ``run_id`` as a cell of a strip (inside an
+    element of class ``cells``, styled by CELLS_CSS): coloured by the
+    outcome, the run, outcome and tries in its tooltip."""
+    tip = f"run {run_id}: {outcome.replace('_', ' ')}, {tries} tr{'y' if tries == 1 else 'ies'}"
+    return f"<i class='{escape(outcome)}' title='{escape(tip)}'></i>"
 
 
 def _table(ident: str, heading: str, headers: tuple[str, ...],
@@ -148,11 +168,7 @@ margin-bottom:1em;overflow-x:auto}
 .run.failed{background:#d62828}.run.interrupted{background:#999}
 .strip{display:flex;align-items:center;height:16px;font-size:12px}
 .name{flex:0 0 16em;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 .4em}
-.cells{display:flex;gap:1px}
-.cells i,.key{display:inline-block;width:10px;height:12px;background:#eee}
-.key{vertical-align:middle}
-""" + "".join(f".cells i.{name},.key.{name}{{background:{colour}}}"
-          for name, colour in _COLOURS.items()) + """
-.cells i.absent{background:#fff;outline:1px solid #eee}
+.key{display:inline-block;width:10px;height:12px;background:#eee;vertical-align:middle}
+""" + "".join(f".key.{name}{{background:{colour}}}" for name, colour in _COLOURS.items()) + """
 footer{margin-top:2em;color:#888;font-size:12px}
-"""
+""" + CELLS_CSS

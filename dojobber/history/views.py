@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from .store import Store
+from .place import redacted
+from .store import HistoryError, Store, scrub
 
 #: The job outcomes that count as passing (flaky: a change between those and failed).
 PASSING = ("passed", "passed_after_run")
@@ -159,12 +161,15 @@ def flaky(store: Store, filters: Filters) -> list[dict[str, Any]]:
 
 def slow(store: Store, filters: Filters) -> dict[str, Any]:
     """Durations over the chosen runs, oldest first. ``jobs``: per job (the
-    slowest on average first), over the runs that tried it, ``job``, ``runs``, ``first``, ``last``,
+    slowest on average first), over the runs that tried it to the end (not
+    those an interrupt cut short), ``job``, ``runs``, ``first``, ``last``,
     ``mean``, ``max`` (seconds) and ``change`` (last minus first);
     ``runs``: each run's ``id``, ``started_at`` and ``wall_seconds``."""
     times: dict[str, list[float]] = {}
     for row in _job_rows(store, filters):
-        if row[6]:  # tried: a blocked job took no time worth a trend
+        # A blocked job took no time worth a trend; an interrupted one's time
+        # is where the interrupt came, not what the job takes.
+        if row[6] and row[5] != "interrupted":
             times.setdefault(row[4], []).append(row[7])
     jobs: list[dict[str, Any]] = [
         {"job": name, "runs": len(spent), "first": spent[0], "last": spent[-1],
@@ -227,3 +232,63 @@ def job_outcomes(store: Store, filters: Filters) -> dict[str, list[tuple[int, st
     for run_id, _, _, _, name, outcome, tries, _, _ in _job_rows(store, filters):
         found.setdefault(name, []).append((run_id, outcome, tries))
     return found
+
+
+#: How many runs the run report's page shows beside each job, by default.
+PAST_RUNS = 10
+
+
+@dataclass(frozen=True)
+class PastOutcomes:
+    """Each job's outcomes in the last runs of a run history, which the run
+    report's page shows beside its row.
+
+    ``runs``: the ids of those runs, oldest first, the run reported on last;
+    ``jobs``: job name -> its ``(run_id, outcome, tries)`` in those of the
+    runs that had it, oldest first; ``error``: why the history could not be
+    read (``runs`` and ``jobs`` are then empty), else None.
+    """
+
+    runs: tuple[int, ...] = ()
+    jobs: Mapping[str, Sequence[tuple[int, str, int]]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def past_outcomes(place: str, run_id: int, last: int = PAST_RUNS) -> PastOutcomes:
+    """Run ``run_id`` of the history at ``place`` and the runs before it
+    of the same root on the same host (dry runs beside dry runs only),
+    ``last`` runs in all, as :class:`PastOutcomes`. Never raises: a history
+    that cannot be read gives its ``error``."""
+    try:
+        with Store(place).open_for_reading() as store:
+            return _past(store, run_id, last)
+    except HistoryError as error:  # it names the history
+        return PastOutcomes(error=f"run history not read: {scrub(str(error), place)}")
+    except Exception as error:  # whatever the database says: the page goes on without
+        from ..errortext import one_line
+
+        return PastOutcomes(error=f"run history not read from {redacted(place)}: "
+                                  f"{scrub(one_line(error), place)}")
+
+
+def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
+    found = store.rows("SELECT root, host, no_act, started_at FROM runs WHERE id = ?", [run_id])
+    if not found:
+        raise HistoryError(f"{store.shown} has no run {run_id}")
+    root, host, no_act, started = found[0]
+    chosen = store.rows(
+        "SELECT id FROM runs WHERE root = ? AND host = ? AND no_act = ? "
+        "AND (started_at < ? OR (started_at = ? AND id <= ?)) "
+        "ORDER BY started_at DESC, id DESC LIMIT ?",
+        [root, host, no_act, started, started, run_id, last])
+    ids = tuple(reversed([row[0] for row in chosen]))
+    if not ids:
+        return PastOutcomes()
+    column = {one: number for number, one in enumerate(ids)}
+    rows = store.rows(
+        f"SELECT run_id, name, outcome, tries FROM jobs WHERE run_id IN "
+        f"({', '.join('?' * len(ids))}) ORDER BY run_id, seq", list(ids))
+    jobs: dict[str, list[tuple[int, str, int]]] = {}
+    for one, name, outcome, tries in sorted(rows, key=lambda row: column[row[0]]):
+        jobs.setdefault(name, []).append((one, outcome, tries))
+    return PastOutcomes(ids, jobs)

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from hypothesis import strategies as st
 import dojobber
 import executor_jobs as jobs
 import dojobber.engine.pool
+import dojobber.engine.sending
 import dojobber.executor
 from dojobber.errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
 from dojobber.executor import RemoteTraceback, executor_size, run_try
@@ -943,3 +945,47 @@ def test_sigterm_to_the_process_group_stops_a_process_pool_run(
     started = starts.read_text().split()
     assert len(started) == in_flight and len(set(started)) == in_flight, started
     assert "the process pool was replaced" not in stderr
+
+
+class AnswerTakenByCtrlC:
+    """The answers' queue of a run, where Ctrl-C lands as the first answer is
+    handed over: that answer is gone before the run could count it."""
+
+    def __init__(self) -> None:
+        self.inner: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.taken = False
+
+    def put(self, item: Any) -> None:
+        self.inner.put(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        item = self.inner.get(block, timeout)
+        if not self.taken:
+            self.taken = True
+            raise KeyboardInterrupt
+        return item
+
+    def empty(self) -> bool:
+        return self.inner.empty()
+
+
+def test_a_run_whose_answer_ctrl_c_took_stops_instead_of_waiting_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dojobber.engine.sending, "SimpleQueue", AnswerTakenByCtrlC)
+    ended: list[BaseException] = []
+
+    def run() -> None:
+        with ThreadPoolExecutor(2) as pool:
+            dojob = dojobber.DoJobber()
+            dojob.configure(jobs.Fine, executor=pool, workers=2)
+            try:
+                dojob.checknrun()
+            except BaseException as error:
+                ended.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "the stopping run waits for an answer that was taken"
+    assert len(ended) == 1 and isinstance(ended[0], KeyboardInterrupt)

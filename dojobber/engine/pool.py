@@ -67,10 +67,22 @@ class Pool:
         #: Hears tries with a TIMEOUT start in their workers (made when first needed).
         self.starts: Starts | None = None
         self.deaf = False  # no socket could be opened for ``starts``
+        # What may still give an answer: the futures whose callback has not
+        # ended, and the threads that wait for a try. Set operations, so the
+        # callbacks' threads need no lock (see ``busy``).
+        self.live: set[Future[bytes]] = set()
+        self.waiters: set[threading.Thread] = set()
 
     def stop(self) -> None:
         """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
         self.stopping.set()
+
+    def busy(self) -> bool:
+        """Whether a try sent may still give its answer. False once every
+        answer was given: a stopping run's last word on what it waits for,
+        since a second Ctrl-C can take an answer from its queue before the
+        run counted it (see sending.py)."""
+        return bool(self.live) or any(thread.is_alive() for thread in list(self.waiters))
 
     def close(self) -> None:
         if self.starts is not None:
@@ -101,7 +113,7 @@ class Pool:
         for in a thread of its own, as ``run`` waits; the others need none
         (see sending.py for what a thread per try costs)."""
         if limit is not None:
-            _in_thread(lambda: self.run(task, name, limit), answered, name)
+            self._in_thread(lambda: self.run(task, name, limit), answered, name)
             return
         if self.stopping.is_set():
             raise KeyboardInterrupt
@@ -123,7 +135,7 @@ class Pool:
         try:
             answer = _answer(future, name, None)
         except BrokenExecutor:
-            _in_thread(lambda: self._again(generation, task, name, None), answered, name)
+            self._in_thread(lambda: self._again(generation, task, name, None), answered, name)
         except BaseException as error:
             answered(error)
         else:
@@ -230,6 +242,7 @@ class Pool:
             # kept alive in a cycle until the garbage collector comes keeps
             # a Dask task's key, and an equal task sent meanwhile is not
             # run but answered with the earlier result.
+            self.live.add(future)
             future.add_done_callback(functools.partial(self._ended, generation, then))
             return Sent(generation, future, start)
         raise ExecutorError(f"the executor breaks at once for job {name!r}", name)
@@ -241,10 +254,28 @@ class Pool:
         # Called by the executor as the future gets its result, before it
         # goes on: a try that ended before its pool broke is no longer
         # counted when the tries that broke with it ask who was there.
-        if future.cancelled() or not isinstance(future.exception(), BrokenExecutor):
-            self._done(generation)
-        if then is not None:
-            then(generation, future)
+        try:
+            if future.cancelled() or not isinstance(future.exception(), BrokenExecutor):
+                self._done(generation)
+            if then is not None:
+                then(generation, future)
+        finally:
+            self.live.discard(future)  # after ``then`` gave its answer
+
+    def _in_thread(self, wait: Callable[[], bytes], answered: Answered, name: str) -> None:
+        """Call ``wait`` in a thread of its own; what it returns or raises to ``answered``."""
+
+        def target() -> None:
+            try:
+                answer: bytes | BaseException = wait()
+            except BaseException as error:
+                answer = error
+            answered(answer)
+
+        thread = threading.Thread(target=target, name=f"dojobber-wait-{name}", daemon=True)
+        thread.start()
+        self.waiters.add(thread)
+        self.waiters.difference_update([t for t in list(self.waiters) if not t.is_alive()])
 
     def _done(self, generation: int) -> None:
         with self.state:
@@ -327,19 +358,6 @@ class Pool:
 
 #: What gets a try's answer: the answer's bytes, or what ended the try.
 Answered = Callable[["bytes | BaseException"], None]
-
-
-def _in_thread(wait: Callable[[], bytes], answered: Answered, name: str) -> None:
-    """Call ``wait`` in a thread of its own; what it returns or raises to ``answered``."""
-
-    def target() -> None:
-        try:
-            answer: bytes | BaseException = wait()
-        except BaseException as error:
-            answer = error
-        answered(answer)
-
-    threading.Thread(target=target, name=f"dojobber-wait-{name}", daemon=True).start()
 
 
 class Sent:

@@ -16,7 +16,7 @@ TIMEOUT, a pool that broke under it) gets a thread from the pool.
 
 from __future__ import annotations
 
-import queue
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from ..plan import Plan
@@ -24,6 +24,9 @@ from .executor import OnExecutor, Remote
 from .ready import ReadySet
 from .threads import StartOrder, Threads
 from .trying import TryFunction
+
+#: How often a stopping run looks whether its pool still owes answers (seconds).
+DRAIN_POLL = 0.1
 
 
 class Sending(Threads):
@@ -49,7 +52,7 @@ class Loop:
         self.sink = sink
         self.workers = workers
         #: ``(job, answer)`` of each try whose answer came: its bytes, or what ended it.
-        self.answers: queue.SimpleQueue[tuple[int, bytes | BaseException]] = queue.SimpleQueue()
+        self.answers: SimpleQueue[tuple[int, bytes | BaseException]] = SimpleQueue()
         self.in_flight = 0
         self.started = 0
         self.stopping = False  # fail_fast: nothing new starts
@@ -89,7 +92,7 @@ class Loop:
                     i, answer = self.answers.get()
                 else:
                     i, answer = self.answers.get(timeout=max(0.0, next_due - ready.clock()))
-            except queue.Empty:
+            except Empty:
                 ready.promote(ready.clock())
                 continue
             self._report(i, answer)
@@ -112,10 +115,21 @@ class Loop:
 
     def _drain(self) -> None:
         """Wait for the tries in flight and report them; a second Ctrl-C
-        cannot cut this short (their instances still need their Cleanup)."""
+        cannot cut this short (their instances still need their Cleanup).
+
+        The count of tries in flight alone cannot say when to stop: the
+        interrupt that stopped the run can land as ``get`` hands over an
+        answer, before it is counted, and that answer is gone. So the wait
+        ends too once the pool has no answer left to give.
+        """
+        pool = self.remote.pool
         while self.in_flight:
             try:
-                i, answer = self.answers.get()
+                i, answer = self.answers.get(timeout=DRAIN_POLL)
+            except Empty:
+                if not pool.busy() and self.answers.empty():
+                    return
+                continue
             except KeyboardInterrupt:
                 continue
             try:

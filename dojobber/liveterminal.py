@@ -58,10 +58,13 @@ class LiveTerminal:
         target = self.stream if to is None else to
         with self._lock:
             self._clear(end_open_line=own_line)
-            target.write(text)
-            target.flush()
+            # What the text leaves is noted before it is written: Ctrl-C
+            # may land as soon as the terminal shows it, and a line left
+            # open unknowingly would get the next line glued to it.
             if text:
                 self._open = not text.endswith("\n")
+            target.write(text)
+            target.flush()
             self._draw()
 
     def shares(self, stream: TextIO | None) -> bool:
@@ -127,6 +130,7 @@ class LiveTerminal:
         """Draw the live line if there is one and the cursor is at the start
         of a line (the caller holds the lock)."""
         if self._line and not self._open and not self._broken:
+            self._shown = True  # before drawing, for the same reason as in ``write``
             self._put(ERASE + self._line)
             self._shown = not self._broken
         elif self._shown:  # shown, and now an empty line

@@ -379,7 +379,7 @@ def test_ctrl_c_leaves_the_terminal_clean(work: Path) -> None:
     shown = [line for line in screen_of(seen) if line]
     # The unfinished line ended, the progress line erased, and the summary
     # and the last word each on a line of their own.
-    assert "NOTIFY: half a line" in shown
+    assert "NOTIFY: half a line" in shown, shown
     assert not [line for line in shown if PROGRESS.match(line)], shown
     assert [line for line in shown if line.startswith("dojobber: 5 jobs: ")]
     assert shown[-1] == "dojobber: interrupted"

@@ -96,7 +96,7 @@ def dask(stack: ExitStack) -> Executor:
     from distributed import Client, LocalCluster
 
     cluster = stack.enter_context(LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None))
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"))
     return stack.enter_context(Client(cluster)).get_executor()  # type: ignore[no-any-return]
 
 

@@ -28,6 +28,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import executor_jobs, measure  # noqa: E402
+from benchmarks.bench_executor import dask  # noqa: E402
 from dojobber import DoJobber  # noqa: E402
 
 TARGET = 1.5
@@ -103,14 +104,6 @@ def side_by_side(name: str, executor: Executor, tries: int, in_flight: int, repe
 def process_pool(stack: ExitStack) -> Executor:
     context = multiprocessing.get_context("forkserver")
     return stack.enter_context(ProcessPoolExecutor(2, mp_context=context))
-
-
-def dask(stack: ExitStack) -> Executor:
-    from distributed import Client, LocalCluster
-
-    cluster = stack.enter_context(LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None))
-    return stack.enter_context(Client(cluster)).get_executor()  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

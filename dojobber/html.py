@@ -317,8 +317,8 @@ def _left_out(report: Report, names: Sequence[str]) -> str:
         if job.name not in drawn:
             left[job.label] = left.get(job.label, 0) + 1
     shown = (f"Drawn here: the {len(drawn)} jobs that explain the outcome (the jobs that "
-             "did not pass, failures first, each with its way to the root, and the jobs "
-             "they depend on directly).")
+             "did not pass, failures first, each with its way to the root, and what the "
+             "failures depend on directly).")
     listed = ", ".join(f"{count} {label.replace('_', ' ')}" for label, count in left.items())
     return f"{shown} Left out: {_jobs(sum(left.values()))} ({listed})."
 

@@ -378,18 +378,24 @@ def _end(report: Report) -> float:
     return max([report.seconds, *ends]) or 1.0
 
 
+_FIRST_ROWS = frozenset({Outcome.FAILED, Outcome.INTERRUPTED})
+
+
 def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
     """The jobs the timeline shows, in run order, and what it left out."""
     jobs = report.jobs
     if len(jobs) <= max_rows:
         return jobs, ""
-    failed = [job for job in jobs if job.outcome is Outcome.FAILED][:max_rows]
-    others = sorted((job for job in jobs if job.outcome is not Outcome.FAILED),
+    # What went wrong first: the failed jobs, and those a Ctrl-C cut short.
+    first = [job for job in jobs if job.outcome in _FIRST_ROWS][:max_rows]
+    others = sorted((job for job in jobs if job.outcome not in _FIRST_ROWS),
                     key=lambda job: -job.seconds)
-    kept = {job.name for job in failed + others[: max_rows - len(failed)]}
+    kept = {job.name for job in first + others[: max_rows - len(first)]}
+    which = ("failed or interrupted job"
+             if any(job.outcome is Outcome.INTERRUPTED for job in first) else "failed job")
     note = (
         f"<p class=note>This run has {len(jobs)} jobs: the timeline shows {len(kept)} of "
-        "them, in run order: every failed job, then the slowest others. The JSON report "
+        f"them, in run order: every {which}, then the slowest others. The JSON report "
         "(<code>--json</code>) has every job.</p>"
     )
     return [job for job in jobs if job.name in kept], note

@@ -378,6 +378,17 @@ def test_lanes_show_tries_that_ran_at_once() -> None:
     assert not [e for e in alone.root.find() if e.attrs.get("id") == "lanes"]
 
 
+def test_a_big_run_shows_its_interrupted_job_in_the_timeline() -> None:
+    jobs = [JobReport(f"J{n}", Outcome.PASSED, 1, n / 10, None, (one_try(0.0, n / 10),))
+            for n in range(10)]
+    cut = TryReport(1, None, 0.0, 0.01, (PhaseReport("check", 0.0, 0.01, None),), None)
+    jobs[0] = JobReport("J0", Outcome.INTERRUPTED, 1, 0.01, None, (cut,))
+    page = Page(made_report(jobs, 1.0, interrupted=True).to_html(max_rows=3))
+    assert sorted(page.timeline_rows()) == ["J0", "J8", "J9"]
+    assert ("the timeline shows 3 of them, in run order: every failed or interrupted "
+            "job, then the slowest others.") in page.by_id("timeline").text()
+
+
 def test_big_runs_are_summarised_and_say_so() -> None:
     jobs = [JobReport(f"J{n}", Outcome.PASSED, 1, n / 10, None, (one_try(0.0, n / 10),))
             for n in range(10)]

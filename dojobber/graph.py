@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Mapping
+from itertools import accumulate, chain, compress, repeat
+from operator import attrgetter, contains, not_
 from typing import Any, Iterable, Iterator, Sequence
 
 from .backoff import Backoff
@@ -136,8 +138,11 @@ def build_plan(root: Any, settings: Settings = DEFAULTS) -> Plan:
     by_name: dict[str, type[Job]] | None = (
         {} if log.isEnabledFor(logging.DEBUG) else None
     )
+    # The usual graph takes the quick walk; anything it does not expect
+    # (and the debug log) takes the careful walk, which names what is wrong.
+    quick = None if by_name is not None else quick_walk(root, settings)
     try:
-        plan = _walk(root, settings, index, by_name)
+        plan = quick or _walk(root, settings, index, by_name)
     except Exception:
         # A duplicate name met before the error is the error to report, as
         # a check on the way would have: ``index`` is in the order met.
@@ -232,8 +237,8 @@ def _walk(
     classes: list[type[Job]] = []
     # Machine integers from the start: a list would keep an int object per
     # job (megabytes of fresh memory on a big graph) until the end.
-    dep_start = array("i", [0])
-    dep_jobs = array("i")
+    dep_start = array("I", [0])
+    dep_jobs = array("I")
     # Each job's TRIES and RETRY_DELAY: the defaults, doubled in length
     # whenever a job that sets them needs more, and cut to size at the end.
     # With the check of the same objects below, 1k jobs each setting TRIES
@@ -247,7 +252,7 @@ def _walk(
     checked = (settings.tries, settings.delay)  # and their answer
     tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
     # The jobs read the long way: the only ones with a hint to look for.
-    unusual = array("i")
+    unusual = array("I")
     timeouts: dict[int, float] = {}
     backoff: dict[int, Backoff] = {}
     default_rule = settings.backoff
@@ -389,3 +394,187 @@ def _walk(
     waits = bool(backoff) or delays.count(0.0) < len(delays)
     return Plan(names, classes, FlatDeps(dep_start, dep_jobs),
                 tries, delays, timeouts, backoff, unusual, waits)
+
+
+# The quick walk. 1,000 jobs, GC off, best of 200: the walk 1.33 -> 1.08 ms on
+# the layered graph, 1.60 -> 1.35 ms when every job sets TRIES (see
+# docs/performance.rst, *Jobs that set TRIES*).
+
+_bases_of = attrgetter("__bases__")
+_name_of = attrgetter("__name__")
+_deps_of = attrgetter("DEPS")
+_tries_of = attrgetter("TRIES", "RETRY_DELAY")
+
+
+#: The most jobs the quick walk takes. It goes over the classes twice
+#: (ordering, then reading them), which pays while they stay in the CPU's
+#: caches; the careful walk reads each once. Walk time, quick against
+#: careful, layered graphs: 0.8x at 1,000 jobs, 0.86x at 5,000, 0.96x at
+#: 10,000, 1.13x at 20,000, 1.42x at 40,000, 1.6x at 100,000. Above the
+#: limit the careful walk starts over, 1.4 ms later at 10,000 jobs.
+QUICK_WALK_MOST = 2_048
+
+
+def quick_walk(root: type[Job], settings: Settings) -> Plan | None:
+    """The plan of a usual graph, as _walk would make it; None for any other.
+
+    A usual graph has at most QUICK_WALK_MOST jobs, no cycle, DEPS that are
+    tuples or lists of Job classes with no metaclass, settings that are
+    valid, and configure's default TIMEOUT and backoff unset. The quick
+    walk only orders the graph, then reads and checks the classes in bulk,
+    in run order. It raises nothing: at the first thing it does not expect it gives up, and
+    the careful walk says what is wrong, in the order it meets it.
+    """
+    if settings.timeout is not None or settings.backoff != PLAIN_BACKOFF:
+        return None  # every job is read the long way: see _kind
+    try:
+        walked = _run_order(root)
+        return None if walked is None else _quick_plan(*walked, settings)
+    except Exception:
+        return None
+
+
+def _run_order(root: type[Job]) -> tuple[list[type[Job]], FlatDeps] | None:
+    """Every class reachable from ``root`` in run order (depth-first
+    post-order) and their DEPS (duplicates dropped); None for a class with
+    a metaclass or with DEPS neither a tuple nor a list, or for a cycle."""
+    index: dict[Any, int] = {}
+    classes: list[type[Job]] = []
+    deps_in_order: list[tuple[type[Job], ...]] = []
+    stack: list[tuple[type[Job], tuple[type[Job], ...], Iterator[type[Job]]]] = []
+    new: Any = root
+    while True:
+        if new is not None:  # met for the first time
+            if type(new) is not type:  # a metaclass, or no class at all
+                return None
+            deps = _deps_of(new)
+            if type(deps) is not tuple:
+                if type(deps) is not list:
+                    return None
+                deps = tuple(deps)
+            count = len(deps)
+            # Duplicates are the same class: telling them apart needs no set
+            # for the usual two or three entries.
+            if count > 1 and (
+                (deps[0] is deps[1]) if count == 2
+                else (deps[0] is deps[1] or deps[1] is deps[2] or deps[0] is deps[2])
+                if count == 3 else len(set(deps)) < count
+            ):
+                deps = tuple(dict.fromkeys(deps))
+            index[new] = -1
+            if len(index) > QUICK_WALK_MOST:
+                return None
+            stack.append((new, deps, iter(deps)))
+        cls, deps, pending = stack[-1]
+        for new in pending:
+            state = index.get(new)
+            if state is None:
+                break
+            if state < 0:
+                return None  # a cycle
+        else:
+            new = None
+            del stack[-1]
+            index[cls] = len(classes)
+            classes.append(cls)
+            deps_in_order.append(deps)
+            if not stack:
+                return classes, _flat_deps(deps_in_order, index)
+
+
+def _flat_deps(
+    deps_in_order: list[tuple[type[Job], ...]], index: dict[type[Job], int]
+) -> FlatDeps:
+    """The FlatDeps of the jobs whose DEPS are ``deps_in_order``."""
+    jobs = map(index.__getitem__, chain.from_iterable(deps_in_order))
+    # Unsigned items: stored without PyArg_Parse, about 3x faster than "i"
+    # (3,000 indices from a list: 17 against 49 microseconds).
+    return FlatDeps(array("I", accumulate(map(len, deps_in_order), initial=0)),
+                    array("I", list(jobs)))
+
+
+def _quick_plan(classes: list[type[Job]], deps: FlatDeps, settings: Settings) -> Plan | None:
+    """The Plan of the ordered ``classes``, read as _walk reads them; None
+    for a class that is no Job class. Raises for a setting _walk refuses."""
+    n = len(classes)
+    bases = list(map(_bases_of, classes))
+    # What bases make of a class, once per tuple of bases (see _kind).
+    kinds = {key: _kind(cls, True) for key, cls in dict(zip(bases, classes, strict=True)).items()}
+    if NOT_JOB in kinds.values():
+        return None
+    tries = [settings.tries] * n
+    delays = array("d", [settings.delay]) * n
+    unusual = array("I")
+    timeouts: dict[int, float] = {}
+    backoff: dict[int, Backoff] = {}
+    # Most graphs: every class takes the defaults or sets only TRIES or
+    # RETRY_DELAY; asked of all their class dicts at once, in C.
+    owns = list(map(vars, classes))
+    if (
+        min(kinds.values()) >= PLAIN
+        and _UNUSUAL_BUT_TRIES.isdisjoint(chain.from_iterable(owns))
+        and (all(kind & WITH_CHECK for kind in kinds.values())
+             or all(map(contains, owns, repeat("Check"))))
+    ):
+        if any(kind & WITH_TRIES for kind in kinds.values()):
+            set_tries: Iterable[int] = range(n)  # a base sets them: read every job's
+        elif _UNUSUAL.isdisjoint(chain.from_iterable(owns)):
+            set_tries = ()  # no job sets them
+        else:  # the jobs whose own class dict sets them
+            set_tries = compress(range(n), map(not_, map(_UNUSUAL.isdisjoint, owns)))
+    else:
+        set_tries = _read_unusual(classes, map(kinds.__getitem__, bases), owns, settings,
+                                  (tries, delays, unusual, timeouts, backoff))
+    last_tries: Any = None
+    last_delay: Any = None
+    checked = (settings.tries, settings.delay)
+    tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
+    set_tries = list(set_tries)
+    for i, (job_tries, job_delay) in zip(
+        set_tries, map(_tries_of, map(classes.__getitem__, set_tries)), strict=True
+    ):
+        # The same objects as the job before: the same answer.
+        if job_tries is not last_tries or job_delay is not last_delay:
+            try:
+                checked = tries_checked[job_tries, type(job_tries), job_delay, type(job_delay)]
+            except (KeyError, TypeError):
+                checked = check_tries_and_delay(job_tries, job_delay, classes[i].__name__,
+                                                settings, tries_checked)
+            last_tries, last_delay = job_tries, job_delay
+        tries[i], delays[i] = checked
+    # Counted in C, not a float object per job.
+    waits = bool(backoff) or delays.count(0.0) < n
+    return Plan(list(map(_name_of, classes)), classes, deps, tries, delays, timeouts, backoff,
+                unusual, waits)
+
+
+def _read_unusual(
+    classes: list[type[Job]],
+    kinds: Iterable[int],
+    owns: Sequence[Mapping[str, Any]],
+    settings: Settings,
+    into: tuple[list[int], array[float], array[int], dict[int, float], dict[int, Backoff]],
+) -> list[int]:
+    """Read the settings of the jobs that _walk reads the long way (see its
+    WALKING_UNUSUAL) into the plan's tries, delays, unusual jobs, timeouts
+    and backoff, ``into``; the indices of those that may set TRIES or
+    RETRY_DELAY and nothing else, for the caller to read."""
+    tries, delays, unusual, timeouts, backoff = into
+    set_tries = []
+    for i, (kind, own) in enumerate(zip(kinds, owns, strict=True)):
+        if kind >= PLAIN and (kind & WITH_CHECK or "Check" in own):
+            if _UNUSUAL.isdisjoint(own):
+                if kind & WITH_TRIES:
+                    set_tries.append(i)
+                continue
+            if _UNUSUAL_BUT_TRIES.isdisjoint(own):
+                set_tries.append(i)
+                continue
+        cls = classes[i]
+        tries[i], delays[i], limit, rule = read_job_settings(cls, cls.__name__, settings)
+        unusual.append(i)
+        if limit is not None:
+            timeouts[i] = limit
+        if rule != PLAIN_BACKOFF:
+            backoff[i] = rule
+    return set_tries

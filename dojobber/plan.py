@@ -92,9 +92,9 @@ class Plan:
         counts = [0] * len(self.names)
         for dep in self.dep_jobs:
             counts[dep] += 1
-        start = array("i", accumulate(counts, initial=0))
+        start = array("I", accumulate(counts, initial=0))
         free = start[:-1]  # where the next dependent of each job goes
-        jobs = array("i", bytes(4 * start[-1]))
+        jobs = array("I", bytes(4 * start[-1]))
         for i, job_deps in enumerate(self.deps):
             for dep in job_deps:
                 jobs[free[dep]] = i
@@ -177,10 +177,10 @@ class FlatDeps:
 
 def flat_deps(deps: Sequence[Sequence[int]]) -> FlatDeps:
     """FlatDeps from one sequence of indices per job."""
-    jobs = array("i")
-    start = array("i", [0])
+    jobs = array("I")
+    start = array("I", [0])
     for job_deps in deps:
-        jobs.extend(job_deps)
+        jobs.extend(iter(job_deps))  # an array of another type code too
         start.append(len(jobs))
     return FlatDeps(start, jobs)
 

@@ -173,6 +173,7 @@ class Try:
         # traceback references this frame, which would then reference the
         # exception back, a cycle only the cyclic garbage collector frees.
         # ``except ... as error`` unbinds ``error`` by itself.
+        check_failed = False  # then the instance holds exceptions to forget
         try:
             try:
                 job.storage = {}
@@ -207,6 +208,7 @@ class Try:
             except UNCAUGHT:
                 raise
             except BaseException as check_error:
+                check_failed = True
                 _set_outcome(job, "_check_exception", check_error)
                 for notify in events.phase_ended:
                     notify(names[i], "check", check_error)
@@ -233,7 +235,7 @@ class Try:
                 cleanup = None
             if cleanup is not None and callable(cleanup):
                 self.sink.keep(i, names[i], job)
-            elif job._check_exception is not None:
+            elif check_failed:
                 _forget_errors(job)
 
 

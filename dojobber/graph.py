@@ -211,6 +211,23 @@ def _kind(cls: Any, plain: bool) -> int:
     return kind if base.Check is Job.Check else kind | WITH_CHECK
 
 
+def _walked_as(kind: int, own: Mapping[str, Any]) -> int:
+    """How the walks read a class that ``kind`` (see _kind) and its class
+    dict ``own`` describe: WALKING, the usual job (one base, no metaclass, a
+    Check, no setting or misspelt method in its class or bases), which
+    takes the defaults; WALKING_TRIES, one that sets TRIES or RETRY_DELAY
+    and nothing else of _UNUSUAL, which has only those two read; or
+    WALKING_UNUSUAL, read the long way. One set operation on its class
+    dict stands for six lookups through its MRO, each a miss of the type
+    cache on a graph of many classes."""
+    if kind >= PLAIN and (kind & WITH_CHECK or "Check" in own):
+        if _UNUSUAL.isdisjoint(own):
+            return WALKING_TRIES if kind & WITH_TRIES else WALKING
+        if _UNUSUAL_BUT_TRIES.isdisjoint(own):
+            return WALKING_TRIES
+    return WALKING_UNUSUAL
+
+
 def _lengthen(tries: list[int], delays: array[float], size: int, settings: Settings) -> None:
     """Lengthen ``tries`` and ``delays`` to ``size`` with the defaults, if shorter."""
     more = size - len(tries)
@@ -307,22 +324,8 @@ def _walk(
                 )
             except Exception:  # an odd entry (unhashable...): _read_deps says which
                 usual = False
-            # The usual job (one base, no metaclass, a Check, no setting or
-            # misspelt method in its class or bases) takes the defaults: one
-            # set operation on its class dict instead of six lookups through
-            # its MRO, each a miss of the type cache on a graph of many
-            # classes. One that sets TRIES or RETRY_DELAY, and nothing else
-            # of _UNUSUAL, has only those two read, on leaving it.
-            own = new.__dict__
-            if kind >= PLAIN and (kind & WITH_CHECK or "Check" in own):
-                if _UNUSUAL.isdisjoint(own):
-                    index[new] = WALKING_TRIES if kind & WITH_TRIES else WALKING
-                elif _UNUSUAL_BUT_TRIES.isdisjoint(own):
-                    index[new] = WALKING_TRIES
-                else:
-                    index[new] = WALKING_UNUSUAL
-            else:
-                index[new] = WALKING_UNUSUAL
+            # A job that sets TRIES or RETRY_DELAY has them read on leaving it.
+            index[new] = _walked_as(kind, new.__dict__)
             if not usual:
                 job_deps = _read_deps(new, name)
             path.append(new)
@@ -364,11 +367,8 @@ def _walk(
             job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
             # The same objects as the job before: the same answer.
             if job_tries is not last_tries or job_delay is not last_delay:
-                try:
-                    checked = tries_checked[job_tries, type(job_tries), job_delay, type(job_delay)]
-                except (KeyError, TypeError):  # a new pair, or one that cannot be hashed
-                    checked = check_tries_and_delay(job_tries, job_delay, name, settings,
-                                                    tries_checked)
+                checked = check_tries_and_delay(job_tries, job_delay, name, settings,
+                                                tries_checked)
                 last_tries, last_delay = job_tries, job_delay
             if i >= len(tries):
                 _lengthen(tries, delays, 2 * (i + 1), settings)
@@ -538,11 +538,8 @@ def _quick_plan(classes: list[type[Job]], deps: FlatDeps, settings: Settings) ->
     ):
         # The same objects as the job before: the same answer.
         if job_tries is not last_tries or job_delay is not last_delay:
-            try:
-                checked = tries_checked[job_tries, type(job_tries), job_delay, type(job_delay)]
-            except (KeyError, TypeError):
-                checked = check_tries_and_delay(job_tries, job_delay, classes[i].__name__,
-                                                settings, tries_checked)
+            checked = check_tries_and_delay(job_tries, job_delay, classes[i].__name__,
+                                            settings, tries_checked)
             last_tries, last_delay = job_tries, job_delay
         tries[i], delays[i] = checked
     # Counted in C, not a float object per job.
@@ -565,14 +562,11 @@ def _read_unusual(
     tries, delays, unusual, timeouts, backoff = into
     set_tries = []
     for i, (kind, own) in enumerate(zip(kinds, owns, strict=True)):
-        if kind >= PLAIN and (kind & WITH_CHECK or "Check" in own):
-            if _UNUSUAL.isdisjoint(own):
-                if kind & WITH_TRIES:
-                    set_tries.append(i)
-                continue
-            if _UNUSUAL_BUT_TRIES.isdisjoint(own):
-                set_tries.append(i)
-                continue
+        walked_as = _walked_as(kind, own)
+        if walked_as == WALKING_TRIES:
+            set_tries.append(i)
+        if walked_as != WALKING_UNUSUAL:
+            continue
         cls = classes[i]
         tries[i], delays[i], limit, rule = read_job_settings(cls, cls.__name__, settings)
         unusual.append(i)

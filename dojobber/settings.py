@@ -357,15 +357,19 @@ def check_tries_and_delay(
     """Validate job ``job``'s TRIES and RETRY_DELAY, as read_job_settings
     does, for a job whose other settings are all None.
 
-    Remembers the answer in ``checked`` under ``(job_tries, its type,
-    job_delay, its type)`` when those can be hashed, for the walk to find
-    there for the next job with the same pair.
+    Answers from ``checked`` a pair met before: it holds each answer under
+    ``(job_tries, its type, job_delay, its type)`` when those can be hashed
+    (the types tell ``True`` from ``1``, and only one of them is refused).
     """
+    key = (job_tries, type(job_tries), job_delay, type(job_delay))
+    try:
+        return checked[key]
+    except (KeyError, TypeError):  # a new pair, or one that cannot be hashed
+        pass
     answer = (
         settings.tries if job_tries is None else check_tries(job_tries, job),
         settings.delay if job_delay is None else check_delay(job_delay, job),
     )
-    key = (job_tries, type(job_tries), job_delay, type(job_delay))
     try:
         checked[key] = answer
     except TypeError:  # cannot be hashed: validated for every job

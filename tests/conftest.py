@@ -1,12 +1,15 @@
-"""Shared helpers for the test suite: quick job factories, a fake clock, and
-the release (sdist and wheel) built once from a copy of the source tree."""
+"""Shared helpers for the test suite: quick job factories, a fake clock,
+executors for the tests that run on them, and the release (sdist and wheel)
+built once from a copy of the source tree."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +63,28 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def pool_context() -> Any:
+    """The start method for process pools in tests: not "fork", since the
+    caller has threads (the engine's) when the pool starts its processes,
+    and forking a threaded process is unsafe."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[ProcessPoolExecutor]:
+    """A 2-process pool, one per test module."""
+    with ProcessPoolExecutor(2, mp_context=pool_context()) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def thread_pool() -> Iterator[ThreadPoolExecutor]:
+    """A 2-thread pool, one per test module."""
+    with ThreadPoolExecutor(2) as pool:
+        yield pool
 
 
 @pytest.fixture

@@ -36,30 +36,12 @@ from hypothesis import strategies as st
 
 import dojobber
 import executor_jobs as jobs
+from conftest import pool_context
 import dojobber.engine.pool
 import dojobber.engine.sending
 import dojobber.executor
 from dojobber.errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
 from dojobber.executor import RemoteTraceback, executor_size, run_try
-
-
-def _context() -> Any:
-    # Not "fork": the caller has threads (the engine's waiting threads) when
-    # the pool starts its processes, and forking a threaded process is unsafe.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-@pytest.fixture(scope="module")
-def process_pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def thread_pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as pool:
-        yield pool
 
 
 @pytest.fixture(scope="module")
@@ -526,7 +508,7 @@ def test_an_unpicklable_class_or_argument_fails_its_try(process_pool: Executor) 
 
 
 def test_a_worker_killed_mid_try_fails_that_try_only() -> None:
-    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(2, mp_context=pool_context()) as pool:
         dojob = run(jobs.Survivors, pool)
     assert dojob.nodestatus == {"Dies": False, "Beside": True, "AfterBeside": True,
                                 "Survivors": None}
@@ -538,7 +520,7 @@ def test_a_worker_killed_mid_try_fails_that_try_only() -> None:
 
 
 def test_a_pool_broken_by_an_earlier_run_is_replaced() -> None:
-    with ProcessPoolExecutor(1, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(1, mp_context=pool_context()) as pool:
         assert run(jobs.Dies, pool).nodestatus == {"Dies": False}
         # The pool the caller gave is broken now; the next run replaces it.
         assert run(jobs.Fine, pool).nodestatus == {"Fine": True}
@@ -578,7 +560,7 @@ def test_a_try_that_kills_its_worker_fails_once_in_every_position(
     log = tmp_path / "ran.log"
     log.touch()
     root = type("Root", (jobs.KillRoot,), {"DEPS": deps})
-    with warmed(ProcessPoolExecutor(2, mp_context=_context())) as pool:
+    with warmed(ProcessPoolExecutor(2, mp_context=pool_context())) as pool:
         dojob = dojobber.DoJobber()
         dojob.configure(root, executor=pool, workers=2)
         dojob.set_args(log=str(log), after=after, nap=0.3)
@@ -733,7 +715,7 @@ def test_a_try_stuck_past_its_timeout_is_killed_with_its_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(dojobber.engine.pool, "STUCK_AFTER", 0.5)
-    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(2, mp_context=pool_context()) as pool:
         dojob = run(jobs.StuckBesideOthers, pool)
     assert dojob.nodestatus == {"Immune": False, "Beside": True, "AfterBeside": True,
                                 "StuckBesideOthers": None}

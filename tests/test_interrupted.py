@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -15,9 +14,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,24 +25,6 @@ from dojobber import DoJobber, EventLog, Outcome
 from dojobber.eventlog import read_report
 
 TESTS = Path(__file__).resolve().parent
-
-
-def _context() -> Any:
-    # Not "fork": the caller has threads when the pool starts its processes.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-@pytest.fixture(scope="module")
-def process_pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2, mp_context=_context()) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def thread_pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as pool:
-        yield pool
 
 
 #: The engines, as configure's options: sequential, threads, each under a

@@ -7,13 +7,12 @@ limits, and on executors (a thread pool and a process pool).
 
 from __future__ import annotations
 
-import multiprocessing
 import subprocess
 import sys
 import textwrap
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,15 +20,6 @@ import pytest
 
 from dojobber import DoJobber, DoJobberWarning, Job, RunonlyJob
 from dojobber.executor import RemoteTraceback
-
-
-@pytest.fixture(scope="module")
-def process_pool() -> Iterator[ProcessPoolExecutor]:
-    # Not "fork": the engine has threads when the pool starts its processes.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(2, mp_context=context) as pool:
-        yield pool
 
 
 ENGINES = ["sequential", "threads", "time-limit", "threads-time-limit", "thread-pool",

@@ -228,3 +228,93 @@ def test_a_server_that_is_down_is_reported_once_in_the_library(tmp_path: Path) -
     assert PASSWORD not in message
     assert message.startswith(f"run history not recorded in {without_password(down).replace('dojobber@', 'dojobber:***@')}: ")
     assert dojob.report().summary()[-1] == message
+
+
+# --- issue 33, item 1: a password is never shown, however the URL spells it --
+
+def _spellings(password: str) -> set[str]:
+    from urllib.parse import quote
+
+    return {password, quote(password, safe=""), quote(password)}
+
+
+URL_FORMS = {
+    # libpq ends a password at the '@', not at '#' or '?' as urllib does.
+    "hash-and-question": ("s3cr#t?pw", lambda user, pw, at: f"postgresql://{user}:{pw}@{at}"),
+    "slash-encoded": ("s3cr/t:x", lambda user, pw, at: f"postgresql://{user}:{quote(pw, safe='')}@{at}"),
+    "percent-encoded": ("pct@word7", lambda user, pw, at: f"postgresql://{user}:{quote(pw, safe='')}@{at}"),
+    "query-key-encoded": ("qu#ry?pw", lambda user, pw, at: f"postgresql://{user}@{at}?pass%77ord={quote(pw, safe='')}"),
+    "query-plain": ("pl&in=pw", lambda user, pw, at: f"postgresql://{user}@{at}?password={quote(pw, safe='')}"),
+}
+
+
+def quote(text: str, safe: str = "/") -> str:
+    from urllib.parse import quote as url_quote
+
+    return url_quote(text, safe=safe)
+
+
+@pytest.mark.parametrize("form", sorted(URL_FORMS))
+def test_no_spelling_of_a_password_reaches_any_output_or_file(
+        tmp_path: Path, server: str, form: str) -> None:
+    from psycopg import sql
+
+    password, spell = URL_FORMS[form]
+    wrong = password + "-not"
+    user = "u" + os.urandom(4).hex()
+    at = server.split("@")[1].rpartition("/")[0] + "/" + user
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(user), sql.Literal(password)))
+        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(user), sql.Identifier(user)))
+    url, bad_url = spell(user, password, at), spell(user, wrong, at)
+    shown = f"postgresql://{user}:***@{at}"
+    mark = str(tmp_path / "mark")
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+
+    def run(place: str, name: str) -> subprocess.CompletedProcess[str]:
+        return dojobber("run", GRAPH, "--history", place, "--json", f"{name}.json", "--html",
+                        f"{name}.html", "--log-file", f"{name}.log", "--events",
+                        f"{name}.events", cwd=outputs, MARK=mark)
+
+    recorded, refused = run(url, "good"), run(bad_url, "bad")
+    assert recorded.returncode == 0 and "history" not in recorded.stderr, recorded.stderr
+    assert refused.returncode == 0  # the history changes nothing of the run
+    (line,) = [line for line in refused.stderr.splitlines() if "history" in line]
+    assert line.startswith(f"dojobber: run history not recorded in {shown}: ")
+    assert "password authentication failed" in line
+    report = json.loads((outputs / "bad.json").read_text())
+    assert report["history_error"] == line[len("dojobber: "):]
+    assert shown in (outputs / "bad.html").read_text(encoding="utf-8")
+    assert shown in (outputs / "bad.log").read_text(encoding="utf-8")
+    listing = dojobber("history", url, cwd=outputs)
+    as_json = dojobber("history", url, "--json", "--html", "history.html", cwd=outputs)
+    assert listing.returncode == as_json.returncode == 0, listing.stderr + as_json.stderr
+    assert [run["outcome"] for run in json.loads(as_json.stdout)] == ["succeeded"]
+    assert f"Run history: {shown}" in (outputs / "history.html").read_text(encoding="utf-8")
+    cannot = dojobber("history", bad_url, cwd=outputs)
+    assert cannot.returncode == 2
+    assert cannot.stderr.startswith(f"dojobber: error: cannot read {shown}: ")
+    everything = "".join(done.stdout + done.stderr
+                         for done in (recorded, refused, listing, as_json, cannot))
+    for written in sorted(outputs.iterdir()):
+        everything += written.read_text(encoding="utf-8", errors="replace")
+    everything += json.dumps(rows(url, "SELECT * FROM runs")) + json.dumps(
+        rows(url, "SELECT * FROM jobs"))
+    for secret in _spellings(password) | _spellings(wrong):
+        assert secret not in everything, f"{secret!r} was shown"
+
+
+def test_a_password_holding_an_unencoded_slash_is_refused_before_any_job_runs(
+        tmp_path: Path, server: str) -> None:
+    at = server.split("@")[1]
+    done = dojobber("run", GRAPH, "--history", f"postgresql://dojobber:s3cr/t@{at}",
+                    "--json", "out.json", cwd=tmp_path, MARK=str(tmp_path / "mark"))
+    assert done.returncode == 2
+    assert done.stderr == (
+        "dojobber: error: history 'postgresql://***' is not a PostgreSQL URL libpq can read: "
+        "an '@' after the user part: write '@' and '/' in a user name or password as %40 "
+        "and %2F\n")
+    assert not (tmp_path / "mark").exists() and not (tmp_path / "out.json").exists()

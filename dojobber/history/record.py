@@ -12,8 +12,8 @@ from ..errortext import one_line
 from ..events import Observer
 from ..results import Outcome
 from ..version import __version__
-from .place import redacted
-from .store import Store, scrub, with_retries
+from .place import redacted, scrub
+from .store import Store, with_retries
 
 if TYPE_CHECKING:
     from typing import Sequence

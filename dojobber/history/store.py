@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from ..errors import DoJobberError
-from .place import is_postgres, redacted
+from .place import checked, is_postgres, redacted, scrub
 
 #: How long one attempt waits for a SQLite file another process is writing,
 #: and how many attempts a run makes before it gives up (a module setting
@@ -255,6 +255,8 @@ class Store:
 
 
 def _postgres_connection(place: str) -> Any:
+    # Read first: libpq's own complaint about a URL it cannot read quotes it.
+    checked(place)
     import psycopg
 
     return psycopg.connect(place, connect_timeout=CONNECT_SECONDS)
@@ -270,21 +272,6 @@ def _line(error: BaseException, place: str) -> str:
     from ..errortext import one_line
 
     return scrub(one_line(error), place)
-
-
-def scrub(text: str, place: str) -> str:
-    """``text`` with ``place``'s password (if it has one) replaced by ``***``."""
-    if is_postgres(place):
-        from urllib.parse import urlsplit
-
-        try:
-            password = urlsplit(place).password
-        except ValueError:
-            password = None
-        if password:
-            text = text.replace(password, "***")
-        text = text.replace(place, redacted(place))
-    return text
 
 
 def with_retries(attempt: Callable[[], int], *, pause: float = 0.2) -> int:

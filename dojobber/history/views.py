@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
-from .place import redacted
-from .store import HistoryError, Store, scrub
+from .place import redacted, scrub
+from .store import HistoryError, Store
 
 #: The job outcomes that count as passing (flaky: a change between those and failed).
 PASSING = ("passed", "passed_after_run")

@@ -1,4 +1,4 @@
-"""What reaches a terminal: job text with its control characters escaped, its width in columns, and colour."""
+"""What reaches a terminal: job text escaped, its width in columns, and colour."""
 
 from __future__ import annotations
 

@@ -118,8 +118,8 @@ class LiveTerminal:
                 if isinstance(carried, Above):
                     carried.release()
             with self._lock:
-                # Known only while the streams are carried: text written
-                # after the block could never tell that it was glued on.
+                # Past the block nothing tells what writes next that the
+                # line is open: end it now, before it gets glued on.
                 if self._open:
                     self._clear(end_open_line=True)
                     self._draw()

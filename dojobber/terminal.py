@@ -28,18 +28,11 @@ def escape(text: str, *, keep_newlines: bool = False) -> str:
     return pattern.sub(_escaped, text)
 
 
-def columns(text: str) -> int:
-    """The columns ``text`` takes on a terminal: two for a wide character
-    (CJK, most emoji), none for a combining mark, a zero-width character or a
-    control character, one for the rest."""
-    if text.isascii() and text.isprintable():
-        return len(text)
-    return sum(_columns_of(char) for char in text)
-
-
 def cut_to(text: str, width: int) -> str:
-    """The longest start of ``text`` that takes at most ``width`` columns
-    (the marks combining with its last character included)."""
+    """The longest start of ``text`` that takes at most ``width`` columns on
+    a terminal (the marks combining with its last character included): a
+    wide character (CJK, most emoji) takes two, a combining mark, a
+    zero-width character or a control character none, the rest one."""
     if text.isascii() and text.isprintable():
         return text[:width]
     used = 0

@@ -464,7 +464,9 @@ def test_a_wide_name_keeps_the_progress_line_on_one_row(tmp_path: Path, name: st
     status, seen, _ = run_on_terminal(["run", "jobs.py:Root"], tmp_path)
     assert status == 0
     # The terminal as it was at the end of the last drawing naming the job.
-    drawn = seen.index(b"\r", seen.rindex(b"; running: " + name[:2].encode()))
+    naming = b"; running: " + name[:2].encode()
+    assert naming in seen, "no progress line named the job while it ran"
+    drawn = seen.index(b"\r", seen.rindex(naming))
     screen = pyte.Screen(COLUMNS, ROWS)
     pyte.ByteStream(screen).feed(seen[:drawn])
     shown = [line.rstrip() for line in screen.display]

@@ -90,7 +90,9 @@ class LiveTerminal:
     def carrying_prints(self) -> Iterator[None]:
         """Within the block, ``sys.stdout`` and ``sys.stderr``, where they
         are this terminal, write above the live line; they are put back when
-        the block ends, however it ends (unless code in it replaced them)."""
+        the block ends, however it ends (unless code in it replaced them).
+        Then what they hold unflushed is written, and a line left unfinished
+        is ended: what follows the block starts a line of its own."""
         saved_out, saved_err = sys.stdout, sys.stderr
         out = Above(self, saved_out) if self.shares(saved_out) else saved_out
         err = Above(self, saved_err) if self.shares(saved_err) else saved_err
@@ -115,6 +117,12 @@ class LiveTerminal:
             for carried in (out, err):
                 if isinstance(carried, Above):
                     carried.release()
+            with self._lock:
+                # Past the block nothing tells what writes next that the
+                # line is open: end it now, before it gets glued on.
+                if self._open:
+                    self._clear(end_open_line=True)
+                    self._draw()
 
     def _clear(self, *, end_open_line: bool) -> None:
         """Erase the live line if it is shown; else, when asked, end the

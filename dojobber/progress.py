@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 from .events import Observer
 from .liveterminal import LiveTerminal
 from .results import Outcome
-from .terminal import escape
+from .terminal import can_redraw, cut_to, escape
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -59,13 +59,9 @@ class ProgressLine(Observer):
 
     @staticmethod
     def wanted(stream: TextIO, verbose: bool) -> bool:
-        """True when a progress line belongs on ``stream``: a terminal, not verbose."""
-        if verbose:
-            return False
-        try:
-            return stream.isatty()
-        except (AttributeError, ValueError):
-            return False
+        """True when a progress line belongs on ``stream``: a terminal that
+        can redraw a line (``TERM`` is not ``dumb``), and not verbose."""
+        return not verbose and can_redraw(stream)
 
     def run_started(self, jobs: Sequence[str]) -> None:
         with self._lock:
@@ -126,11 +122,12 @@ class ProgressLine(Observer):
             ]
             more = len(self._running) - len(shown)
             text += "; running: " + ", ".join(shown) + (f" +{more}" if more > 0 else "")
-        self._terminal.show(text[: self._width() - 1])
+        # Cut in columns, not characters: a line wider than the terminal
+        # would wrap, "\r" could then no longer take the cursor back to its
+        # start, and each redraw would leave its first row on the screen.
+        self._terminal.show(cut_to(text, self._width() - 1))
 
     def _width(self) -> int:
-        # A line longer than the terminal would wrap, and "\r" could then
-        # no longer take the cursor back to its start.
         try:
             return os.get_terminal_size(self._stream.fileno()).columns or 80
         except (AttributeError, ValueError, OSError):

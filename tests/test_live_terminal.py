@@ -133,7 +133,7 @@ def test_log_handlers_made_before_write_above_the_live_line_during_the_block(
     assert (tmp_path / "tty").read_bytes() == b"\r\x1b[Klive\r\x1b[Kfrom a log\n\r\x1b[Klive"
 
 
-def test_what_nobody_flushed_is_written_when_the_block_ends(
+def test_what_nobody_flushed_is_written_and_its_line_ended_when_the_block_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with open(tmp_path / "tty", "a") as mine, open(tmp_path / "tty", "a") as out:
@@ -142,7 +142,8 @@ def test_what_nobody_flushed_is_written_when_the_block_ends(
         with terminal.carrying_prints():
             print("no newline", end="")
         assert sys.stdout is out
-    assert (tmp_path / "tty").read_text() == "no newline"
+        mine.write("next\n")  # what follows the block: on a line of its own
+    assert (tmp_path / "tty").read_text() == "no newline\nnext\n"
 
 
 def test_a_terminal_that_went_away_fails_no_writer() -> None:
@@ -281,13 +282,20 @@ PROGRESS = re.compile(r"dojobber: \d/5 passed, \d+\.\ds")
 
 
 def run_on_terminal(args: list[str], cwd: Path, *, stdout_piped: bool = False,
-                    ctrl_c_after: bytes | None = None) -> tuple[int, bytes, bytes]:
+                    ctrl_c_after: bytes | None = None,
+                    env: dict[str, str | None] | None = None) -> tuple[int, bytes, bytes]:
     """``python -m dojobber ARGS`` with stderr (and stdout, unless piped) on a
     pseudo-terminal of COLUMNS x ROWS, given Ctrl-C once the terminal got
-    ``ctrl_c_after``: its status, what the terminal got, and what stdout's
+    ``ctrl_c_after``, with ``env``'s changes to the environment (None takes a
+    variable away): its status, what the terminal got, and what stdout's
     pipe got."""
     environ = {k: v for k, v in os.environ.items() if k != "TERM"}
     environ["NO_COLOR"] = "1"
+    for name, value in (env or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     process = subprocess.Popen(
@@ -425,3 +433,115 @@ def test_not_a_terminal_output_unchanged(work: Path) -> None:
     assert lines[7] == "dojobber: 5 jobs: 2 passed, 3 passed_after_run, 0 failed, 0 blocked " \
         "(took T, T in jobs)"
     assert b"\x1b" not in done.stderr and b"\r" not in done.stderr
+
+
+# Text the terminal shows in two columns, or none (issue 33, item 7)
+
+WIDE_JOBS = """
+import time
+
+from dojobber import DummyJob, Job
+
+
+def nap(self, *args, **kwargs):
+    time.sleep(1.2)  # past the progress line's delay, and a few redraws
+
+
+Wide = type({name!r}, (Job,), {{"Check": nap}})
+Root = type("Root", (DummyJob,), {{"DEPS": (Wide,)}})
+"""
+
+
+@pytest.mark.parametrize("name", [
+    "発行者" * 14,  # 84 columns in 42 characters
+    "🚀📦" * 21,  # the same in emoji
+    "Cafe\u0301" * 30,  # 120 columns in 150 characters
+], ids=["cjk", "emoji", "combining"])
+def test_a_wide_name_keeps_the_progress_line_on_one_row(tmp_path: Path, name: str) -> None:
+    import pyte
+
+    (tmp_path / "jobs.py").write_text(WIDE_JOBS.format(name=name), encoding="utf-8")
+    status, seen, _ = run_on_terminal(["run", "jobs.py:Root"], tmp_path)
+    assert status == 0
+    # The terminal as it was at the end of the last drawing naming the job.
+    naming = b"; running: " + name[:2].encode()
+    assert naming in seen, "no progress line named the job while it ran"
+    drawn = seen.index(b"\r", seen.rindex(naming))
+    screen = pyte.Screen(COLUMNS, ROWS)
+    pyte.ByteStream(screen).feed(seen[:drawn])
+    shown = [line.rstrip() for line in screen.display]
+    row = shown[screen.cursor.y]
+    # One row, as wide as the terminal allows (a wide character may not fit
+    # in the last column left), and no other copy of it.
+    assert row.startswith("dojobber: 0/2 passed, ") and "; running: " in row, shown
+    assert COLUMNS - 2 <= screen.cursor.x <= COLUMNS - 1, shown
+    assert [line for line in shown if "running: " in line] == [row], shown
+    # After the run: the summary, and not a trace of a progress line.
+    shown = screen_of(seen)
+    assert [line for line in shown if "running: " in line or "/2 passed" in line] == [], shown
+    assert any(line.startswith("dojobber: 2 jobs: 2 passed") for line in shown), shown
+
+
+PARTIAL_JOBS = """
+import sys
+import time
+
+from dojobber import Job, RunonlyJob
+
+
+class Partial(RunonlyJob):
+    def Run(self, *args, **kwargs):
+        if kwargs.get("nap"):
+            time.sleep(0.8)  # the progress line is up
+        sys.stdout.write("partial, not flushed")
+
+
+class Root(Job):
+    DEPS = (Partial,)
+
+    def Check(self, *args, **kwargs):
+        pass
+"""
+
+
+@pytest.mark.parametrize(("options", "env"), [
+    ([], {}),
+    (["--arg", "nap=1"], {}),
+    (["-v"], {}),
+    (["--arg", "nap=1"], {"TERM": "dumb"}),
+], ids=["quick", "progress-line", "verbose", "dumb-terminal"])
+def test_a_line_left_unflushed_ends_before_the_summary(
+    tmp_path: Path, options: list[str], env: dict[str, str | None]
+) -> None:
+    (tmp_path / "jobs.py").write_text(PARTIAL_JOBS)
+    # Python's stdout buffered as usual: the job's text waits for a flush.
+    status, seen, _ = run_on_terminal(["run", "jobs.py:Root", *options], tmp_path,
+                                      env={"PYTHONUNBUFFERED": None, **env})
+    assert status == 0
+    shown = [line for line in screen_of(seen) if line]
+    assert shown.count("partial, not flushed") == 1, shown
+    at = shown.index("partial, not flushed")
+    assert shown[at + 1].startswith("dojobber: 2 jobs: 1 passed, 1 passed_after_run"), shown
+    assert shown[at + 2].startswith("dojobber: slowest: "), shown
+    assert len(shown) == at + 3, shown
+
+
+def test_a_dumb_terminal_gets_plain_lines_and_no_progress_line(work: Path) -> None:
+    status, seen, _ = run_on_terminal(["run", "jobs.py:Root"], work,
+                                      env={"TERM": "dumb", "NO_COLOR": None})
+    assert status == 0
+    # No colour, no erase, no carriage return but the driver's before each newline.
+    assert b"\x1b" not in seen and b"\r" not in seen.replace(b"\r\n", b"\n")
+    lines = [re.sub(r"\d+(\.\d+)?m?s\b", "T", line)
+             for line in seen.decode().split("\r\n")]
+    assert lines[-1] == ""  # the last line ended
+    jobs = [line for line in lines if line.startswith("dojobber: ") and " (1 try, T)" in line]
+    assert sorted(jobs) == sorted(
+        [f"dojobber: {name} passed_after_run (1 try, T)"
+         for name in ("Publish", "Announce", "Notify")]
+        + ["dojobber: Slow passed (1 try, T)", "dojobber: Root passed (1 try, T)"])
+    printed = [line for line in lines if not line.startswith("dojobber: ")]
+    assert sorted(printed) == sorted([*PRINTED, "ECHO: from a subprocess", ""])
+    assert lines[-3] == (
+        "dojobber: 5 jobs: 2 passed, 3 passed_after_run, 0 failed, 0 blocked (took T, T in jobs)")
+    assert lines[-2].startswith("dojobber: slowest: ")

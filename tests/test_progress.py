@@ -6,8 +6,11 @@ import io
 import os
 import time
 
+import pytest
+
 from dojobber import Outcome
 from dojobber.progress import ProgressLine
+from dojobber.terminal import cut_to
 
 ERASE = "\r\x1b[K"
 
@@ -73,6 +76,48 @@ def test_many_running_jobs_and_long_lines_are_cut() -> None:
     line.run_ended(None)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("name", ["発行者" * 30, "🚀📦" * 45, "Cafe\u0301" * 40],
+                         ids=["cjk", "emoji", "combining"])
+def test_a_wide_name_is_cut_to_the_columns_of_the_terminal(name: str) -> None:
+    import pyte
+
+    clock = Clock()
+    line, out = make(clock)
+    line.run_started([name])
+    clock.now += 1.0
+    line.try_started(name, 1)
+    line.run_ended(None)  # type: ignore[arg-type]
+    drawn = out.getvalue().rsplit(ERASE, 2)[1]
+    assert drawn.startswith("dojobber: 0/1 passed, 1.0s; running: " + name[:4])
+    # On an emulated terminal of 80 columns (the width when none is known):
+    # one row, at most 79 columns, and only a wide character short of them.
+    screen = pyte.Screen(80, 3)
+    pyte.Stream(screen).feed(ERASE + drawn)
+    assert (screen.cursor.y, screen.cursor.x) in ((0, 78), (0, 79))
+
+
+@pytest.mark.parametrize(("text", "width"), [
+    ("Fetch", 5),
+    ("発行", 4),  # wide: two columns each
+    ("ＡＢ", 4),  # fullwidth forms
+    ("🚀x", 3),
+    ("Cafe\u0301", 4),  # a combining mark takes none
+    ("a\u200db", 2),  # nor a zero-width joiner
+    ("a\x07b\x9b", 2),  # nor a control character
+    ("\u2764\ufe0f", 2),  # shown as an emoji by some terminals: counted wide
+])
+def test_the_columns_a_text_takes(text: str, width: int) -> None:
+    assert cut_to(text, width) == text  # it fits in as many columns
+    assert cut_to(text, width - 1) != text  # and in no fewer
+
+
+def test_a_cut_keeps_the_marks_of_its_last_character_and_no_half_wide_one() -> None:
+    assert cut_to("Cafe\u0301s", 4) == "Cafe\u0301"
+    assert cut_to("ab発行", 3) == "ab"
+    assert cut_to("ab発行", 4) == "ab発"
+    assert cut_to("plain ASCII", 5) == "plain"
+
+
 def test_ticker_redraws_during_a_long_try() -> None:
     clock = Clock()
     line, out = make(clock, interval=0.01)
@@ -88,17 +133,27 @@ def test_ticker_redraws_during_a_long_try() -> None:
     assert out.getvalue().endswith(ERASE)
 
 
-def test_wanted_only_on_a_terminal_and_not_verbose() -> None:
+def test_wanted_only_on_a_terminal_and_not_verbose(monkeypatch: pytest.MonkeyPatch) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
+    monkeypatch.setenv("TERM", "xterm-256color")
     assert ProgressLine.wanted(Terminal(), verbose=False)
     assert not ProgressLine.wanted(Terminal(), verbose=True)
     assert not ProgressLine.wanted(io.StringIO(), verbose=False)
     with open(os.devnull, "w") as closed:
         pass
     assert not ProgressLine.wanted(closed, verbose=False)  # isatty() raises ValueError
+
+
+def test_not_wanted_on_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "dumb")  # it cannot erase a line: "\x1b[K" would show
+    assert not ProgressLine.wanted(Terminal(), verbose=False)
 
 
 def test_a_name_that_would_drive_the_terminal_is_shown_escaped() -> None:

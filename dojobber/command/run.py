@@ -20,7 +20,7 @@ from ..progress import ProgressLine
 from ..report import WOULD_RUN, RunReport
 from ..settings import OPTIONS, Settings
 from ..stopping import StopNoted
-from ..terminal import colour_wanted, escape, paint
+from ..terminal import colour_wanted, escape, is_terminal, paint
 from .exits import (
     FAILED,
     OK,
@@ -114,9 +114,7 @@ def _run(
         for lines in job_lines:
             lines.budgets = budgets
         dojob.set_args(*positional, **dict(options.arg))
-        # What jobs print goes above the progress line, not onto it.
-        with nullcontext() if live is None else live.carrying_prints():
-            stop, cleanup_failed = _checknrun(dojob, options.debug, log)
+        stop, cleanup_failed = _checknrun(dojob, options.debug, log, live)
         noted.note(ctrl_c=True)
 
         report = dojob.report()
@@ -147,7 +145,7 @@ def _run(
 
 
 def _checknrun(
-    dojob: DoJobber, debug: bool, log: TextIO | None
+    dojob: DoJobber, debug: bool, log: TextIO | None, live: LiveTerminal | None
 ) -> tuple[KeyboardInterrupt | None, bool]:
     """The run: the Ctrl-C that stopped it, if one did, and whether a Cleanup
     raised. Its warnings (a Check that returned False...) are said as
@@ -157,7 +155,10 @@ def _checknrun(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DoJobberWarning)
         try:
-            dojob.checknrun()
+            # What jobs print goes above the progress line, not onto it,
+            # and a line they leave unfinished is ended before ours follow.
+            with nullcontext() if live is None else live.carrying_prints():
+                dojob.checknrun()
         except KeyboardInterrupt as error:
             # Ctrl-C or SIGTERM: the Cleanups have run; the report is still due.
             stop = error
@@ -208,19 +209,20 @@ def _observers(
     options: argparse.Namespace, stderr: TextIO, log: TextIO | None, events: TextIO | None
 ) -> tuple[list[Observer], list[JobLines], LiveTerminal | None]:
     """What watches the run for the command: on stderr a line per finished
-    job, above the progress line on a terminal (the terminal they share is
-    returned; the verbose lines are configure's); the same lines in the log
-    file; the event log."""
+    job, above the progress line on a terminal that can draw one (the
+    terminal they share is returned; the verbose lines are configure's); the
+    same lines in the log file; the event log."""
     verbose = options.verbose or options.debug
     observers: list[Observer] = []
     job_lines = []
-    live = None
-    if ProgressLine.wanted(stderr, verbose):
-        live = LiveTerminal(stderr)
+    # Any terminal, even one with no progress line (-v, TERM=dumb), learns
+    # whether jobs left a line unfinished, so no line of ours is glued to it.
+    live = LiveTerminal(stderr) if is_terminal(stderr) else None
+    if live is not None and ProgressLine.wanted(stderr, verbose):
         observers.append(ProgressLine(terminal=live))
-        job_lines.append(JobLines(live.own_lines(), no_act=options.no_act))
-    elif not verbose:
-        job_lines.append(JobLines(stderr, no_act=options.no_act))
+    if not verbose:
+        job_lines.append(JobLines(stderr if live is None else live.own_lines(),
+                                  no_act=options.no_act))
     # The log file gets what stderr shows when it is not a terminal.
     if log is not None and verbose:
         observers.append(VerbosePrinter(debug=options.debug, no_act=options.no_act, stream=log))

@@ -193,7 +193,7 @@ def test_the_schema_migrates_forward_keeping_old_runs(tmp_path: Path) -> None:
     dojob.configure(Leaf, history=str(place))
     dojob.checknrun()
     assert table(place, "SELECT id, host FROM runs ORDER BY id") == [(7, "old"), (8, os.uname()[1])]
-    assert table(place, "SELECT version FROM schema_version") == [(2,)]
+    assert table(place, "SELECT version FROM schema_version") == [(history_store.LATEST,)]
     indexes = {row[0] for row in table(place, "SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"runs_by_root_host", "jobs_by_name"} <= indexes
 
@@ -636,3 +636,27 @@ def test_a_history_that_cannot_be_read_leaves_the_column_out_and_says_why(
     [note] = Page(text).by_id("timeline").find("p", "note")
     assert note.text() == (f"No past outcomes beside the jobs: run history not recorded in "
                            f"{place}: DatabaseError: file is not a database")
+
+
+# --- Odd text (issue 33, item 3) -------------------------------------------------
+
+
+def test_odd_text_in_every_column_is_kept_escaped_and_found(tmp_path: Path) -> None:
+    from odd_text import assert_odd_runs_kept_and_found, write_odd_runs
+
+    place = str(tmp_path / "history.db")
+    ids = write_odd_runs(place)
+    stored = table(Path(place), "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                                "r.dojobber_version, j.name, j.error "
+                                "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(place, ids, stored)
+
+
+def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path) -> None:
+    from odd_text import assert_the_odd_run_kept_and_found, run_the_odd_graph
+
+    place = str(tmp_path / "history.db")
+    folder = run_the_odd_graph(tmp_path, place)
+    (run,) = table(Path(place), "SELECT directory, root, passed, failed, blocked FROM runs")
+    jobs = table(Path(place), "SELECT name, outcome, error FROM jobs ORDER BY seq")
+    assert_the_odd_run_kept_and_found(tmp_path, place, folder, run, jobs)

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import pytest
 
+from dojobber.history.store import LATEST
 from test_history import past_cells
 
 TESTS = Path(__file__).resolve().parent
@@ -172,7 +173,7 @@ def test_four_processes_recording_at_once_on_postgresql(tmp_path: Path, database
         assert "history" not in err
     assert rows(database, "SELECT COUNT(*), SUM(jobs) FROM runs") == [(4, 20)]
     assert rows(database, "SELECT COUNT(*) FROM jobs GROUP BY run_id") == [(5,)] * 4
-    assert rows(database, "SELECT version FROM schema_version") == [(2,)]
+    assert rows(database, "SELECT version FROM schema_version") == [(LATEST,)]
 
 
 def test_pgpassword_and_pgpass_work_and_no_password_is_recorded(
@@ -228,3 +229,22 @@ def test_a_server_that_is_down_is_reported_once_in_the_library(tmp_path: Path) -
     assert PASSWORD not in message
     assert message.startswith(f"run history not recorded in {without_password(down).replace('dojobber@', 'dojobber:***@')}: ")
     assert dojob.report().summary()[-1] == message
+
+
+def test_odd_text_in_every_column_is_kept_escaped_and_found(database: str) -> None:
+    from odd_text import assert_odd_runs_kept_and_found, write_odd_runs
+
+    ids = write_odd_runs(database)
+    stored = rows(database, "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                            "r.dojobber_version, j.name, j.error "
+                            "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(database, ids, stored)
+
+
+def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path, database: str) -> None:
+    from odd_text import assert_the_odd_run_kept_and_found, run_the_odd_graph
+
+    folder = run_the_odd_graph(tmp_path, database)
+    (run,) = rows(database, "SELECT directory, root, passed, failed, blocked FROM runs")
+    jobs = rows(database, "SELECT name, outcome, error FROM jobs ORDER BY seq")
+    assert_the_odd_run_kept_and_found(tmp_path, database, folder, run, jobs)

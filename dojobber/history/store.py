@@ -61,8 +61,19 @@ _VERSION_2 = (
     "CREATE INDEX runs_by_root_host ON runs (root, host, started_at)",
     "CREATE INDEX jobs_by_name ON jobs (name, run_id)",
 )
+#: How many characters of a job name, root or host the indexes hold: a
+#: PostgreSQL index row holds about 2.7 kB at most, and a name may be longer.
+KEY_CHARACTERS = 200
+#: Version 3: the same indexes, on the first KEY_CHARACTERS of each text.
+_VERSION_3 = (
+    "DROP INDEX runs_by_root_host",
+    "DROP INDEX jobs_by_name",
+    f"CREATE INDEX runs_by_root_host ON runs (substr(root, 1, {KEY_CHARACTERS}), "
+    f"substr(host, 1, {KEY_CHARACTERS}), started_at)",
+    f"CREATE INDEX jobs_by_name ON jobs (substr(name, 1, {KEY_CHARACTERS}), run_id)",
+)
 #: MIGRATIONS[n] takes a history from version n to n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 LATEST = len(MIGRATIONS)
 
 _TYPES = {
@@ -78,6 +89,39 @@ RUN_COLUMNS = (
 )
 #: The columns of a job, in the order ``write`` takes them (run_id first, set by it).
 JOB_COLUMNS = ("seq", "name", "outcome", "tries", "seconds", "error")
+
+
+def storable(text: str) -> str:
+    """``text`` as the history stores it: what no database can hold as it
+    is, escaped as Python writes it (a lone surrogate, which a file name
+    read from a non-UTF-8 disk holds, as ``\\udce9``; a NUL as ``\\x00``).
+
+    Every text written to the history goes through it, and so does the
+    text of a filter that looks for one, so that an odd name is found by
+    what it was and by what is shown. Other text, backslashes included, is
+    kept as it is.
+    """
+    if text.isascii():  # the usual case, and a cheap test (no copy)
+        return text.replace("\x00", "\\x00") if "\x00" in text else text
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # only a lone surrogate fails UTF-8
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def text_equals(column: str) -> str:
+    """SQL that is true where text ``column`` equals a parameter, given
+    twice, found by the index on its first characters."""
+    # "|| ''": without it, SQLite puts the parameter in the column's place
+    # in substr(...) and no longer sees the index.
+    return (f"substr({column}, 1, {KEY_CHARACTERS}) = substr(?, 1, {KEY_CHARACTERS}) "
+            f"AND {column} || '' = ?")
+
+
+def _storable_row(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(storable(value) if isinstance(value, str) else value for value in values)
 
 
 class HistoryError(DoJobberError):
@@ -170,7 +214,10 @@ class Store:
     def write(self, run: Sequence[Any], jobs: Sequence[Sequence[Any]]) -> int:
         """Add a run (values of RUN_COLUMNS) and its jobs (values of
         JOB_COLUMNS) in one transaction, migrating the schema first if it
-        is older; return the run's id."""
+        is older; return the run's id. Text is stored as :func:`storable`
+        makes it: one odd character never costs the run."""
+        run = _storable_row(run)
+        jobs = [_storable_row(job) for job in jobs]
         insert_run = (
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})"

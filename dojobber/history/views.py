@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from .place import redacted
-from .store import HistoryError, Store, scrub
+from .store import HistoryError, Store, scrub, storable, text_equals
 
 #: The job outcomes that count as passing (flaky: a change between those and failed).
 PASSING = ("passed", "passed_after_run")
@@ -30,7 +30,8 @@ _COUNTS = ("passed", "passed_after_run", "failed", "blocked", "not_tried", "inte
 class Filters:
     """Which runs a view reads: of ``root`` and ``host`` (None: any), started
     at or after ``since`` (Unix time), only failed ones (``failed``: not
-    succeeded), the ``last`` newest (None: all)."""
+    succeeded), the ``last`` newest (None: all). ``root`` and ``host`` are
+    looked for as the history stores them (:func:`~.store.storable`)."""
 
     def __init__(
         self,
@@ -49,8 +50,8 @@ class Filters:
         params: list[Any] = []
         for column, value in (("root", self.root), ("host", self.host)):
             if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+                where.append(text_equals(column))
+                params += [storable(value)] * 2
         if self.since is not None:
             where.append("started_at >= ?")
             params.append(self.since)
@@ -102,8 +103,8 @@ def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[t
         f"WHERE j.run_id IN ({chosen})"
     )
     if name is not None:
-        sql += " AND j.name = ?"
-        params = [*params, name]
+        sql += f" AND {text_equals('j.name')}"
+        params = [*params, *[storable(name)] * 2]
     return store.rows(sql + " ORDER BY r.started_at, r.id, j.seq", params)
 
 
@@ -277,10 +278,10 @@ def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
         raise HistoryError(f"{store.shown} has no run {run_id}")
     root, host, no_act, started = found[0]
     chosen = store.rows(
-        "SELECT id FROM runs WHERE root = ? AND host = ? AND no_act = ? "
-        "AND (started_at < ? OR (started_at = ? AND id <= ?)) "
+        f"SELECT id FROM runs WHERE {text_equals('root')} AND {text_equals('host')} "
+        "AND no_act = ? AND (started_at < ? OR (started_at = ? AND id <= ?)) "
         "ORDER BY started_at DESC, id DESC LIMIT ?",
-        [root, host, no_act, started, started, run_id, last])
+        [root, root, host, host, no_act, started, started, run_id, last])
     ids = tuple(reversed([row[0] for row in chosen]))
     if not ids:
         return PastOutcomes()

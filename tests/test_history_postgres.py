@@ -248,3 +248,22 @@ def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path, database: s
     (run,) = rows(database, "SELECT directory, root, passed, failed, blocked FROM runs")
     jobs = rows(database, "SELECT name, outcome, error FROM jobs ORDER BY seq")
     assert_the_odd_run_kept_and_found(tmp_path, database, folder, run, jobs)
+
+
+def test_a_bad_last_or_a_dropped_table_exits_2_with_one_line(
+        tmp_path: Path, database: str) -> None:
+    done = dojobber("run", GRAPH, "--history", database, cwd=tmp_path, MARK=str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    done = dojobber("history", database, "--last", "9223372036854775808", cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", (
+        "dojobber: error: --last must be at most 9223372036854775807, "
+        "got 9223372036854775808\n"))
+    done = dojobber("history", database, "--json", "--last", "9223372036854775807", cwd=tmp_path)
+    assert (done.returncode, len(json.loads(done.stdout))) == (0, 1)
+    with psycopg.connect(database) as connection:
+        connection.execute("DROP TABLE jobs")
+    shown = database.replace(PASSWORD, "***")
+    for view in ((), ("--drift",)):
+        done = dojobber("history", database, *view, cwd=tmp_path)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", (
+            f"dojobber: error: {shown} is a damaged DoJobber run history: it has no jobs table\n"))

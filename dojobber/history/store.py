@@ -8,7 +8,9 @@ in that same transaction, so that no reader ever sees half a schema.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import time
 from typing import Any, Callable, Sequence
 
@@ -156,33 +158,37 @@ class Store:
         return self
 
     def open_for_reading(self) -> Store:
-        """Connect to an existing history, or raise HistoryError."""
-        if self._postgres:
-            try:
-                self._connection = _postgres_connection(self.place)
-            except Exception as error:
-                reason = _line(error, self.place)
-                raise HistoryError(f"cannot read {self.shown}: {reason}") from error
-        else:
-            import os
-
-            if not os.path.isfile(self.place):
-                raise HistoryError(f"no run history at {self.place}")
-            self._connection = sqlite3.connect(
-                self.place, timeout=BUSY_SECONDS, isolation_level=None)
+        """Connect to an existing history, or raise HistoryError: no history
+        there, not a history, a newer one, or one that cannot be read (and why)."""
+        if not self._postgres and not os.path.isfile(self.place):
+            raise HistoryError(f"no run history at {self.place}")
         try:
+            if self._postgres:
+                self._connection = _postgres_connection(self.place)
+            else:
+                self._connection = _sqlite_for_reading(self.place)
             version = self._version()
+            missing = [table for table in ("runs", "jobs") if not self._has_table(table)]
+        except HistoryError:
+            self.close()
+            raise
         except Exception as error:
             self.close()
-            raise HistoryError(
-                f"{self.shown} is not a DoJobber run history: {_line(error, self.place)}"
-            ) from error
+            reason = _line(error, self.place)
+            if _not_a_database(error):
+                raise HistoryError(f"{self.shown} is not a DoJobber run history: {reason}"
+                                   ) from error
+            raise HistoryError(f"cannot read {self.shown}: {reason}") from error
         if version == 0:
             self.close()
             raise HistoryError(f"{self.shown} is not a DoJobber run history: it has no runs table")
         if version > LATEST:
             self.close()
             raise HistoryError(_newer(self.shown, version))
+        if missing:
+            self.close()
+            raise HistoryError(f"{self.shown} is a damaged DoJobber run history: "
+                               f"it has no {missing[0]} table")
         return self
 
     def close(self) -> None:
@@ -200,14 +206,22 @@ class Store:
     # --- reading ----------------------------------------------------------
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of a query written with ``?`` parameters."""
-        if self._postgres:
-            with self._connection.cursor() as cursor:
-                cursor.execute(sql.replace("?", "%s"), params)
-                found: list[tuple[Any, ...]] = cursor.fetchall()
-            self._connection.rollback()  # end the read's transaction
-            return found
-        return self._connection.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        """The rows of a query written with ``?`` parameters; a HistoryError
+        naming the history when the database cannot answer (a damaged file)."""
+        try:
+            if self._postgres:
+                try:
+                    with self._connection.cursor() as cursor:
+                        cursor.execute(sql.replace("?", "%s"), params)
+                        found: list[tuple[Any, ...]] = cursor.fetchall()
+                finally:
+                    self._connection.rollback()  # end the read's transaction
+                return found
+            return self._connection.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        except Exception as error:
+            if not _from_the_database(error):
+                raise
+            raise HistoryError(f"cannot read {self.shown}: {_line(error, self.place)}") from error
 
     # --- writing ----------------------------------------------------------
 
@@ -256,20 +270,22 @@ class Store:
 
     def _version(self) -> int:
         """The schema's version; 0 when the history has no tables yet."""
+        if not self._has_table("schema_version"):
+            return 0
         if self._postgres:
             with self._connection.cursor() as cursor:
-                cursor.execute("SELECT to_regclass('schema_version') IS NOT NULL")
-                exists = cursor.fetchone()[0]
-                if not exists:
-                    return 0
                 cursor.execute("SELECT version FROM schema_version")
                 return int(cursor.fetchone()[0])
-        found = self._connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        ).fetchone()
-        if found is None:
-            return 0
         return int(self._connection.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def _has_table(self, name: str) -> bool:
+        if self._postgres:
+            with self._connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+                return bool(cursor.fetchone()[0])
+        return self._connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone() is not None
 
     def _migrate(self) -> None:
         """Bring the schema to LATEST, inside the caller's transaction."""
@@ -299,6 +315,57 @@ class Store:
                 cursor.execute(sql)
         else:
             self._connection.execute(sql)
+
+
+def _sqlite_for_reading(place: str) -> sqlite3.Connection:
+    """A connection that reads the SQLite history at ``place``: as a writer
+    opens it where it may; else read-only (another user's history,
+    read-only media, a full disk), for reading a WAL-mode file wants to
+    make its ``-shm`` file beside it, and it may not."""
+    connection = sqlite3.connect(place, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        connection.execute(_PROBE).fetchall()
+        return connection
+    except sqlite3.OperationalError:  # not "not a database": try without writing
+        connection.close()
+    from urllib.parse import quote
+
+    uri = f"file:{quote(os.fsencode(os.path.abspath(place)))}?mode=ro"
+    wal = place + "-wal"
+    newer_runs = os.path.exists(wal)
+    if not newer_runs:
+        # Nothing newer waits beside the file: read it as it is, with no -shm
+        # file. With a -wal file this would hide its runs, the newest.
+        uri += "&immutable=1"
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        connection.execute(_PROBE).fetchall()
+    except sqlite3.OperationalError as error:
+        connection.close()
+        if newer_runs:
+            raise HistoryError(
+                f"cannot read {place}: {_line(error, place)}: its newest runs are in {wal}, "
+                "which SQLite reads only beside a -shm file it may make or open") from error
+        raise
+    return connection
+
+
+#: The least query that reads a SQLite file (its schema).
+_PROBE = "SELECT 1 FROM sqlite_master LIMIT 1"
+
+
+def _not_a_database(error: BaseException) -> bool:
+    """Whether SQLite said the file is no database at all (rather than a
+    damaged or unreadable one)."""
+    return isinstance(error, sqlite3.DatabaseError) and "file is not a database" in str(error)
+
+
+def _from_the_database(error: BaseException) -> bool:
+    """Whether ``error`` is the database's answer (not a mistake in DoJobber)."""
+    if isinstance(error, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.Error)
 
 
 def _postgres_connection(place: str) -> Any:

@@ -202,18 +202,28 @@ def fleet(store: Store, filters: Filters) -> list[dict[str, Any]]:
 def parse_since(text: str, now: float | None = None) -> float:
     """``--since``: an ISO 8601 date or date and time (local time unless it
     says otherwise), or a span back from now: ``90s``, ``30m``, ``12h``,
-    ``7d``, ``2w``. Raises ValueError for anything else."""
+    ``7d``, ``2w``, reaching back no further than the year 1. Raises
+    ValueError for anything else."""
     spans = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     text = text.strip()
-    if text[-1:] in spans and text[:-1].isdigit():
-        return (time.time() if now is None else now) - int(text[:-1]) * spans[text[-1]]
+    number, unit = text[:-1], text[-1:]
+    if unit in spans and number.isascii() and number.isdigit():
+        now = time.time() if now is None else now
+        # Compared as whole numbers: a span of 400 digits is no float.
+        furthest = now - datetime(1, 1, 1, tzinfo=timezone.utc).timestamp()
+        if len(number.lstrip("0")) > 20 or int(number) * spans[unit] > furthest:
+            raise ValueError(f"--since {text!r} reaches back before the year 1")
+        return now - int(number) * spans[unit]
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"--since {text!r} is neither an ISO 8601 date or time nor a span "
             "such as 7d, 12h, 30m") from None
-    return moment.timestamp()  # a naive time is local
+    try:
+        return moment.timestamp()  # a naive time is local
+    except (OverflowError, OSError, ValueError):  # local time before the year 1
+        raise ValueError(f"--since {text!r} is out of range") from None
 
 
 def trend(values: Sequence[float]) -> str:

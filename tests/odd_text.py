@@ -30,12 +30,20 @@ ODD_TEXTS = {
 RUN_TEXT = ("host", "user_name", "directory", "root", "dojobber_version")
 
 
-def write_odd_runs(place: str) -> dict[str, int]:
+#: The same for a PostgreSQL database in LATIN1, which also lacks 漢.
+ODD_TEXTS_LATIN1 = {
+    "surrogate": (SURROGATE, "caf\\udce9.conf"),
+    "nul": ("before\x00after", "before\\x00after"),
+    "not latin-1": ("café 漢字", "café \\u6f22\\u5b57"),
+}
+
+
+def write_odd_runs(place: str, texts: dict[str, tuple[str, str]] = ODD_TEXTS) -> dict[str, int]:
     """One run per odd text, that text in every text column of the run (but
     its outcome and settings, which DoJobber writes) and in the name and
     error of its one job; the run ids by kind."""
     ids = {}
-    for kind, (odd, _) in ODD_TEXTS.items():
+    for kind, (odd, _) in texts.items():
         values: dict[str, Any] = {
             "started_at": 1.0, "wall_seconds": 2.0, "outcome": "failed", "no_act": 0,
             "jobs": 1, "passed": 0, "passed_after_run": 0, "failed": 1, "blocked": 0,
@@ -51,13 +59,14 @@ def write_odd_runs(place: str) -> dict[str, int]:
 
 
 def assert_odd_runs_kept_and_found(place: str, ids: dict[str, int],
-                                   stored: list[tuple[Any, ...]]) -> None:
+                                   stored: list[tuple[Any, ...]],
+                                   texts: dict[str, tuple[str, str]] = ODD_TEXTS) -> None:
     """``stored``: ``(id, *RUN_TEXT, job name, job error)`` of every run, as the
     database holds them. Each odd text is kept escaped, and the filters
     given the odd text find its run and its job."""
-    assert len(stored) == len(ODD_TEXTS)
+    assert len(stored) == len(texts)
     by_id = {row[0]: row[1:] for row in stored}
-    for kind, (odd, escaped) in ODD_TEXTS.items():
+    for kind, (odd, escaped) in texts.items():
         expected = (*(escaped,) * len(RUN_TEXT), escaped, f"OSError: {escaped}")
         assert by_id[ids[kind]] == expected, kind
         with Store(place).open_for_reading() as store:

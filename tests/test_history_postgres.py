@@ -280,6 +280,21 @@ def test_odd_text_in_every_column_is_kept_escaped_and_found(database: str) -> No
     assert_odd_runs_kept_and_found(database, ids, stored)
 
 
+def test_a_latin1_database_keeps_what_latin1_lacks_escaped(server: str) -> None:
+    from odd_text import ODD_TEXTS_LATIN1, assert_odd_runs_kept_and_found, write_odd_runs
+
+    name = "latin" + os.urandom(6).hex()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' "
+                           "LC_CTYPE 'C' TEMPLATE template0")
+    database = server.rpartition("/")[0] + "/" + name
+    ids = write_odd_runs(database, ODD_TEXTS_LATIN1)
+    stored = rows(database, "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                            "r.dojobber_version, j.name, j.error "
+                            "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(database, ids, stored, ODD_TEXTS_LATIN1)
+
+
 def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path, database: str) -> None:
     from odd_text import assert_the_odd_run_kept_and_found, run_the_odd_graph
 

@@ -93,23 +93,27 @@ RUN_COLUMNS = (
 JOB_COLUMNS = ("seq", "name", "outcome", "tries", "seconds", "error")
 
 
-def storable(text: str) -> str:
-    """``text`` as the history stores it: what no database can hold as it
-    is, escaped as Python writes it (a lone surrogate, which a file name
-    read from a non-UTF-8 disk holds, as ``\\udce9``; a NUL as ``\\x00``).
+def storable(text: str, encoding: str = "utf-8") -> str:
+    """``text`` as the history stores it in a database of ``encoding`` (a
+    Python codec's name): what the database cannot hold, escaped as Python
+    writes it. A lone surrogate, which a file name read from a non-UTF-8
+    disk holds, becomes ``\\udce9``; a NUL ``\\x00``; in a PostgreSQL
+    database that is not UTF-8, a character its encoding lacks ``\\u6f22``.
 
     Every text written to the history goes through it, and so does the
     text of a filter that looks for one, so that an odd name is found by
     what it was and by what is shown. Other text, backslashes included, is
     kept as it is.
     """
-    if text.isascii():  # the usual case, and a cheap test (no copy)
+    # Every encoding a database uses holds ASCII: the usual case, and a
+    # cheap test (no copy).
+    if text.isascii():
         return text.replace("\x00", "\\x00") if "\x00" in text else text
     text = text.replace("\x00", "\\x00")
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # only a lone surrogate fails UTF-8
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
     return text
 
 
@@ -122,8 +126,9 @@ def text_equals(column: str) -> str:
             f"AND {column} || '' = ?")
 
 
-def _storable_row(values: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(storable(value) if isinstance(value, str) else value for value in values)
+def _storable_row(values: Sequence[Any], encoding: str) -> tuple[Any, ...]:
+    return tuple(storable(value, encoding) if isinstance(value, str) else value
+                 for value in values)
 
 
 class HistoryError(DoJobberError):
@@ -138,6 +143,8 @@ class Store:
     def __init__(self, place: str):
         self.place = place
         self.shown = redacted(place)
+        #: The Python codec of the text the database holds (see ``storable``).
+        self.encoding = "utf-8"
         self._postgres = is_postgres(place)
         self._connection: Any = None
 
@@ -147,6 +154,7 @@ class Store:
         """Connect, creating a SQLite file (in WAL mode) if there is none."""
         if self._postgres:
             self._connection = _postgres_connection(self.place)
+            self.encoding = self._connection.info.encoding
         else:
             connection = sqlite3.connect(self.place, timeout=BUSY_SECONDS, isolation_level=None)
             self._connection = connection
@@ -165,6 +173,7 @@ class Store:
         try:
             if self._postgres:
                 self._connection = _postgres_connection(self.place)
+                self.encoding = self._connection.info.encoding
             else:
                 self._connection = _sqlite_for_reading(self.place)
             version = self._version()
@@ -230,8 +239,8 @@ class Store:
         JOB_COLUMNS) in one transaction, migrating the schema first if it
         is older; return the run's id. Text is stored as :func:`storable`
         makes it: one odd character never costs the run."""
-        run = _storable_row(run)
-        jobs = [_storable_row(job) for job in jobs]
+        run = _storable_row(run, self.encoding)
+        jobs = [_storable_row(job, self.encoding) for job in jobs]
         insert_run = (
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})"

@@ -44,14 +44,15 @@ class Filters:
         self.root, self.host, self.since = root, host, since
         self.failed, self.last = failed, last
 
-    def select(self, columns: str) -> tuple[str, list[Any]]:
-        """``SELECT columns FROM runs`` of the chosen runs, newest first."""
+    def select(self, columns: str, encoding: str = "utf-8") -> tuple[str, list[Any]]:
+        """``SELECT columns FROM runs`` of the chosen runs, newest first, in a
+        history whose text is in ``encoding`` (``Store.encoding``)."""
         where: list[str] = []
         params: list[Any] = []
         for column, value in (("root", self.root), ("host", self.host)):
             if value is not None:
                 where.append(text_equals(column))
-                params += [storable(value)] * 2
+                params += [storable(value, encoding)] * 2
         if self.since is not None:
             where.append("started_at >= ?")
             params.append(self.since)
@@ -77,7 +78,7 @@ def runs(store: Store, filters: Filters) -> list[dict[str, Any]]:
     ``host``, ``user``, ``directory``, ``root``, ``outcome`` (succeeded,
     failed, interrupted), ``no_act``, ``wall_seconds``, ``jobs`` (how many)
     and ``counts`` (jobs per outcome), ``settings``."""
-    sql, params = filters.select(_RUN_COLUMNS)
+    sql, params = filters.select(_RUN_COLUMNS, store.encoding)
     found = []
     for row in store.rows(sql, params):
         (run_id, started, wall, host, user, directory, root, outcome, no_act, jobs,
@@ -96,7 +97,7 @@ def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[t
     """``(run_id, started_at, host, root, job, outcome, tries, seconds,
     error)`` of the chosen runs' jobs (of job ``name`` only, if given),
     oldest run first."""
-    chosen, params = filters.select("id")
+    chosen, params = filters.select("id", store.encoding)
     sql = (
         "SELECT r.id, r.started_at, r.host, r.root, j.name, j.outcome, j.tries, "
         "j.seconds, j.error FROM jobs j JOIN runs r ON r.id = j.run_id "
@@ -104,7 +105,7 @@ def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[t
     )
     if name is not None:
         sql += f" AND {text_equals('j.name')}"
-        params = [*params, *[storable(name)] * 2]
+        params = [*params, *[storable(name, store.encoding)] * 2]
     return store.rows(sql + " ORDER BY r.started_at, r.id, j.seq", params)
 
 
@@ -178,7 +179,7 @@ def slow(store: Store, filters: Filters) -> dict[str, Any]:
         for name, spent in times.items()
     ]
     jobs.sort(key=lambda entry: (-entry["mean"], entry["job"]))
-    sql, params = filters.select("id, started_at, wall_seconds")
+    sql, params = filters.select("id, started_at, wall_seconds", store.encoding)
     walls = [{"id": run_id, "started_at": when(started), "wall_seconds": wall}
              for run_id, started, wall in reversed(store.rows(sql, params))]
     return {"jobs": jobs, "runs": walls}
@@ -188,7 +189,8 @@ def fleet(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """The latest chosen run of each host (per root), by root and host:
     ``root``, ``host``, ``run_id``, ``started_at``, ``outcome``,
     ``converged`` (it succeeded), ``ran`` (jobs it had to Run), ``failed``."""
-    sql, params = filters.select("id, started_at, host, root, outcome, passed_after_run, failed")
+    sql, params = filters.select(
+        "id, started_at, host, root, outcome, passed_after_run, failed", store.encoding)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for run_id, started, host, root, outcome, ran, failed in store.rows(sql, params):
         latest.setdefault((root, host), {  # newest first: the first seen is the latest

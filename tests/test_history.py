@@ -770,6 +770,9 @@ def test_a_history_in_a_folder_the_reader_may_not_write_is_read(shared_folder: P
     assert (status, err) == (0, "")
     assert listed(out) == [2, 1]
     assert sorted(os.listdir(place.parent)) == ["history.db"]
+    Path(f"{place}-wal").touch()  # an empty one holds no runs: the same
+    status, out, err = as_another_user("history", str(place), "--json")
+    assert (status, err, listed(out)) == (0, "", [2, 1])
 
     # A writer still at work: its newest run is in the -wal file, and shown.
     place = shared_folder / "open" / "history.db"

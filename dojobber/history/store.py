@@ -132,8 +132,8 @@ def _storable_row(values: Sequence[Any], encoding: str) -> tuple[Any, ...]:
 
 
 class HistoryError(DoJobberError):
-    """A run history that cannot be read: missing, not a history, or newer
-    than this DoJobber."""
+    """A run history that cannot be read: missing, not a history, newer
+    than this DoJobber, damaged, or refused by its database (the reason)."""
 
 
 class Store:
@@ -341,10 +341,13 @@ def _sqlite_for_reading(place: str) -> sqlite3.Connection:
 
     uri = f"file:{quote(os.fsencode(os.path.abspath(place)))}?mode=ro"
     wal = place + "-wal"
-    newer_runs = os.path.exists(wal)
+    try:
+        newer_runs = os.path.getsize(wal) > 0
+    except OSError:  # none
+        newer_runs = False
     if not newer_runs:
         # Nothing newer waits beside the file: read it as it is, with no -shm
-        # file. With a -wal file this would hide its runs, the newest.
+        # file. With runs in a -wal file this would hide them, the newest.
         uri += "&immutable=1"
     connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
     try:

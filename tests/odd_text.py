@@ -78,6 +78,12 @@ def assert_odd_runs_kept_and_found(place: str, ids: dict[str, int],
                 (ids[kind], f"OSError: {escaped}")], kind
             # The escaped text, as the views show it, finds the same.
             assert [run["id"] for run in runs(store, Filters(root=escaped))] == [ids[kind]]
+    # From the command line, as the bytes that are not UTF-8 that a shell gives.
+    for option in ("--root", "--host", "--job"):
+        done = command("history", place, "--json", option, b"caf\xe9.conf", cwd=Path.cwd())
+        assert (done.returncode, done.stderr) == (0, b""), option
+        key = "run_id" if option == "--job" else "id"
+        assert [one[key] for one in json.loads(done.stdout)] == [ids["surrogate"]], option
 
 
 #: A graph whose job fails with an error holding a lone surrogate, a NUL and a

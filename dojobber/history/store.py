@@ -126,9 +126,19 @@ def text_equals(column: str) -> str:
             f"AND {column} || '' = ?")
 
 
-def _storable_row(values: Sequence[Any], encoding: str) -> tuple[Any, ...]:
-    return tuple(storable(value, encoding) if isinstance(value, str) else value
-                 for value in values)
+def _storable_rows(rows: Sequence[Sequence[Any]], encoding: str) -> list[Sequence[Any]]:
+    """``rows`` with their text as ``storable`` makes it."""
+    kept = []
+    for row in rows:
+        # Most rows are plain ASCII, kept as they are: a run of 10,000 jobs
+        # pays a test per value, not a new row.
+        for value in row:
+            if isinstance(value, str) and (not value.isascii() or "\x00" in value):
+                row = tuple(storable(one, encoding) if isinstance(one, str) else one
+                            for one in row)
+                break
+        kept.append(row)
+    return kept
 
 
 class HistoryError(DoJobberError):
@@ -239,8 +249,8 @@ class Store:
         JOB_COLUMNS) in one transaction, migrating the schema first if it
         is older; return the run's id. Text is stored as :func:`storable`
         makes it: one odd character never costs the run."""
-        run = _storable_row(run, self.encoding)
-        jobs = [_storable_row(job, self.encoding) for job in jobs]
+        (run,) = _storable_rows([run], self.encoding)
+        jobs = _storable_rows(jobs, self.encoding)
         insert_run = (
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})"

@@ -81,10 +81,12 @@ class Server:
     env: dict[str, str]
 
     def stop(self) -> None:
-        subprocess.run([self.pg_ctl, "-D", os.path.join(self.folder, "data"), "-m",
-                        "immediate", "stop"], capture_output=True, preexec_fn=unprivileged,
-                       env=self.env, cwd=self.folder, timeout=300)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            subprocess.run([self.pg_ctl, "-D", os.path.join(self.folder, "data"), "-m",
+                            "immediate", "stop"], capture_output=True, preexec_fn=unprivileged,
+                           env=self.env, cwd=self.folder, timeout=300)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def start_server() -> Server:

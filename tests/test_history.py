@@ -194,7 +194,7 @@ def test_the_schema_migrates_forward_keeping_old_runs(tmp_path: Path) -> None:
     dojob.configure(Leaf, history=str(place))
     dojob.checknrun()
     assert table(place, "SELECT id, host FROM runs ORDER BY id") == [(7, "old"), (8, os.uname()[1])]
-    assert table(place, "SELECT version FROM schema_version") == [(2,)]
+    assert table(place, "SELECT version FROM schema_version") == [(history_store.LATEST,)]
     indexes = {row[0] for row in table(place, "SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"runs_by_root_host", "jobs_by_name"} <= indexes
 
@@ -466,6 +466,10 @@ def test_the_filters_choose_the_runs(tmp_path: Path) -> None:
     (("--since", "yesterday"), "--since 'yesterday' is neither an ISO 8601 date or time "
                                "nor a span such as 7d, 12h, 30m"),
     (("--last", "0"), "--last must be 1 or more, got 0"),
+    (("--last", "9223372036854775808"),
+     "--last must be at most 9223372036854775807, got 9223372036854775808"),
+    (("--since", "9" * 400 + "d"), f"--since '{'9' * 400}d' reaches back before the year 1"),
+    (("--since", "99999999999s"), "--since '99999999999s' reaches back before the year 1"),
     (("--last", "many"), "argument --last: invalid int value: 'many'"),
     (("--drift", "--slow"), "argument --slow: not allowed with argument --drift"),
 ])
@@ -637,3 +641,165 @@ def test_a_history_that_cannot_be_read_leaves_the_column_out_and_says_why(
     [note] = Page(text).by_id("timeline").find("p", "note")
     assert note.text() == (f"No past outcomes beside the jobs: run history not recorded in "
                            f"{place}: DatabaseError: file is not a database")
+
+
+# --- Odd text (issue 33, item 3) -------------------------------------------------
+
+
+def test_odd_text_in_every_column_is_kept_escaped_and_found(tmp_path: Path) -> None:
+    from odd_text import assert_odd_runs_kept_and_found, write_odd_runs
+
+    place = str(tmp_path / "history.db")
+    ids = write_odd_runs(place)
+    stored = table(Path(place), "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                                "r.dojobber_version, j.name, j.error "
+                                "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(place, ids, stored)
+
+
+def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path) -> None:
+    from odd_text import assert_the_odd_run_kept_and_found, run_the_odd_graph
+
+    place = str(tmp_path / "history.db")
+    folder = run_the_odd_graph(tmp_path, place)
+    (run,) = table(Path(place), "SELECT directory, root, passed, failed, blocked FROM runs")
+    jobs = table(Path(place), "SELECT name, outcome, error FROM jobs ORDER BY seq")
+    assert_the_odd_run_kept_and_found(tmp_path, place, folder, run, jobs)
+
+
+# --- Reading what cannot be written, and what is damaged (issue 33, items 4, 6) ----
+
+
+def damage_data_pages(place: Path) -> None:
+    """Overwrite every page after the schema's (page 1) and the version's
+    (page 2) with bytes no page holds."""
+    with sqlite3.connect(place) as connection:
+        size = connection.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(place.read_bytes())
+    data[2 * size:] = b"\xff" * (len(data) - 2 * size)
+    place.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, line", [
+    (damage_data_pages, "cannot read {place}: DatabaseError: database disk image is malformed"),
+    (lambda place: table(place, "DROP TABLE jobs"),
+     "{place} is a damaged DoJobber run history: it has no jobs table"),
+])
+@pytest.mark.parametrize("view", [(), ("--drift",), ("--job", "Leaf"), ("--html", "h.html")])
+def test_a_damaged_history_exits_2_with_one_line(tmp_path: Path, damage: Any, line: str,
+                                                 view: tuple[str, ...]) -> None:
+    place = tmp_path / "history.db"
+    for _ in range(3):
+        leaf_run(str(place))
+    assert os.path.getsize(place) > 4 * 4096 and not Path(f"{place}-wal").exists()
+    damage(place)
+    done = history(tmp_path, str(place), *view)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", f"dojobber: error: {line.format(place=place)}\n")
+    assert not (tmp_path / "h.html").exists()
+
+
+def as_another_user(*args: str) -> tuple[int, str, str]:
+    """``dojobber ARGS`` as a user to whom permission bits apply (root:
+    nobody): its exit status, stdout and stderr. Forked from this process
+    with what the command imports already imported, since nobody may not
+    enter the folder that holds root's Python."""
+    import pwd
+    import tempfile
+    import traceback
+    import urllib.parse  # noqa: F401 - what reading read-only takes
+
+    import dojobber.command.history  # noqa: F401
+    import dojobber.errortext  # noqa: F401
+    from dojobber import cli
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = os.fork()
+        if child == 0:
+            status = 99
+            try:
+                sys.stdout = open(out.fileno(), "w", encoding="utf-8", closefd=False)
+                sys.stderr = open(err.fileno(), "w", encoding="utf-8", closefd=False)
+                if os.getuid() == 0:
+                    nobody = pwd.getpwnam("nobody")
+                    os.setgid(nobody.pw_gid)
+                    os.setuid(nobody.pw_uid)
+                status = cli.main(list(args))
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        _, status = os.waitpid(child, 0)
+        out.seek(0)
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode()
+
+
+@pytest.fixture
+def shared_folder() -> Any:
+    """A folder outside pytest's (which only root may enter), removed after."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="dojobber-history-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    for path in (folder, *folder.rglob("*")):
+        if path.is_dir():
+            os.chmod(path, 0o755)
+    shutil.rmtree(folder)
+
+
+def listed(output: str) -> list[int]:
+    return [run["id"] for run in json.loads(output)]
+
+
+def test_a_history_in_a_folder_the_reader_may_not_write_is_read(shared_folder: Path) -> None:
+    import shutil
+
+    place = shared_folder / "closed" / "history.db"
+    place.parent.mkdir()
+    for _ in range(2):
+        leaf_run(str(place))
+    os.chmod(place, 0o444)
+    os.chmod(place.parent, 0o555)
+    # Closed cleanly (no -wal file): read as it is.
+    assert sorted(os.listdir(place.parent)) == ["history.db"]
+    status, out, err = as_another_user("history", str(place), "--json")
+    assert (status, err) == (0, "")
+    assert listed(out) == [2, 1]
+    assert sorted(os.listdir(place.parent)) == ["history.db"]
+    Path(f"{place}-wal").touch()  # an empty one holds no runs: the same
+    status, out, err = as_another_user("history", str(place), "--json")
+    assert (status, err, listed(out)) == (0, "", [2, 1])
+
+    # A writer still at work: its newest run is in the -wal file, and shown.
+    place = shared_folder / "open" / "history.db"
+    place.parent.mkdir()
+    leaf_run(str(place))
+    holder = sqlite3.connect(place)  # keeps the -wal file from being folded in
+    holder.execute("SELECT COUNT(*) FROM runs").fetchall()
+    try:
+        leaf_run(str(place))
+        assert sorted(os.listdir(place.parent)) == [
+            "history.db", "history.db-shm", "history.db-wal"]
+        os.chmod(place.parent, 0o555)
+        status, out, err = as_another_user("history", str(place), "--json")
+        assert (status, err) == (0, "")
+        assert listed(out) == [2, 1]
+        # The same without its -shm file, which the reader may not make:
+        # the newest runs cannot be read, and it says so (no older view).
+        copy = shared_folder / "copy" / "history.db"
+        copy.parent.mkdir()
+        shutil.copy(place, copy)
+        shutil.copy(f"{place}-wal", f"{copy}-wal")
+    finally:
+        holder.close()
+    os.chmod(copy.parent, 0o555)
+    status, out, err = as_another_user("history", str(copy), "--json")
+    assert (status, out) == (2, "")
+    assert err == (f"dojobber: error: cannot read {copy}: OperationalError: unable to open "
+                   f"database file: its newest runs are in {copy}-wal, which SQLite reads "
+                   "only beside a -shm file it may make or open\n")

@@ -1,6 +1,8 @@
 """The run history on a real PostgreSQL server (issue 27), started for these
-tests as an unprivileged user (the server refuses root); skipped, with one
-reason, where PostgreSQL's programs or psycopg are absent."""
+tests as an unprivileged user (the server refuses root), by the programs'
+real paths (a folder of links on root's PATH may be closed to that user);
+skipped, with one reason, where PostgreSQL's programs or psycopg are absent
+or that user may not run the programs."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from dojobber.history.store import LATEST
 from test_history import past_cells
 
 TESTS = Path(__file__).resolve().parent
@@ -25,25 +29,27 @@ GRAPH = f"{TESTS / 'history_graph.py'}:Root"
 PASSWORD = "s3cret-Pa55"
 
 
-def postgres_bin() -> str | None:
-    """The folder of initdb and pg_ctl: on PATH, /usr/local/bin, or Debian's."""
+def postgres_programs() -> tuple[str, str] | None:
+    """initdb and pg_ctl: on PATH, in /usr/local/bin, or Debian's folder;
+    by their real paths, links resolved, since nobody (who runs them) may
+    not enter a folder of links that root put on PATH."""
     found = shutil.which("initdb")
     candidates = [os.path.dirname(found)] if found else []
     candidates += ["/usr/local/bin", *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     for folder in candidates:
-        if all(os.access(os.path.join(folder, name), os.X_OK) for name in ("initdb", "pg_ctl")):
-            return folder
+        initdb, pg_ctl = (os.path.join(folder, name) for name in ("initdb", "pg_ctl"))
+        if os.access(initdb, os.X_OK) and os.access(pg_ctl, os.X_OK):
+            return os.path.realpath(initdb), os.path.realpath(pg_ctl)
     return None
 
 
-BIN = postgres_bin()
 try:
     import psycopg
 except ImportError:  # pragma: no cover - the test extra installs it
     psycopg = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.skipif(
-    BIN is None or psycopg is None,
+    postgres_programs() is None or psycopg is None,
     reason="PostgreSQL's initdb and pg_ctl, or psycopg, are not installed")
 
 
@@ -63,11 +69,38 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """A fresh server on a free localhost port; the URL of its database, with
-    the password of its user."""
-    assert BIN is not None
+@dataclass(frozen=True)
+class Server:
+    """A PostgreSQL server started for the tests: ``url`` names its
+    database with the password of its user; ``stop()`` ends it and removes
+    its folder."""
+
+    url: str
+    folder: str
+    pg_ctl: str
+    env: dict[str, str]
+
+    def stop(self) -> None:
+        try:
+            subprocess.run([self.pg_ctl, "-D", os.path.join(self.folder, "data"), "-m",
+                            "immediate", "stop"], capture_output=True, preexec_fn=unprivileged,
+                           env=self.env, cwd=self.folder, timeout=300)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_server() -> Server:
+    """A fresh server on a free localhost port, run by nobody when this is
+    root; the test skips, saying why, where nobody may not run the programs."""
+    programs = postgres_programs()
+    assert programs is not None
+    initdb, pg_ctl = programs
+    for program in programs:
+        try:
+            subprocess.run([program, "--version"], check=True, capture_output=True,
+                           preexec_fn=unprivileged, timeout=300)
+        except (OSError, subprocess.CalledProcessError) as error:
+            pytest.skip(f"the user that runs the PostgreSQL server cannot run {program}: {error}")
     folder = tempfile.mkdtemp(prefix="dojobber-postgres-")
     os.chmod(folder, 0o755)
     if os.getuid() == 0:
@@ -82,21 +115,30 @@ def server() -> Iterator[str]:
     os.chmod(secret, 0o644)
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "HOME": folder}
-    subprocess.run([os.path.join(BIN, "initdb"), "-D", data, "-U", "dojobber", "-E", "UTF8", "-A",
-                    "scram-sha-256", "--pwfile", secret], check=True, capture_output=True,
-                   preexec_fn=unprivileged, env=env, cwd=folder, timeout=300)
-    subprocess.run([os.path.join(BIN, "pg_ctl"), "-D", data, "-w", "-l",
-                    os.path.join(folder, "log"), "-o",
-                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True, preexec_fn=unprivileged, env=env,
-                   cwd=folder, timeout=300)
+    server = Server(f"postgresql://dojobber:{PASSWORD}@127.0.0.1:{port}/postgres", folder,
+                    pg_ctl, env)
     try:
-        yield f"postgresql://dojobber:{PASSWORD}@127.0.0.1:{port}/postgres"
+        subprocess.run([initdb, "-D", data, "-U", "dojobber", "-E", "UTF8", "-A",
+                        "scram-sha-256", "--pwfile", secret], check=True, capture_output=True,
+                       preexec_fn=unprivileged, env=env, cwd=folder, timeout=300)
+        subprocess.run([pg_ctl, "-D", data, "-w", "-l", os.path.join(folder, "log"), "-o",
+                        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True, preexec_fn=unprivileged, env=env,
+                       cwd=folder, timeout=300)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A fresh server for the module; the URL of its database."""
+    started = start_server()
+    try:
+        yield started.url
     finally:
-        subprocess.run([os.path.join(BIN, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, preexec_fn=unprivileged, env=env, cwd=folder,
-                       timeout=300)
-        shutil.rmtree(folder, ignore_errors=True)
+        started.stop()
 
 
 @pytest.fixture
@@ -172,7 +214,7 @@ def test_four_processes_recording_at_once_on_postgresql(tmp_path: Path, database
         assert "history" not in err
     assert rows(database, "SELECT COUNT(*), SUM(jobs) FROM runs") == [(4, 20)]
     assert rows(database, "SELECT COUNT(*) FROM jobs GROUP BY run_id") == [(5,)] * 4
-    assert rows(database, "SELECT version FROM schema_version") == [(2,)]
+    assert rows(database, "SELECT version FROM schema_version") == [(LATEST,)]
 
 
 def test_pgpassword_and_pgpass_work_and_no_password_is_recorded(
@@ -318,3 +360,117 @@ def test_a_password_holding_an_unencoded_slash_is_refused_before_any_job_runs(
         "an '@' after the user part: write '@' and '/' in a user name or password as %40 "
         "and %2F\n")
     assert not (tmp_path / "mark").exists() and not (tmp_path / "out.json").exists()
+def test_odd_text_in_every_column_is_kept_escaped_and_found(database: str) -> None:
+    from odd_text import assert_odd_runs_kept_and_found, write_odd_runs
+
+    ids = write_odd_runs(database)
+    stored = rows(database, "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                            "r.dojobber_version, j.name, j.error "
+                            "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(database, ids, stored)
+
+
+def test_a_latin1_database_keeps_what_latin1_lacks_escaped(server: str) -> None:
+    from odd_text import ODD_TEXTS_LATIN1, assert_odd_runs_kept_and_found, write_odd_runs
+
+    name = "latin" + os.urandom(6).hex()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' "
+                           "LC_CTYPE 'C' TEMPLATE template0")
+    database = server.rpartition("/")[0] + "/" + name
+    ids = write_odd_runs(database, ODD_TEXTS_LATIN1)
+    stored = rows(database, "SELECT r.id, r.host, r.user_name, r.directory, r.root, "
+                            "r.dojobber_version, j.name, j.error "
+                            "FROM runs r JOIN jobs j ON j.run_id = r.id")
+    assert_odd_runs_kept_and_found(database, ids, stored, ODD_TEXTS_LATIN1)
+
+
+def test_a_job_with_odd_text_costs_no_row_of_its_run(tmp_path: Path, database: str) -> None:
+    from odd_text import assert_the_odd_run_kept_and_found, run_the_odd_graph
+
+    folder = run_the_odd_graph(tmp_path, database)
+    (run,) = rows(database, "SELECT directory, root, passed, failed, blocked FROM runs")
+    jobs = rows(database, "SELECT name, outcome, error FROM jobs ORDER BY seq")
+    assert_the_odd_run_kept_and_found(tmp_path, database, folder, run, jobs)
+
+
+def test_a_bad_last_or_a_dropped_table_exits_2_with_one_line(
+        tmp_path: Path, database: str) -> None:
+    done = dojobber("run", GRAPH, "--history", database, cwd=tmp_path, MARK=str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    done = dojobber("history", database, "--last", "9223372036854775808", cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", (
+        "dojobber: error: --last must be at most 9223372036854775807, "
+        "got 9223372036854775808\n"))
+    done = dojobber("history", database, "--json", "--last", "9223372036854775807", cwd=tmp_path)
+    assert (done.returncode, len(json.loads(done.stdout))) == (0, 1)
+    with psycopg.connect(database) as connection:
+        connection.execute("DROP TABLE jobs")
+    shown = database.replace(PASSWORD, "***")
+    for view in ((), ("--drift",)):
+        done = dojobber("history", database, *view, cwd=tmp_path)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", (
+            f"dojobber: error: {shown} is a damaged DoJobber run history: it has no jobs table\n"))
+
+
+def test_a_private_folder_of_links_on_path_still_starts_the_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    programs = postgres_programs()
+    assert programs is not None
+    # Root's folder of links, first on PATH, which nobody (who runs the
+    # server) may not enter.
+    private = tempfile.mkdtemp(prefix="dojobber-private-bin-")
+    os.chmod(private, 0o700)
+    try:
+        for program in programs:
+            os.symlink(os.path.realpath(program),
+                       os.path.join(private, os.path.basename(program)))
+        monkeypatch.setenv("PATH", f"{private}{os.pathsep}{os.environ['PATH']}")
+        assert shutil.which("initdb") == os.path.join(private, "initdb")
+        started = start_server()
+        try:
+            assert rows(started.url, "SELECT 1") == [(1,)]
+        finally:
+            started.stop()
+    finally:
+        shutil.rmtree(private)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root runs the server as another user")
+def test_programs_nobody_may_not_run_skip_the_tests_saying_why(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    programs = postgres_programs()
+    assert programs is not None
+    private = tempfile.mkdtemp(prefix="dojobber-private-bin-")  # 0700: root's alone
+    try:
+        for program in programs:  # the programs themselves, not links
+            shutil.copy(program, private)
+        monkeypatch.setenv("PATH", f"{private}{os.pathsep}{os.environ['PATH']}")
+        with pytest.raises(pytest.skip.Exception) as skipped:
+            start_server()
+        assert str(skipped.value) == (
+            f"the user that runs the PostgreSQL server cannot run {private}/initdb: "
+            f"[Errno 13] Permission denied: '{private}/initdb'")
+    finally:
+        shutil.rmtree(private)
+
+
+def test_a_version_2_history_migrates_and_then_takes_a_megabyte_name(database: str) -> None:
+    from odd_text import MEGABYTE
+
+    from dojobber.history.store import JOB_COLUMNS, MIGRATIONS, RUN_COLUMNS, Store
+
+    with psycopg.connect(database) as connection:  # a history as version 2 left it
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO schema_version VALUES (2)")
+        for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+            connection.execute(statement.format(
+                id="BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", ref="BIGINT"))
+    run = dict.fromkeys(RUN_COLUMNS, 0) | {
+        "host": "h", "user_name": "u", "directory": "/", "root": MEGABYTE,
+        "outcome": "succeeded", "settings": "{}", "dojobber_version": "1"}
+    job = dict.fromkeys(JOB_COLUMNS, 0) | {"name": MEGABYTE, "outcome": "passed"}
+    with Store(database).open_for_writing() as store:
+        store.write([run[c] for c in RUN_COLUMNS], [[job[c] for c in JOB_COLUMNS]])
+    assert rows(database, "SELECT version FROM schema_version") == [(LATEST,)]
+    assert rows(database, "SELECT root = name FROM runs JOIN jobs ON run_id = id") == [(True,)]

@@ -29,6 +29,8 @@ from .writing import check_can_write, emit, write_file
 LISTED = 20
 #: How many rows a text view shows (the JSON has them all).
 ROWS = 30
+#: The largest --last: the largest integer SQLite and PostgreSQL take.
+MOST = 2**63 - 1
 
 
 def main(options: argparse.Namespace) -> int:
@@ -38,6 +40,8 @@ def main(options: argparse.Namespace) -> int:
         raise UsageError("name the history: dojobber history PLACE (or set DOJOBBER_HISTORY)")
     if options.last is not None and options.last < 1:
         raise UsageError(f"--last must be 1 or more, got {options.last}")
+    if options.last is not None and options.last > MOST:
+        raise UsageError(f"--last must be at most {MOST}, got {options.last}")
     try:
         since = None if options.since is None else parse_since(options.since)
     except ValueError as error:

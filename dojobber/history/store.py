@@ -8,7 +8,9 @@ in that same transaction, so that no reader ever sees half a schema.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import time
 from typing import Any, Callable, Sequence
 
@@ -61,8 +63,19 @@ _VERSION_2 = (
     "CREATE INDEX runs_by_root_host ON runs (root, host, started_at)",
     "CREATE INDEX jobs_by_name ON jobs (name, run_id)",
 )
+#: How many characters of a job name, root or host the indexes hold: a
+#: PostgreSQL index row holds about 2.7 kB at most, and a name may be longer.
+KEY_CHARACTERS = 200
+#: Version 3: the same indexes, on the first KEY_CHARACTERS of each text.
+_VERSION_3 = (
+    "DROP INDEX runs_by_root_host",
+    "DROP INDEX jobs_by_name",
+    f"CREATE INDEX runs_by_root_host ON runs (substr(root, 1, {KEY_CHARACTERS}), "
+    f"substr(host, 1, {KEY_CHARACTERS}), started_at)",
+    f"CREATE INDEX jobs_by_name ON jobs (substr(name, 1, {KEY_CHARACTERS}), run_id)",
+)
 #: MIGRATIONS[n] takes a history from version n to n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 LATEST = len(MIGRATIONS)
 
 _TYPES = {
@@ -80,9 +93,57 @@ RUN_COLUMNS = (
 JOB_COLUMNS = ("seq", "name", "outcome", "tries", "seconds", "error")
 
 
+def storable(text: str, encoding: str = "utf-8") -> str:
+    """``text`` as the history stores it in a database of ``encoding`` (a
+    Python codec's name): what the database cannot hold, escaped as Python
+    writes it. A lone surrogate, which a file name read from a non-UTF-8
+    disk holds, becomes ``\\udce9``; a NUL ``\\x00``; in a PostgreSQL
+    database that is not UTF-8, a character its encoding lacks ``\\u6f22``.
+
+    Every text written to the history goes through it, and so does the
+    text of a filter that looks for one, so that an odd name is found by
+    what it was and by what is shown. Other text, backslashes included, is
+    kept as it is.
+    """
+    # Every encoding a database uses holds ASCII: the usual case, and a
+    # cheap test (no copy).
+    if text.isascii():
+        return text.replace("\x00", "\\x00") if "\x00" in text else text
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    return text
+
+
+def text_equals(column: str) -> str:
+    """SQL that is true where text ``column`` equals a parameter, given
+    twice, found by the index on its first characters."""
+    # "|| ''": without it, SQLite puts the parameter in the column's place
+    # in substr(...) and no longer sees the index.
+    return (f"substr({column}, 1, {KEY_CHARACTERS}) = substr(?, 1, {KEY_CHARACTERS}) "
+            f"AND {column} || '' = ?")
+
+
+def _storable_rows(rows: Sequence[Sequence[Any]], encoding: str) -> list[Sequence[Any]]:
+    """``rows`` with their text as ``storable`` makes it."""
+    kept = []
+    for row in rows:
+        # Most rows are plain ASCII, kept as they are: a run of 10,000 jobs
+        # pays a test per value, not a new row.
+        for value in row:
+            if isinstance(value, str) and (not value.isascii() or "\x00" in value):
+                row = tuple(storable(one, encoding) if isinstance(one, str) else one
+                            for one in row)
+                break
+        kept.append(row)
+    return kept
+
+
 class HistoryError(DoJobberError):
-    """A run history that cannot be read: missing, not a history, or newer
-    than this DoJobber."""
+    """A run history that cannot be read: missing, not a history, newer
+    than this DoJobber, damaged, or refused by its database (the reason)."""
 
 
 class Store:
@@ -92,6 +153,8 @@ class Store:
     def __init__(self, place: str):
         self.place = place
         self.shown = redacted(place)
+        #: The Python codec of the text the database holds (see ``storable``).
+        self.encoding = "utf-8"
         self._postgres = is_postgres(place)
         self._connection: Any = None
 
@@ -101,6 +164,7 @@ class Store:
         """Connect, creating a SQLite file (in WAL mode) if there is none."""
         if self._postgres:
             self._connection = _postgres_connection(self.place)
+            self.encoding = self._connection.info.encoding
         else:
             connection = sqlite3.connect(self.place, timeout=BUSY_SECONDS, isolation_level=None)
             self._connection = connection
@@ -112,33 +176,38 @@ class Store:
         return self
 
     def open_for_reading(self) -> Store:
-        """Connect to an existing history, or raise HistoryError."""
-        if self._postgres:
-            try:
-                self._connection = _postgres_connection(self.place)
-            except Exception as error:
-                reason = _line(error, self.place)
-                raise HistoryError(f"cannot read {self.shown}: {reason}") from error
-        else:
-            import os
-
-            if not os.path.isfile(self.place):
-                raise HistoryError(f"no run history at {self.place}")
-            self._connection = sqlite3.connect(
-                self.place, timeout=BUSY_SECONDS, isolation_level=None)
+        """Connect to an existing history, or raise HistoryError: no history
+        there, not a history, a newer one, or one that cannot be read (and why)."""
+        if not self._postgres and not os.path.isfile(self.place):
+            raise HistoryError(f"no run history at {self.place}")
         try:
+            if self._postgres:
+                self._connection = _postgres_connection(self.place)
+                self.encoding = self._connection.info.encoding
+            else:
+                self._connection = _sqlite_for_reading(self.place)
             version = self._version()
+            missing = [table for table in ("runs", "jobs") if not self._has_table(table)]
+        except HistoryError:
+            self.close()
+            raise
         except Exception as error:
             self.close()
-            raise HistoryError(
-                f"{self.shown} is not a DoJobber run history: {_line(error, self.place)}"
-            ) from error
+            reason = _line(error, self.place)
+            if _not_a_database(error):
+                raise HistoryError(f"{self.shown} is not a DoJobber run history: {reason}"
+                                   ) from error
+            raise HistoryError(f"cannot read {self.shown}: {reason}") from error
         if version == 0:
             self.close()
             raise HistoryError(f"{self.shown} is not a DoJobber run history: it has no runs table")
         if version > LATEST:
             self.close()
             raise HistoryError(_newer(self.shown, version))
+        if missing:
+            self.close()
+            raise HistoryError(f"{self.shown} is a damaged DoJobber run history: "
+                               f"it has no {missing[0]} table")
         return self
 
     def close(self) -> None:
@@ -156,21 +225,32 @@ class Store:
     # --- reading ----------------------------------------------------------
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of a query written with ``?`` parameters."""
-        if self._postgres:
-            with self._connection.cursor() as cursor:
-                cursor.execute(sql.replace("?", "%s"), params)
-                found: list[tuple[Any, ...]] = cursor.fetchall()
-            self._connection.rollback()  # end the read's transaction
-            return found
-        return self._connection.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        """The rows of a query written with ``?`` parameters; a HistoryError
+        naming the history when the database cannot answer (a damaged file)."""
+        try:
+            if self._postgres:
+                try:
+                    with self._connection.cursor() as cursor:
+                        cursor.execute(sql.replace("?", "%s"), params)
+                        found: list[tuple[Any, ...]] = cursor.fetchall()
+                finally:
+                    self._connection.rollback()  # end the read's transaction
+                return found
+            return self._connection.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        except Exception as error:
+            if not _from_the_database(error):
+                raise
+            raise HistoryError(f"cannot read {self.shown}: {_line(error, self.place)}") from error
 
     # --- writing ----------------------------------------------------------
 
     def write(self, run: Sequence[Any], jobs: Sequence[Sequence[Any]]) -> int:
         """Add a run (values of RUN_COLUMNS) and its jobs (values of
         JOB_COLUMNS) in one transaction, migrating the schema first if it
-        is older; return the run's id."""
+        is older; return the run's id. Text is stored as :func:`storable`
+        makes it: one odd character never costs the run."""
+        (run,) = _storable_rows([run], self.encoding)
+        jobs = _storable_rows(jobs, self.encoding)
         insert_run = (
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
@@ -209,20 +289,22 @@ class Store:
 
     def _version(self) -> int:
         """The schema's version; 0 when the history has no tables yet."""
+        if not self._has_table("schema_version"):
+            return 0
         if self._postgres:
             with self._connection.cursor() as cursor:
-                cursor.execute("SELECT to_regclass('schema_version') IS NOT NULL")
-                exists = cursor.fetchone()[0]
-                if not exists:
-                    return 0
                 cursor.execute("SELECT version FROM schema_version")
                 return int(cursor.fetchone()[0])
-        found = self._connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        ).fetchone()
-        if found is None:
-            return 0
         return int(self._connection.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def _has_table(self, name: str) -> bool:
+        if self._postgres:
+            with self._connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+                return bool(cursor.fetchone()[0])
+        return self._connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone() is not None
 
     def _migrate(self) -> None:
         """Bring the schema to LATEST, inside the caller's transaction."""
@@ -252,6 +334,60 @@ class Store:
                 cursor.execute(sql)
         else:
             self._connection.execute(sql)
+
+
+def _sqlite_for_reading(place: str) -> sqlite3.Connection:
+    """A connection that reads the SQLite history at ``place``: as a writer
+    opens it where it may; else read-only (another user's history,
+    read-only media, a full disk), for reading a WAL-mode file wants to
+    make its ``-shm`` file beside it, and it may not."""
+    connection = sqlite3.connect(place, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        connection.execute(_PROBE).fetchall()
+        return connection
+    except sqlite3.OperationalError:  # not "not a database": try without writing
+        connection.close()
+    from urllib.parse import quote
+
+    uri = f"file:{quote(os.fsencode(os.path.abspath(place)))}?mode=ro"
+    wal = place + "-wal"
+    try:
+        newer_runs = os.path.getsize(wal) > 0
+    except OSError:  # none
+        newer_runs = False
+    if not newer_runs:
+        # Nothing newer waits beside the file: read it as it is, with no -shm
+        # file. With runs in a -wal file this would hide them, the newest.
+        uri += "&immutable=1"
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        connection.execute(_PROBE).fetchall()
+    except sqlite3.OperationalError as error:
+        connection.close()
+        if newer_runs:
+            raise HistoryError(
+                f"cannot read {place}: {_line(error, place)}: its newest runs are in {wal}, "
+                "which SQLite reads only beside a -shm file it may make or open") from error
+        raise
+    return connection
+
+
+#: The least query that reads a SQLite file (its schema).
+_PROBE = "SELECT 1 FROM sqlite_master LIMIT 1"
+
+
+def _not_a_database(error: BaseException) -> bool:
+    """Whether SQLite said the file is no database at all (rather than a
+    damaged or unreadable one)."""
+    return isinstance(error, sqlite3.DatabaseError) and "file is not a database" in str(error)
+
+
+def _from_the_database(error: BaseException) -> bool:
+    """Whether ``error`` is the database's answer (not a mistake in DoJobber)."""
+    if isinstance(error, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.Error)
 
 
 def _postgres_connection(place: str) -> Any:

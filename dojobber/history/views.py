@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from .place import redacted, scrub
-from .store import HistoryError, Store
+from .store import HistoryError, Store, storable, text_equals
 
 #: The job outcomes that count as passing (flaky: a change between those and failed).
 PASSING = ("passed", "passed_after_run")
@@ -30,7 +30,8 @@ _COUNTS = ("passed", "passed_after_run", "failed", "blocked", "not_tried", "inte
 class Filters:
     """Which runs a view reads: of ``root`` and ``host`` (None: any), started
     at or after ``since`` (Unix time), only failed ones (``failed``: not
-    succeeded), the ``last`` newest (None: all)."""
+    succeeded), the ``last`` newest (None: all). ``root`` and ``host`` are
+    looked for as the history stores them (:func:`~.store.storable`)."""
 
     def __init__(
         self,
@@ -43,14 +44,15 @@ class Filters:
         self.root, self.host, self.since = root, host, since
         self.failed, self.last = failed, last
 
-    def select(self, columns: str) -> tuple[str, list[Any]]:
-        """``SELECT columns FROM runs`` of the chosen runs, newest first."""
+    def select(self, columns: str, encoding: str = "utf-8") -> tuple[str, list[Any]]:
+        """``SELECT columns FROM runs`` of the chosen runs, newest first, in a
+        history whose text is in ``encoding`` (``Store.encoding``)."""
         where: list[str] = []
         params: list[Any] = []
         for column, value in (("root", self.root), ("host", self.host)):
             if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+                where.append(text_equals(column))
+                params += [storable(value, encoding)] * 2
         if self.since is not None:
             where.append("started_at >= ?")
             params.append(self.since)
@@ -76,7 +78,7 @@ def runs(store: Store, filters: Filters) -> list[dict[str, Any]]:
     ``host``, ``user``, ``directory``, ``root``, ``outcome`` (succeeded,
     failed, interrupted), ``no_act``, ``wall_seconds``, ``jobs`` (how many)
     and ``counts`` (jobs per outcome), ``settings``."""
-    sql, params = filters.select(_RUN_COLUMNS)
+    sql, params = filters.select(_RUN_COLUMNS, store.encoding)
     found = []
     for row in store.rows(sql, params):
         (run_id, started, wall, host, user, directory, root, outcome, no_act, jobs,
@@ -95,15 +97,15 @@ def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[t
     """``(run_id, started_at, host, root, job, outcome, tries, seconds,
     error)`` of the chosen runs' jobs (of job ``name`` only, if given),
     oldest run first."""
-    chosen, params = filters.select("id")
+    chosen, params = filters.select("id", store.encoding)
     sql = (
         "SELECT r.id, r.started_at, r.host, r.root, j.name, j.outcome, j.tries, "
         "j.seconds, j.error FROM jobs j JOIN runs r ON r.id = j.run_id "
         f"WHERE j.run_id IN ({chosen})"
     )
     if name is not None:
-        sql += " AND j.name = ?"
-        params = [*params, name]
+        sql += f" AND {text_equals('j.name')}"
+        params = [*params, *[storable(name, store.encoding)] * 2]
     return store.rows(sql + " ORDER BY r.started_at, r.id, j.seq", params)
 
 
@@ -177,7 +179,7 @@ def slow(store: Store, filters: Filters) -> dict[str, Any]:
         for name, spent in times.items()
     ]
     jobs.sort(key=lambda entry: (-entry["mean"], entry["job"]))
-    sql, params = filters.select("id, started_at, wall_seconds")
+    sql, params = filters.select("id, started_at, wall_seconds", store.encoding)
     walls = [{"id": run_id, "started_at": when(started), "wall_seconds": wall}
              for run_id, started, wall in reversed(store.rows(sql, params))]
     return {"jobs": jobs, "runs": walls}
@@ -187,7 +189,8 @@ def fleet(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """The latest chosen run of each host (per root), by root and host:
     ``root``, ``host``, ``run_id``, ``started_at``, ``outcome``,
     ``converged`` (it succeeded), ``ran`` (jobs it had to Run), ``failed``."""
-    sql, params = filters.select("id, started_at, host, root, outcome, passed_after_run, failed")
+    sql, params = filters.select(
+        "id, started_at, host, root, outcome, passed_after_run, failed", store.encoding)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for run_id, started, host, root, outcome, ran, failed in store.rows(sql, params):
         latest.setdefault((root, host), {  # newest first: the first seen is the latest
@@ -201,18 +204,28 @@ def fleet(store: Store, filters: Filters) -> list[dict[str, Any]]:
 def parse_since(text: str, now: float | None = None) -> float:
     """``--since``: an ISO 8601 date or date and time (local time unless it
     says otherwise), or a span back from now: ``90s``, ``30m``, ``12h``,
-    ``7d``, ``2w``. Raises ValueError for anything else."""
+    ``7d``, ``2w``, reaching back no further than the year 1. Raises
+    ValueError for anything else."""
     spans = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     text = text.strip()
-    if text[-1:] in spans and text[:-1].isdigit():
-        return (time.time() if now is None else now) - int(text[:-1]) * spans[text[-1]]
+    number, unit = text[:-1], text[-1:]
+    if unit in spans and number.isascii() and number.isdigit():
+        now = time.time() if now is None else now
+        # Compared as whole numbers: a span of 400 digits is no float.
+        furthest = now - datetime(1, 1, 1, tzinfo=timezone.utc).timestamp()
+        if len(number.lstrip("0")) > 20 or int(number) * spans[unit] > furthest:
+            raise ValueError(f"--since {text!r} reaches back before the year 1")
+        return now - int(number) * spans[unit]
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"--since {text!r} is neither an ISO 8601 date or time nor a span "
             "such as 7d, 12h, 30m") from None
-    return moment.timestamp()  # a naive time is local
+    try:
+        return moment.timestamp()  # a naive time is local
+    except (OverflowError, OSError, ValueError):  # local time before the year 1
+        raise ValueError(f"--since {text!r} is out of range") from None
 
 
 def trend(values: Sequence[float]) -> str:
@@ -277,10 +290,10 @@ def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
         raise HistoryError(f"{store.shown} has no run {run_id}")
     root, host, no_act, started = found[0]
     chosen = store.rows(
-        "SELECT id FROM runs WHERE root = ? AND host = ? AND no_act = ? "
-        "AND (started_at < ? OR (started_at = ? AND id <= ?)) "
+        f"SELECT id FROM runs WHERE {text_equals('root')} AND {text_equals('host')} "
+        "AND no_act = ? AND (started_at < ? OR (started_at = ? AND id <= ?)) "
         "ORDER BY started_at DESC, id DESC LIMIT ?",
-        [root, host, no_act, started, started, run_id, last])
+        [root, root, host, host, no_act, started, started, run_id, last])
     ids = tuple(reversed([row[0] for row in chosen]))
     if not ids:
         return PastOutcomes()

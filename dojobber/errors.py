@@ -35,8 +35,17 @@ class DuplicateJobNameError(ConfigurationError):
         self.classes = classes
 
 
-class DependencyCycleError(ConfigurationError):
-    """DEPS form a cycle. ``cycle`` lists the job names, first repeated last."""
+class RetrySettingError(ConfigurationError, RuntimeError):
+    """TRIES below 1 or a negative RETRY_DELAY (a job's, or configure's
+    ``default_tries`` and ``default_retry_delay``): a RuntimeError too, as
+    DoJobber 0.6.2 raised one, so that its callers' ``except`` still catch it."""
+
+
+class DependencyCycleError(ConfigurationError, RuntimeError):
+    """DEPS form a cycle. ``cycle`` lists the job names, first repeated last.
+
+    A RuntimeError too, as DoJobber 0.6.2 raised one for a cycle.
+    """
 
     def __init__(self, cycle: list[str]):
         super().__init__(

@@ -17,7 +17,13 @@ from typing import Any, Callable
 import pytest
 
 import dojobber
-from dojobber import ConfigurationError, DependencyCycleError, DuplicateJobNameError, JobTypeError
+from dojobber import (
+    ConfigurationError,
+    DependencyCycleError,
+    DuplicateJobNameError,
+    JobTypeError,
+    RetrySettingError,
+)
 
 CHECKS: list[str] = []
 
@@ -180,36 +186,41 @@ CASES = [
     Case("tries-string", attribute("TRIES", "3", TRIES_TYPE), JobTypeError),
     Case("tries-bool", attribute("TRIES", True, TRIES_TYPE), JobTypeError),
     Case("tries-complex", attribute("TRIES", 2j, TRIES_TYPE), JobTypeError),
-    Case("tries-zero", attribute("TRIES", 0, TRIES_RANGE), ConfigurationError),
-    Case("tries-half", attribute("TRIES", 0.5, TRIES_RANGE), ConfigurationError),
-    Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), ConfigurationError),
+    Case("tries-zero", attribute("TRIES", 0, TRIES_RANGE), RetrySettingError),
+    Case("tries-half", attribute("TRIES", 0.5, TRIES_RANGE), RetrySettingError),
+    Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), RetrySettingError),
     Case("tries-nan", attribute("TRIES", math.nan, TRIES_RANGE), ConfigurationError),
     Case("tries-inf", attribute("TRIES", math.inf, TRIES_RANGE), ConfigurationError),
     Case("tries-decimal-nan", attribute("TRIES", Decimal("NaN"), TRIES_RANGE), ConfigurationError),
     Case("tries-decimal-inf", attribute("TRIES", Decimal("Infinity"), TRIES_RANGE),
          ConfigurationError),
     Case("tries-fraction-half", attribute("TRIES", Fraction(1, 2), TRIES_RANGE),
-         ConfigurationError),
+         RetrySettingError),
+    Case("tries-minus-inf", attribute("TRIES", -math.inf, TRIES_RANGE), ConfigurationError),
     Case("delay-string", attribute("RETRY_DELAY", "1", DELAY_TYPE), JobTypeError),
     Case("delay-bool", attribute("RETRY_DELAY", False, DELAY_TYPE), JobTypeError),
-    Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), ConfigurationError),
+    Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), RetrySettingError),
     Case("delay-nan", attribute("RETRY_DELAY", math.nan, DELAY_RANGE), ConfigurationError),
     Case("delay-inf", attribute("RETRY_DELAY", math.inf, DELAY_RANGE), ConfigurationError),
+    Case("delay-minus-inf", attribute("RETRY_DELAY", -math.inf, DELAY_RANGE),
+         RetrySettingError),
+    Case("delay-decimal-minus-inf", attribute("RETRY_DELAY", Decimal("-Infinity"), DELAY_RANGE),
+         RetrySettingError),
     Case("delay-decimal-snan", attribute("RETRY_DELAY", Decimal("sNaN"), DELAY_RANGE),
          ConfigurationError),
     Case("delay-decimal-negative", attribute("RETRY_DELAY", Decimal("-1"), DELAY_RANGE),
-         ConfigurationError),
+         RetrySettingError),
     Case("delay-too-long", attribute("RETRY_DELAY", 1e300, DELAY_LONG), ConfigurationError),
     Case("default-tries-zero", default(
         "default_tries", 0, "default_tries must be a finite number >= 1, got {!r}"
-    ), ConfigurationError),
+    ), RetrySettingError),
     Case("default-tries-None", default(
         "default_tries", None, "default_tries must be a number >= 1, got {!r}"
     ), JobTypeError),
     Case("default-delay-negative", default(
         "default_retry_delay", -1, "default_retry_delay must be a finite number of seconds >= 0, "
         "got {!r}"
-    ), ConfigurationError),
+    ), RetrySettingError),
     Case("default-delay-string", default(
         "default_retry_delay", "1", "default_retry_delay must be a number of seconds >= 0, got {!r}"
     ), JobTypeError),
@@ -259,6 +270,112 @@ CASES = [
         "observers must be dojobber.Observer instances, got 'progress'", None, "progress",
     ), ConfigurationError),
 ]
+
+
+#: What DoJobber 0.6.2's configure() raised for each case, as run with 0.6.2
+#: itself (the column "0.6.2
+#: raised" of docs/bad-input.rst): None where it raised nothing there (it
+#: went on, or failed later, in checknrun); the cases of settings 0.6.2 did
+#: not have are not listed.
+RAISED_BY_0_6_2: dict[str, type[BaseException] | None] = {
+    "root-None": AttributeError,  # None.__name__
+    "root-name": None,
+    "root-instance": AttributeError,
+    "root-other-class": None,
+    "deps-None": TypeError,
+    "deps-int": TypeError,
+    "deps-string": None,  # each letter taken for a job name
+    "deps-bytes": AttributeError,  # (76).__name__
+    "deps-bytearray": AttributeError,
+    "deps-dict": None,
+    "deps-iter-raises": RuntimeError,  # the DEPS' own exception
+    "deps-iter-raises-TypeError": TypeError,
+    "deps-next-raises": OSError,
+    "deps-repr-raises": ValueError,
+    # pygraph's AdditionError, a RuntimeError: the name is that of the
+    # class listed before it (edge added twice); another name raised nothing.
+    "deps-entry-name": RuntimeError,
+    "deps-entry-None": AttributeError,
+    "deps-entry-instance": AttributeError,
+    "deps-entry-other-class": None,
+    "deps-entry-subclass": None,
+    "deps-entry-abc": None,
+    "deps-entry-two-bases": None,
+    "duplicate-name": None,  # the first class of that name was used
+    "cycle-self": RuntimeError,
+    "cycle-three": RuntimeError,
+    "tries-string": None,  # int('3') is 3
+    "tries-bool": None,
+    "tries-complex": TypeError,  # int(2j)
+    "tries-zero": RuntimeError,
+    "tries-half": RuntimeError,
+    "tries-negative": RuntimeError,
+    "tries-nan": ValueError,  # int(nan)
+    "tries-inf": OverflowError,  # int(inf)
+    "tries-minus-inf": OverflowError,
+    "tries-decimal-nan": ValueError,
+    "tries-decimal-inf": OverflowError,
+    "tries-fraction-half": RuntimeError,
+    "delay-string": TypeError,  # '1' < 0
+    "delay-bool": None,
+    "delay-negative": RuntimeError,
+    "delay-minus-inf": RuntimeError,
+    "delay-decimal-minus-inf": RuntimeError,
+    "delay-nan": None,
+    "delay-inf": None,
+    "delay-decimal-snan": ArithmeticError,  # decimal.InvalidOperation
+    "delay-decimal-negative": RuntimeError,
+    "delay-too-long": None,
+    "default-tries-zero": RuntimeError,
+    "default-tries-None": TypeError,  # int(None)
+    "default-delay-negative": RuntimeError,
+    "default-delay-string": TypeError,
+}
+
+#: Where our exception is not of the type 0.6.2 raised (docs/bad-input.rst
+#: says why for each).
+NOT_OF_THE_OLD_TYPE = {
+    "root-None", "root-instance", "deps-bytes", "deps-bytearray", "deps-entry-None",
+    "deps-entry-instance", "deps-iter-raises", "deps-next-raises", "tries-inf",
+    "tries-minus-inf", "tries-decimal-inf", "delay-decimal-snan", "deps-entry-name",
+}
+
+
+def test_every_old_case_says_what_0_6_2_raised() -> None:
+    ids = {case.id for case in CASES}
+    old_settings = {i for i in ids if not i.startswith((
+        "timeout", "backoff", "delay-max", "jitter", "default-timeout", "default-backoff",
+        "default-delay-max", "default-jitter", "fail-fast", "observer"))}
+    assert set(RAISED_BY_0_6_2) == old_settings
+    assert NOT_OF_THE_OLD_TYPE <= set(RAISED_BY_0_6_2)
+
+
+OLD_TYPE_CASES = [case for case in CASES if RAISED_BY_0_6_2.get(case.id) is not None
+                  and case.id not in NOT_OF_THE_OLD_TYPE]
+
+
+@pytest.mark.parametrize("case", OLD_TYPE_CASES, ids=[c.id for c in OLD_TYPE_CASES])
+def test_caught_by_the_type_0_6_2_raised(case: Case) -> None:
+    """A script's ``except RuntimeError`` (or TypeError...) around
+    configure(), written for 0.6.2, still catches the error."""
+    root, kwargs, message, _, _ = case.make()
+    old = RAISED_BY_0_6_2[case.id]
+    assert old is not None
+    try:
+        dojobber.DoJobber().configure(root, **kwargs)
+    except old as error:
+        assert str(error) == message
+    else:  # pragma: no cover - configure raised nothing
+        pytest.fail(f"{case.id}: configure() raised nothing")
+
+
+def test_exactly_the_old_runtime_errors_are_runtime_errors() -> None:
+    """TRIES below 1, a negative RETRY_DELAY and a cycle, as 0.6.2; no other
+    configuration error is a RuntimeError."""
+    for case in CASES:
+        old = RAISED_BY_0_6_2.get(case.id)
+        assert issubclass(case.error, RuntimeError) == (
+            old is RuntimeError and case.id not in NOT_OF_THE_OLD_TYPE), case.id
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -282,3 +282,56 @@ def test_the_command_shows_the_runs_warnings(tmp_path: Path) -> None:
     assert line in done.stderr.splitlines()
     assert line in (tmp_path / "run.log").read_text().splitlines()
     assert "DoJobberWarning" not in done.stderr
+
+
+# 4. A job without Check (or Run) fails as in 0.6.2, whose Job had neither:
+#    the AttributeError Python gives for the missing method
+
+class NoCheck(Job):
+    pass
+
+
+class NoRun(RunonlyJob):
+    pass
+
+
+class Lacking(Job):
+    DEPS = [NoCheck, NoRun]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_a_job_without_check_or_run_fails_with_0_6_2s_attribute_error(
+    engine: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.warns(DoJobberWarning, match="^NoCheck defines no Check, so every try"):
+        dojob = run(Lacking, engine, verbose=True, default_tries=1)
+    errors = dojob.nodeexceptions
+    assert {name: (type(error), str(error)) for name, error in errors.items()} == {
+        "NoCheck": (AttributeError, "'NoCheck' object has no attribute 'Check'"),
+        "NoRun": (AttributeError, "'NoRun' object has no attribute 'Run'"),
+    }
+    # What 0.6.2 prints for these two jobs (threads may interleave them).
+    lines = capsys.readouterr().err.splitlines()
+    for name, method in (("NoCheck", "Check"), ("NoRun", "Run")):
+        assert [line for line in lines if line.startswith(name + ".")] == [
+            f"{name}.check: fail",
+            f"{name}.run: fail",
+            f"{name}.recheck: fail \"'{name}' object has no attribute '{method}'\"",
+        ]
+
+
+def test_the_missing_check_error_is_pythons_own_for_any_name() -> None:
+    """The interpreter words it: a long name is shortened as CPython does."""
+    long_name = type("Job" + "x" * 150, (Job,), {})
+    with pytest.warns(DoJobberWarning):
+        dojob = run(long_name, {}, default_tries=1, cleanup=False)
+    error = dojob.nodeexceptions[long_name.__name__]
+    with pytest.raises(AttributeError) as python_says:
+        type(long_name.__name__, (), {})().Check  # noqa: B018 - the lookup is the test
+    assert str(error) == str(python_says.value)
+    # Shortened (to 50 characters before Python 3.12, 100 since), as 0.6.2's
+    # lookup was on the same interpreter.
+    assert str(error) != f"'{long_name.__name__}' object has no attribute 'Check'"
+    assert (error.name, error.obj.__class__) == ("Check", long_name)

@@ -27,6 +27,12 @@ class JobTypeError(ConfigurationError, TypeError):
     that is not a Job class, a TRIES or RETRY_DELAY that is not a number."""
 
 
+class NamelessJobError(JobTypeError, AttributeError):
+    """A root or DEPS entry that is not a Job class and has no ``__name__``
+    (``None``, an instance, a byte of a bytes DEPS): an AttributeError too,
+    as DoJobber 0.6.2 raised one when it read the name."""
+
+
 class DuplicateJobNameError(ConfigurationError):
     """Two different classes share one job name in the same graph."""
 
@@ -39,6 +45,11 @@ class RetrySettingError(ConfigurationError, RuntimeError):
     """TRIES below 1 or a negative RETRY_DELAY (a job's, or configure's
     ``default_tries`` and ``default_retry_delay``): a RuntimeError too, as
     DoJobber 0.6.2 raised one, so that its callers' ``except`` still catch it."""
+
+
+class InfiniteTriesError(ConfigurationError, OverflowError):
+    """An infinite TRIES (or ``default_tries``): an OverflowError too, as
+    DoJobber 0.6.2 raised one when it made it an int."""
 
 
 class DependencyCycleError(ConfigurationError, RuntimeError):

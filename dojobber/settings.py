@@ -11,7 +11,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Sequence, cast
 
 from .backoff import Backoff
-from .errors import ConfigurationError, JobTypeError, RetrySettingError
+from .errors import ConfigurationError, InfiniteTriesError, JobTypeError, RetrySettingError
 from .events import Observer
 
 if TYPE_CHECKING:
@@ -53,8 +53,10 @@ def check_tries(value: Any, job: str | None, what: str = "TRIES") -> int:
     if finite is None:
         raise JobTypeError(f"{where} must be a number >= 1, got {value!r}", job, value)
     if not (finite and value >= 1):
-        # A RuntimeError too where 0.6.2 raised one: below 1, not NaN or infinite.
-        kind = RetrySettingError if finite else ConfigurationError
+        # The type 0.6.2 raised kept as a base: a RuntimeError below 1, an
+        # OverflowError for an infinity (a NaN is a ValueError, as there).
+        kind = (RetrySettingError if finite else
+                InfiniteTriesError if _infinite(value) else ConfigurationError)
         raise kind(f"{where} must be a finite number >= 1, got {value!r}", job, value)
     return int(math.ceil(value))
 
@@ -89,6 +91,13 @@ def _minus_infinity(value: Any) -> bool:
     try:
         return bool(value == -math.inf)
     except ArithmeticError:  # a signalling NaN refuses even to be compared
+        return False
+
+
+def _infinite(value: Any) -> bool:
+    try:
+        return bool(value == math.inf or value == -math.inf)
+    except ArithmeticError:
         return False
 
 

@@ -18,10 +18,12 @@ from .errors import (
     JobTimeoutError,
     JobTypeError,
     NamelessJobError,
+    NotConfiguredError,
     RenderError,
     RetrySettingError,
     RunDuringImportError,
     TransferError,
+    UnknownJobError,
     WorkerLostError,
 )
 from .events import Observer
@@ -48,6 +50,7 @@ __all__ = [
     "JobTimeoutError",
     "JobTypeError",
     "NamelessJobError",
+    "NotConfiguredError",
     "Observer",
     "Outcome",
     "RenderError",
@@ -55,6 +58,7 @@ __all__ = [
     "RunDuringImportError",
     "RunonlyJob",
     "TransferError",
+    "UnknownJobError",
     "VERSION",
     "WorkerLostError",
     "__version__",

@@ -13,7 +13,13 @@ from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .engine.sequential import Engine
-from .errors import ConfigurationError, DoJobberError, DoJobberWarning, RenderError
+from .errors import (
+    DoJobberError,
+    DoJobberWarning,
+    NotConfiguredError,
+    RenderError,
+    UnknownJobError,
+)
 from .events import Observer
 from .graph import build_plan
 from .hints import warn_about_false_checks, warn_about_jobs
@@ -526,7 +532,7 @@ class DoJobber:
 
     def _configured(self) -> Engine:
         if self._engine is None:
-            raise ConfigurationError("call configure(root) before checknrun()")
+            raise NotConfiguredError("call configure(root) before checknrun()")
         return self._engine
 
     def _index_of(self, node: type[Job] | str | None) -> int:
@@ -538,7 +544,7 @@ class DoJobber:
         index = plan.index.get(name) if isinstance(name, str) else None
         if index is None or not (isinstance(node, str) or plan.classes[index] is node):
             root = plan.names[-1]
-            raise ConfigurationError(
+            raise UnknownJobError(
                 f"checknrun: {node!r} is not a job of the graph configured from {root!r}",
                 None,
                 node,

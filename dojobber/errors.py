@@ -65,6 +65,19 @@ class DependencyCycleError(ConfigurationError, RuntimeError):
         self.cycle = cycle
 
 
+class NotConfiguredError(ConfigurationError, AttributeError):
+    """``checknrun()`` before ``configure()``: an AttributeError too, as
+    DoJobber 0.6.2 raised one."""
+
+
+class UnknownJobError(ConfigurationError, KeyError):
+    """``checknrun(node)`` with a node that is not a job of the configured
+    graph (``value``): a KeyError too, as DoJobber 0.6.2 raised one."""
+
+    # The message itself: KeyError would show its repr, in quotes.
+    __str__ = BaseException.__str__
+
+
 class JobTimeoutError(DoJobberError, TimeoutError):
     """A try of a job ran longer than the job's TIMEOUT; that try failed.
 

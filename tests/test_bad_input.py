@@ -561,3 +561,22 @@ def test_a_deps_tuple_lists_each_class_once_in_the_plan(pattern: str) -> None:
 def test_an_odd_entry_in_a_short_deps_tuple_is_named(odd: object) -> None:
     with pytest.raises(dojobber.ConfigurationError, match="which is not a Job class"):
         dojobber.DoJobber().configure(job("Top", DEPS=(job("Fine"), odd)))
+
+
+def test_checknrun_refusals_are_caught_by_the_types_0_6_2_raised() -> None:
+    """0.6.2 raised AttributeError ('NoneType' object has no attribute
+    '__name__') before configure() and KeyError for an unknown node."""
+    try:
+        dojobber.DoJobber().checknrun()
+    except AttributeError as error:
+        assert str(error) == "call configure(root) before checknrun()"
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy")]))
+    CHECKS.clear()
+    for node in ("Nowhere", dojobber.DummyJob):
+        try:
+            dojob.checknrun(node)
+        except KeyError as error:
+            assert error.args[0] == str(error) == (
+                f"checknrun: {node!r} is not a job of the graph configured from 'Top'")
+    assert CHECKS == []

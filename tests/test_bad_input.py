@@ -8,10 +8,13 @@ that no Check ran. Keep this table and the one in the docs in step.
 from __future__ import annotations
 
 import abc
+import json
 import math
+import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -580,3 +583,105 @@ def test_checknrun_refusals_are_caught_by_the_types_0_6_2_raised() -> None:
             assert error.args[0] == str(error) == (
                 f"checknrun: {node!r} is not a job of the graph configured from 'Top'")
     assert CHECKS == []
+
+
+#: The cases above, built with 0.6.2's own classes: for each, the names of
+#: the classes of what its configure() raised (None: nothing).
+OLD_PROBE = r'''
+import abc, json, math, sys
+from decimal import Decimal
+from fractions import Fraction
+import dojobber
+
+class Recording(dojobber.Job):
+    def Check(self, *args, **kwargs): pass
+    def Run(self, *args, **kwargs): pass
+
+def job(name, **attrs):
+    return type(name, (Recording,), attrs)
+
+class BadDeps:
+    def __init__(self, where, error): self.where, self.error = where, error
+    def __iter__(self):
+        if self.where == "iter": raise self.error
+        yield job("Fine"); raise self.error
+    def __repr__(self):
+        if self.where == "repr": raise SystemExit("no repr either")
+        return "BadDeps(%r)" % self.where
+
+def attribute(name, value): return job("Top", DEPS=[job("Leafy", **{name: value})]), {}
+def deps(value): return job("Leafy", DEPS=value), {}
+def entry(value): return job("Leafy", DEPS=[job("Fine"), value]), {}
+def default(name, value): return job("Top"), {name: value}
+def cycle(length):
+    jobs = [job("C%d" % i) for i in range(length)]
+    for here, there in zip(jobs, jobs[1:] + jobs[:1]): here.DEPS = [there]
+    return job("Top", DEPS=[jobs[0]]), {}
+def twins():
+    return job("Top", DEPS=[job("Twin"), job("Middle", DEPS=[job("Twin")])]), {}
+
+CASES = {
+    "root-None": (None, {}), "root-name": ("Top", {}),
+    "root-instance": (dojobber.DummyJob(), {}), "root-other-class": (dict, {}),
+    "deps-None": deps(None), "deps-int": deps(7), "deps-string": deps("Fine"),
+    "deps-bytes": deps(b"Leaf"), "deps-bytearray": deps(bytearray(b"Leaf")),
+    "deps-dict": deps({"Fine": 1}),
+    "deps-iter-raises": deps(BadDeps("iter", RuntimeError("no DEPS today"))),
+    "deps-iter-raises-TypeError": deps(BadDeps("iter", TypeError("not now"))),
+    "deps-next-raises": deps(BadDeps("next", OSError("disk gone"))),
+    "deps-repr-raises": deps(BadDeps("repr", ValueError("half"))),
+    "deps-entry-name": entry("Fine"), "deps-entry-None": entry(None),
+    "deps-entry-instance": entry(dojobber.DummyJob()), "deps-entry-other-class": entry(int),
+    "deps-entry-subclass": entry(type("Sub", (OSError,), {})),
+    "deps-entry-abc": entry(type("Abstract", (abc.ABC,), {})),
+    "deps-entry-two-bases": entry(type("Both", (OSError, Exception), {})),
+    "duplicate-name": twins(), "cycle-self": cycle(1), "cycle-three": cycle(3),
+    "tries-string": attribute("TRIES", "3"), "tries-bool": attribute("TRIES", True),
+    "tries-complex": attribute("TRIES", 2j), "tries-zero": attribute("TRIES", 0),
+    "tries-half": attribute("TRIES", 0.5), "tries-negative": attribute("TRIES", -2),
+    "tries-nan": attribute("TRIES", math.nan), "tries-inf": attribute("TRIES", math.inf),
+    "tries-minus-inf": attribute("TRIES", -math.inf),
+    "tries-decimal-nan": attribute("TRIES", Decimal("NaN")),
+    "tries-decimal-inf": attribute("TRIES", Decimal("Infinity")),
+    "tries-fraction-half": attribute("TRIES", Fraction(1, 2)),
+    "delay-string": attribute("RETRY_DELAY", "1"), "delay-bool": attribute("RETRY_DELAY", False),
+    "delay-negative": attribute("RETRY_DELAY", -0.5),
+    "delay-minus-inf": attribute("RETRY_DELAY", -math.inf),
+    "delay-decimal-minus-inf": attribute("RETRY_DELAY", Decimal("-Infinity")),
+    "delay-nan": attribute("RETRY_DELAY", math.nan), "delay-inf": attribute("RETRY_DELAY", math.inf),
+    "delay-decimal-snan": attribute("RETRY_DELAY", Decimal("sNaN")),
+    "delay-decimal-negative": attribute("RETRY_DELAY", Decimal("-1")),
+    "delay-too-long": attribute("RETRY_DELAY", 1e300),
+    "default-tries-zero": default("default_tries", 0),
+    "default-tries-inf": default("default_tries", math.inf),
+    "default-tries-None": default("default_tries", None),
+    "default-delay-negative": default("default_retry_delay", -1),
+    "default-delay-string": default("default_retry_delay", "1"),
+}
+raised = {}
+for name, (root, kwargs) in CASES.items():
+    try:
+        dojobber.DoJobber().configure(root, **kwargs)
+        raised[name] = None
+    except Exception as error:
+        raised[name] = [kind.__name__ for kind in type(error).__mro__]
+print(json.dumps(raised))
+'''
+
+OLD_PYTHON = Path(__file__).resolve().parent.parent / (
+    "benchmarks/.cache/dojobber-0.6.2/bin/python")
+
+
+@pytest.mark.skipif(not OLD_PYTHON.exists(),
+                    reason="no DoJobber 0.6.2 here (`sh dev.sh bench` builds it)")
+def test_0_6_2_itself_raised_what_the_table_says(tmp_path: Path) -> None:
+    done = subprocess.run([str(OLD_PYTHON), "-c", OLD_PROBE], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    raised = json.loads(done.stdout)
+    assert set(raised) == set(RAISED_BY_0_6_2)
+    for name, kind in RAISED_BY_0_6_2.items():
+        if kind is None:
+            assert raised[name] is None, name
+        else:
+            assert raised[name] is not None and kind.__name__ in raised[name], name

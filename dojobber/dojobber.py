@@ -13,7 +13,13 @@ from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .engine.sequential import Engine
-from .errors import ConfigurationError, DoJobberError, DoJobberWarning, RenderError
+from .errors import (
+    DoJobberError,
+    DoJobberWarning,
+    NotConfiguredError,
+    RenderError,
+    UnknownJobError,
+)
 from .events import Observer
 from .graph import build_plan
 from .hints import warn_about_false_checks, warn_about_jobs
@@ -121,6 +127,8 @@ class DoJobber:
         self._args: tuple[Any, ...] = ()
         self._kwargs: dict[str, Any] = {}
         self._cleanup_after_run = True
+        # The thread in which checknrun() calls a subclass's cleanup().
+        self._ending_in: int | None = None
         # What nodestatus, noderesults and nodeexceptions return; None: made
         # from the last run's result when first read (see _published).
         self._nodestatus: dict[str, bool | None] | None = {}
@@ -287,23 +295,55 @@ class DoJobber:
         scheduler = self._configured()
         start = self._index_of(node)
         self._forget_run()
+        # 0.6.2 called two public methods on self, which a subclass may
+        # override: success() after each pass, cleanup() at the end. Only
+        # an override is called (looked up once a run): the usual run pays
+        # nothing for it.
+        kind = type(self)
+        scheduler.after_pass = (
+            None if kind.success is DoJobber.success else self._success_after_pass)
+        ended = False
         try:
             scheduler.run(start, self._args, self._kwargs)
             result = scheduler.result
             if result is not None and result.false_checks:
                 warn_about_false_checks(result, stacklevel=4)  # the caller of checknrun()
+            ended = True
         finally:
             result = scheduler.result
             if result is not None:
                 self._publish(result)
             if self._cleanup_after_run:
-                try:
-                    self._cleanup()
-                except BaseException:
-                    # After Ctrl-C the interrupt must win; the failed
-                    # Cleanups were already reported on stderr.
-                    if result is None or not result.interrupted:
-                        raise
+                if ended and kind.cleanup is not DoJobber.cleanup:
+                    self._cleanup_by_override()
+                else:
+                    # After Ctrl-C (or another exception), the Cleanups
+                    # themselves, not an override: 0.6.2 called none.
+                    try:
+                        self._cleanup()
+                    except BaseException:
+                        # After Ctrl-C the interrupt must win; the failed
+                        # Cleanups were already reported on stderr.
+                        if result is None or not result.interrupted:
+                            raise
+
+    def _success_after_pass(self) -> bool:
+        """The subclass's success(), asked after a pass as 0.6.2 asked it;
+        it sees the run so far (nodestatus, super().success())."""
+        result = self._engine.result if self._engine is not None else None
+        if result is not None:
+            self._publish(result)
+        return bool(self.success())
+
+    def _cleanup_by_override(self) -> None:
+        """Call the subclass's cleanup() at the end of the run, as 0.6.2 did;
+        its ``super().cleanup()`` runs the Cleanups although the run still
+        holds the lock (see cleanup)."""
+        self._ending_in = threading.get_ident()
+        try:
+            self.cleanup()
+        finally:
+            self._ending_in = None
 
     def cleanup(self) -> None:
         """Run the Cleanup of every job instance made so far, newest first.
@@ -315,7 +355,17 @@ class DoJobber:
         its type unchanged. Only a KeyboardInterrupt stops the rest (they
         stay pending for the next call). Raises DoJobberError while
         ``checknrun()`` runs: the run calls it when it ends.
+
+        A subclass may override it, as with 0.6.2: ``checknrun()`` then
+        calls the override when a run with ``cleanup`` on ends normally,
+        and the override's ``super().cleanup()`` runs the Cleanups. After
+        Ctrl-C the run calls the Cleanups themselves, not the override.
         """
+        if self._ending_in == threading.get_ident():
+            # An override that checknrun() is calling at its end: the run
+            # holds the lock, in this very thread.
+            self._cleanup()
+            return
         with self._alone("cleanup()"):
             self._cleanup()
 
@@ -354,7 +404,7 @@ class DoJobber:
         return any(status is True for status in self.nodestatus.values())
 
     def failure(self) -> bool:
-        """``not success()``."""
+        """``not self.success()``: a subclass's success() decides, as in 0.6.2."""
         return not self.success()
 
     def report(self) -> RunReport:
@@ -482,7 +532,7 @@ class DoJobber:
 
     def _configured(self) -> Engine:
         if self._engine is None:
-            raise ConfigurationError("call configure(root) before checknrun()")
+            raise NotConfiguredError("call configure(root) before checknrun()")
         return self._engine
 
     def _index_of(self, node: type[Job] | str | None) -> int:
@@ -494,7 +544,7 @@ class DoJobber:
         index = plan.index.get(name) if isinstance(name, str) else None
         if index is None or not (isinstance(node, str) or plan.classes[index] is node):
             root = plan.names[-1]
-            raise ConfigurationError(
+            raise UnknownJobError(
                 f"checknrun: {node!r} is not a job of the graph configured from {root!r}",
                 None,
                 node,

@@ -27,6 +27,12 @@ class JobTypeError(ConfigurationError, TypeError):
     that is not a Job class, a TRIES or RETRY_DELAY that is not a number."""
 
 
+class NamelessJobError(JobTypeError, AttributeError):
+    """A root or DEPS entry that is not a Job class and has no ``__name__``
+    (``None``, an instance, a byte of a bytes DEPS): an AttributeError too,
+    as DoJobber 0.6.2 raised one when it read the name."""
+
+
 class DuplicateJobNameError(ConfigurationError):
     """Two different classes share one job name in the same graph."""
 
@@ -35,14 +41,41 @@ class DuplicateJobNameError(ConfigurationError):
         self.classes = classes
 
 
-class DependencyCycleError(ConfigurationError):
-    """DEPS form a cycle. ``cycle`` lists the job names, first repeated last."""
+class RetrySettingError(ConfigurationError, RuntimeError):
+    """TRIES below 1 or a negative RETRY_DELAY (a job's, or configure's
+    ``default_tries`` and ``default_retry_delay``): a RuntimeError too, as
+    DoJobber 0.6.2 raised one, so that its callers' ``except`` still catch it."""
+
+
+class InfiniteTriesError(ConfigurationError, OverflowError):
+    """An infinite TRIES (or ``default_tries``): an OverflowError too, as
+    DoJobber 0.6.2 raised one when it made it an int."""
+
+
+class DependencyCycleError(ConfigurationError, RuntimeError):
+    """DEPS form a cycle. ``cycle`` lists the job names, first repeated last.
+
+    A RuntimeError too, as DoJobber 0.6.2 raised one for a cycle.
+    """
 
     def __init__(self, cycle: list[str]):
         super().__init__(
             "Dependency cycle: " + " -> ".join(cycle), cycle[0], cycle
         )
         self.cycle = cycle
+
+
+class NotConfiguredError(ConfigurationError, AttributeError):
+    """``checknrun()`` before ``configure()``: an AttributeError too, as
+    DoJobber 0.6.2 raised one."""
+
+
+class UnknownJobError(ConfigurationError, KeyError):
+    """``checknrun(node)`` with a node that is not a job of the configured
+    graph (``value``): a KeyError too, as DoJobber 0.6.2 raised one."""
+
+    # The message itself: KeyError would show its repr, in quotes.
+    __str__ = BaseException.__str__
 
 
 class JobTimeoutError(DoJobberError, TimeoutError):

@@ -14,6 +14,7 @@ from .errors import (
     DependencyCycleError,
     DuplicateJobNameError,
     JobTypeError,
+    NamelessJobError,
 )
 from .errortext import one_line, short_name, text_of
 from .hints import LOWER_CASE_METHODS
@@ -75,11 +76,25 @@ def _refuse_entries(entries: Sequence[Any], job: str) -> None:
     """Raise for the first entry of ``entries`` that is not a Job class."""
     for entry in entries:
         if not _is_job_class(entry):
-            raise JobTypeError(
+            raise _not_a_class(entry)(
                 f"DEPS of job {job!r} lists {text_of(entry, repr)}, which is not a Job class",
                 job,
                 entry,
             )
+
+
+def _not_a_class(value: Any) -> type[JobTypeError]:
+    """The error for ``value``, which is no Job class: an AttributeError too
+    where 0.6.2, reading the ``__name__`` of what is not a string, raised one."""
+    if isinstance(value, str):
+        return JobTypeError
+    try:
+        value.__name__  # noqa: B018 - whether it raises is the question
+    except AttributeError:
+        return NamelessJobError
+    except Exception:  # noqa: BLE001 - an odd object: named in the message all the same
+        pass
+    return JobTypeError
 
 
 def _check_deps_kind(value: Any, name: str) -> None:
@@ -93,7 +108,10 @@ def _check_deps_kind(value: Any, name: str) -> None:
     else:
         return
     kind = "string" if isinstance(value, str) else short_name(type(value))
-    raise JobTypeError(
+    # 0.6.2 read the name of a bytes DEPS's first byte, an int.
+    error = (NamelessJobError if isinstance(value, (bytes, bytearray, memoryview))
+             else JobTypeError)
+    raise error(
         f"DEPS of job {name!r} is the {kind} {text_of(value, repr)}; "
         f"list Job classes, not {instead}",
         name,
@@ -128,7 +146,7 @@ def build_plan(root: Any, settings: Settings = DEFAULTS) -> Plan:
     Raises a ConfigurationError subclass naming the job and the bad value.
     """
     if not _is_job_class(root):
-        raise JobTypeError(f"root must be a Job class, got {root!r}", None, root)
+        raise _not_a_class(root)(f"root must be a Job class, got {root!r}", None, root)
     # Names are checked after the walk, in one pass over them: a set of
     # names filled as the walk goes costs about twice as much on a graph of
     # 100,000 jobs, where its table no longer stays in the CPU's cache

@@ -44,12 +44,36 @@ class Job:
     _recheck_exception: BaseException | None = None
 
     def Check(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - 0.6.2 name
-        """Raise an exception unless this job's desired state already holds."""
-        raise NotImplementedError(f"{type(self).__name__} must define Check")
+        """Raise an exception unless this job's desired state already holds.
+
+        A subclass that defines none fails here as under 0.6.2, whose Job
+        had no Check: ``AttributeError: 'NAME' object has no attribute 'Check'``.
+        """
+        raise missing_method(self, "Check")
 
     def Run(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - 0.6.2 name
-        """Try to bring about the desired state; the outcome is ignored."""
-        raise NotImplementedError(f"{type(self).__name__} must define Run")
+        """Try to bring about the desired state; the outcome is ignored.
+
+        Without one, it fails as Check does (0.6.2's Job had no Run either).
+        """
+        raise missing_method(self, "Run")
+
+
+def missing_method(job: Job, method: str) -> AttributeError:
+    """The AttributeError Python itself raises when ``job.<method>`` does not
+    exist, which is what 0.6.2 recorded for a job without Check or Run.
+
+    Asked of a bare class of the same name, so that the message is the
+    interpreter's own, word for word (long names shortened as it does);
+    ``obj`` is ``job``, whose lower-case ``check`` a traceback may suggest.
+    """
+    bare = type(type(job).__name__, (), {"__slots__": ()})
+    try:
+        getattr(bare(), method)
+    except AttributeError as error:
+        error.obj = job
+        return error.with_traceback(None)
+    raise AssertionError(f"{bare!r} has {method}")  # pragma: no cover
 
 
 class DummyJob(Job):

@@ -11,7 +11,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Sequence, cast
 
 from .backoff import Backoff
-from .errors import ConfigurationError, JobTypeError
+from .errors import ConfigurationError, InfiniteTriesError, JobTypeError, RetrySettingError
 from .events import Observer
 
 if TYPE_CHECKING:
@@ -53,9 +53,11 @@ def check_tries(value: Any, job: str | None, what: str = "TRIES") -> int:
     if finite is None:
         raise JobTypeError(f"{where} must be a number >= 1, got {value!r}", job, value)
     if not (finite and value >= 1):
-        raise ConfigurationError(
-            f"{where} must be a finite number >= 1, got {value!r}", job, value
-        )
+        # The type 0.6.2 raised kept as a base: a RuntimeError below 1, an
+        # OverflowError for an infinity (a NaN is a ValueError, as there).
+        kind = (RetrySettingError if finite else
+                InfiniteTriesError if _infinite(value) else ConfigurationError)
+        raise kind(f"{where} must be a finite number >= 1, got {value!r}", job, value)
     return int(math.ceil(value))
 
 
@@ -68,7 +70,9 @@ def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float
             f"{where} must be a number of seconds >= 0, got {value!r}", job, value
         )
     if not (finite and value >= 0):
-        raise ConfigurationError(
+        # A RuntimeError too where 0.6.2 raised one: negative, -inf included.
+        kind = RetrySettingError if finite or _minus_infinity(value) else ConfigurationError
+        raise kind(
             f"{where} must be a finite number of seconds >= 0, got {value!r}",
             job,
             value,
@@ -81,6 +85,20 @@ def check_delay(value: Any, job: str | None, what: str = "RETRY_DELAY") -> float
             value,
         )
     return float(value)
+
+
+def _minus_infinity(value: Any) -> bool:
+    try:
+        return bool(value == -math.inf)
+    except ArithmeticError:  # a signalling NaN refuses even to be compared
+        return False
+
+
+def _infinite(value: Any) -> bool:
+    try:
+        return bool(value == math.inf or value == -math.inf)
+    except ArithmeticError:
+        return False
 
 
 def check_workers(value: Any) -> int:

@@ -8,16 +8,27 @@ that no Check ran. Keep this table and the one in the docs in step.
 from __future__ import annotations
 
 import abc
+import json
 import math
+import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 import dojobber
-from dojobber import ConfigurationError, DependencyCycleError, DuplicateJobNameError, JobTypeError
+from dojobber import (
+    ConfigurationError,
+    DependencyCycleError,
+    DuplicateJobNameError,
+    InfiniteTriesError,
+    JobTypeError,
+    NamelessJobError,
+    RetrySettingError,
+)
 
 CHECKS: list[str] = []
 
@@ -127,9 +138,9 @@ CAP_BAD = "RETRY_DELAY_MAX of job 'Leafy' must be " + CAP_WANTED + ", got {!r}"
 JITTER_BAD = "RETRY_JITTER of job 'Leafy' must be a number from 0 to 1, got {!r}"
 
 CASES = [
-    Case("root-None", root_is(None), JobTypeError),
+    Case("root-None", root_is(None), NamelessJobError),
     Case("root-name", root_is("Top"), JobTypeError),
-    Case("root-instance", root_is(dojobber.DummyJob()), JobTypeError),
+    Case("root-instance", root_is(dojobber.DummyJob()), NamelessJobError),
     Case("root-other-class", root_is(dict), JobTypeError),
     Case("deps-None", deps_is(None, 'DEPS for Leafy is not iterable; is "None"'), JobTypeError),
     Case("deps-int", deps_is(7, 'DEPS for Leafy is not iterable; is "7"'), JobTypeError),
@@ -138,11 +149,11 @@ CASES = [
     ), JobTypeError),
     Case("deps-bytes", deps_is(
         b"Leaf", "DEPS of job 'Leafy' is the bytes b'Leaf'; list Job classes, not names"
-    ), JobTypeError),
+    ), NamelessJobError),
     Case("deps-bytearray", deps_is(
         bytearray(b"Leaf"),
         "DEPS of job 'Leafy' is the bytearray bytearray(b'Leaf'); list Job classes, not names"
-    ), JobTypeError),
+    ), NamelessJobError),
     Case("deps-dict", deps_is(
         {"Fine": 1}, "DEPS of job 'Leafy' is the dict {'Fine': 1}; list Job classes, not a mapping"
     ), JobTypeError),
@@ -165,8 +176,8 @@ CASES = [
         "ValueError: half"
     ), JobTypeError),
     Case("deps-entry-name", deps_lists("Fine"), JobTypeError),
-    Case("deps-entry-None", deps_lists(None), JobTypeError),
-    Case("deps-entry-instance", deps_lists(dojobber.DummyJob()), JobTypeError),
+    Case("deps-entry-None", deps_lists(None), NamelessJobError),
+    Case("deps-entry-instance", deps_lists(dojobber.DummyJob()), NamelessJobError),
     Case("deps-entry-other-class", deps_lists(int), JobTypeError),
     # Classes that are not Job classes, each shape the walk tells apart:
     # one plain base, a metaclass, two bases.
@@ -180,36 +191,44 @@ CASES = [
     Case("tries-string", attribute("TRIES", "3", TRIES_TYPE), JobTypeError),
     Case("tries-bool", attribute("TRIES", True, TRIES_TYPE), JobTypeError),
     Case("tries-complex", attribute("TRIES", 2j, TRIES_TYPE), JobTypeError),
-    Case("tries-zero", attribute("TRIES", 0, TRIES_RANGE), ConfigurationError),
-    Case("tries-half", attribute("TRIES", 0.5, TRIES_RANGE), ConfigurationError),
-    Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), ConfigurationError),
+    Case("tries-zero", attribute("TRIES", 0, TRIES_RANGE), RetrySettingError),
+    Case("tries-half", attribute("TRIES", 0.5, TRIES_RANGE), RetrySettingError),
+    Case("tries-negative", attribute("TRIES", -2, TRIES_RANGE), RetrySettingError),
     Case("tries-nan", attribute("TRIES", math.nan, TRIES_RANGE), ConfigurationError),
-    Case("tries-inf", attribute("TRIES", math.inf, TRIES_RANGE), ConfigurationError),
+    Case("tries-inf", attribute("TRIES", math.inf, TRIES_RANGE), InfiniteTriesError),
     Case("tries-decimal-nan", attribute("TRIES", Decimal("NaN"), TRIES_RANGE), ConfigurationError),
     Case("tries-decimal-inf", attribute("TRIES", Decimal("Infinity"), TRIES_RANGE),
-         ConfigurationError),
+         InfiniteTriesError),
     Case("tries-fraction-half", attribute("TRIES", Fraction(1, 2), TRIES_RANGE),
-         ConfigurationError),
+         RetrySettingError),
+    Case("tries-minus-inf", attribute("TRIES", -math.inf, TRIES_RANGE), InfiniteTriesError),
     Case("delay-string", attribute("RETRY_DELAY", "1", DELAY_TYPE), JobTypeError),
     Case("delay-bool", attribute("RETRY_DELAY", False, DELAY_TYPE), JobTypeError),
-    Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), ConfigurationError),
+    Case("delay-negative", attribute("RETRY_DELAY", -0.5, DELAY_RANGE), RetrySettingError),
     Case("delay-nan", attribute("RETRY_DELAY", math.nan, DELAY_RANGE), ConfigurationError),
     Case("delay-inf", attribute("RETRY_DELAY", math.inf, DELAY_RANGE), ConfigurationError),
+    Case("delay-minus-inf", attribute("RETRY_DELAY", -math.inf, DELAY_RANGE),
+         RetrySettingError),
+    Case("delay-decimal-minus-inf", attribute("RETRY_DELAY", Decimal("-Infinity"), DELAY_RANGE),
+         RetrySettingError),
     Case("delay-decimal-snan", attribute("RETRY_DELAY", Decimal("sNaN"), DELAY_RANGE),
          ConfigurationError),
     Case("delay-decimal-negative", attribute("RETRY_DELAY", Decimal("-1"), DELAY_RANGE),
-         ConfigurationError),
+         RetrySettingError),
     Case("delay-too-long", attribute("RETRY_DELAY", 1e300, DELAY_LONG), ConfigurationError),
     Case("default-tries-zero", default(
         "default_tries", 0, "default_tries must be a finite number >= 1, got {!r}"
-    ), ConfigurationError),
+    ), RetrySettingError),
+    Case("default-tries-inf", default(
+        "default_tries", math.inf, "default_tries must be a finite number >= 1, got {!r}"
+    ), InfiniteTriesError),
     Case("default-tries-None", default(
         "default_tries", None, "default_tries must be a number >= 1, got {!r}"
     ), JobTypeError),
     Case("default-delay-negative", default(
         "default_retry_delay", -1, "default_retry_delay must be a finite number of seconds >= 0, "
         "got {!r}"
-    ), ConfigurationError),
+    ), RetrySettingError),
     Case("default-delay-string", default(
         "default_retry_delay", "1", "default_retry_delay must be a number of seconds >= 0, got {!r}"
     ), JobTypeError),
@@ -261,6 +280,114 @@ CASES = [
 ]
 
 
+#: What DoJobber 0.6.2's configure() raised for each case, as run with 0.6.2
+#: itself (the column "0.6.2
+#: raised" of docs/bad-input.rst): None where it raised nothing there (it
+#: went on, or failed later, in checknrun); the cases of settings 0.6.2 did
+#: not have are not listed.
+RAISED_BY_0_6_2: dict[str, type[BaseException] | None] = {
+    "root-None": AttributeError,  # None.__name__
+    "root-name": None,
+    "root-instance": AttributeError,
+    "root-other-class": None,
+    "deps-None": TypeError,
+    "deps-int": TypeError,
+    "deps-string": None,  # each letter taken for a job name
+    "deps-bytes": AttributeError,  # (76).__name__
+    "deps-bytearray": AttributeError,
+    "deps-dict": None,
+    "deps-iter-raises": RuntimeError,  # the DEPS' own exception
+    "deps-iter-raises-TypeError": TypeError,
+    "deps-next-raises": OSError,
+    "deps-repr-raises": ValueError,
+    # pygraph's AdditionError, a RuntimeError: the name is that of the
+    # class listed before it (edge added twice); another name raised nothing.
+    "deps-entry-name": RuntimeError,
+    "deps-entry-None": AttributeError,
+    "deps-entry-instance": AttributeError,
+    "deps-entry-other-class": None,
+    "deps-entry-subclass": None,
+    "deps-entry-abc": None,
+    "deps-entry-two-bases": None,
+    "duplicate-name": None,  # the first class of that name was used
+    "cycle-self": RuntimeError,
+    "cycle-three": RuntimeError,
+    "tries-string": None,  # int('3') is 3
+    "tries-bool": None,
+    "tries-complex": TypeError,  # int(2j)
+    "tries-zero": RuntimeError,
+    "tries-half": RuntimeError,
+    "tries-negative": RuntimeError,
+    "tries-nan": ValueError,  # int(nan)
+    "tries-inf": OverflowError,  # int(inf)
+    "tries-minus-inf": OverflowError,
+    "tries-decimal-nan": ValueError,
+    "tries-decimal-inf": OverflowError,
+    "tries-fraction-half": RuntimeError,
+    "delay-string": TypeError,  # '1' < 0
+    "delay-bool": None,
+    "delay-negative": RuntimeError,
+    "delay-minus-inf": RuntimeError,
+    "delay-decimal-minus-inf": RuntimeError,
+    "delay-nan": None,
+    "delay-inf": None,
+    "delay-decimal-snan": ArithmeticError,  # decimal.InvalidOperation
+    "delay-decimal-negative": RuntimeError,
+    "delay-too-long": None,
+    "default-tries-zero": RuntimeError,
+    "default-tries-inf": OverflowError,
+    "default-tries-None": TypeError,  # int(None)
+    "default-delay-negative": RuntimeError,
+    "default-delay-string": TypeError,
+}
+
+#: Where our exception is not of the type 0.6.2 raised (docs/bad-input.rst
+#: says so): a DEPS whose iteration raises (0.6.2 let that exception out;
+#: here it is the JobTypeError's ``__cause__``), a signalling NaN (0.6.2
+#: compared it: decimal.InvalidOperation) and a name beside a class of
+#: that name (pygraph refused the edge twice, by accident).
+NOT_OF_THE_OLD_TYPE = {
+    "deps-iter-raises", "deps-next-raises", "delay-decimal-snan", "deps-entry-name",
+}
+
+
+def test_every_old_case_says_what_0_6_2_raised() -> None:
+    ids = {case.id for case in CASES}
+    old_settings = {i for i in ids if not i.startswith((
+        "timeout", "backoff", "delay-max", "jitter", "default-timeout", "default-backoff",
+        "default-delay-max", "default-jitter", "fail-fast", "observer"))}
+    assert set(RAISED_BY_0_6_2) == old_settings
+    assert NOT_OF_THE_OLD_TYPE <= set(RAISED_BY_0_6_2)
+
+
+OLD_TYPE_CASES = [case for case in CASES if RAISED_BY_0_6_2.get(case.id) is not None
+                  and case.id not in NOT_OF_THE_OLD_TYPE]
+
+
+@pytest.mark.parametrize("case", OLD_TYPE_CASES, ids=[c.id for c in OLD_TYPE_CASES])
+def test_caught_by_the_type_0_6_2_raised(case: Case) -> None:
+    """A script's ``except RuntimeError`` (or TypeError...) around
+    configure(), written for 0.6.2, still catches the error."""
+    root, kwargs, message, _, _ = case.make()
+    old = RAISED_BY_0_6_2[case.id]
+    assert old is not None
+    try:
+        dojobber.DoJobber().configure(root, **kwargs)
+    except old as error:
+        assert str(error) == message
+    else:  # pragma: no cover - configure raised nothing
+        pytest.fail(f"{case.id}: configure() raised nothing")
+
+
+def test_exactly_the_old_runtime_errors_are_runtime_errors() -> None:
+    """TRIES below 1, a negative RETRY_DELAY and a cycle, as 0.6.2; no other
+    configuration error is a RuntimeError."""
+    for case in CASES:
+        old = RAISED_BY_0_6_2.get(case.id)
+        assert issubclass(case.error, RuntimeError) == (
+            old is RuntimeError and case.id not in NOT_OF_THE_OLD_TYPE), case.id
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_configuration_error(case: Case) -> None:
     root, kwargs, message, job_name, value = case.make()
@@ -286,7 +413,7 @@ def test_type_errors_are_also_type_errors_and_range_errors_value_errors() -> Non
     """Callers catching the builtin exceptions see what they expect."""
     for case in CASES:
         assert issubclass(case.error, ValueError)
-        if case.error is JobTypeError:
+        if issubclass(case.error, JobTypeError):
             assert issubclass(case.error, TypeError)
 
 
@@ -437,3 +564,124 @@ def test_a_deps_tuple_lists_each_class_once_in_the_plan(pattern: str) -> None:
 def test_an_odd_entry_in_a_short_deps_tuple_is_named(odd: object) -> None:
     with pytest.raises(dojobber.ConfigurationError, match="which is not a Job class"):
         dojobber.DoJobber().configure(job("Top", DEPS=(job("Fine"), odd)))
+
+
+def test_checknrun_refusals_are_caught_by_the_types_0_6_2_raised() -> None:
+    """0.6.2 raised AttributeError ('NoneType' object has no attribute
+    '__name__') before configure() and KeyError for an unknown node."""
+    try:
+        dojobber.DoJobber().checknrun()
+    except AttributeError as error:
+        assert str(error) == "call configure(root) before checknrun()"
+    dojob = dojobber.DoJobber()
+    dojob.configure(job("Top", DEPS=[job("Leafy")]))
+    CHECKS.clear()
+    for node in ("Nowhere", dojobber.DummyJob):
+        try:
+            dojob.checknrun(node)
+        except KeyError as error:
+            assert error.args[0] == str(error) == (
+                f"checknrun: {node!r} is not a job of the graph configured from 'Top'")
+    assert CHECKS == []
+
+
+#: The cases above, built with 0.6.2's own classes: for each, the names of
+#: the classes of what its configure() raised (None: nothing).
+OLD_PROBE = r'''
+import abc, json, math, sys
+from decimal import Decimal
+from fractions import Fraction
+import dojobber
+
+class Recording(dojobber.Job):
+    def Check(self, *args, **kwargs): pass
+    def Run(self, *args, **kwargs): pass
+
+def job(name, **attrs):
+    return type(name, (Recording,), attrs)
+
+class BadDeps:
+    def __init__(self, where, error): self.where, self.error = where, error
+    def __iter__(self):
+        if self.where == "iter": raise self.error
+        yield job("Fine"); raise self.error
+    def __repr__(self):
+        if self.where == "repr": raise SystemExit("no repr either")
+        return "BadDeps(%r)" % self.where
+
+def attribute(name, value): return job("Top", DEPS=[job("Leafy", **{name: value})]), {}
+def deps(value): return job("Leafy", DEPS=value), {}
+def entry(value): return job("Leafy", DEPS=[job("Fine"), value]), {}
+def default(name, value): return job("Top"), {name: value}
+def cycle(length):
+    jobs = [job("C%d" % i) for i in range(length)]
+    for here, there in zip(jobs, jobs[1:] + jobs[:1]): here.DEPS = [there]
+    return job("Top", DEPS=[jobs[0]]), {}
+def twins():
+    return job("Top", DEPS=[job("Twin"), job("Middle", DEPS=[job("Twin")])]), {}
+
+CASES = {
+    "root-None": (None, {}), "root-name": ("Top", {}),
+    "root-instance": (dojobber.DummyJob(), {}), "root-other-class": (dict, {}),
+    "deps-None": deps(None), "deps-int": deps(7), "deps-string": deps("Fine"),
+    "deps-bytes": deps(b"Leaf"), "deps-bytearray": deps(bytearray(b"Leaf")),
+    "deps-dict": deps({"Fine": 1}),
+    "deps-iter-raises": deps(BadDeps("iter", RuntimeError("no DEPS today"))),
+    "deps-iter-raises-TypeError": deps(BadDeps("iter", TypeError("not now"))),
+    "deps-next-raises": deps(BadDeps("next", OSError("disk gone"))),
+    "deps-repr-raises": deps(BadDeps("repr", ValueError("half"))),
+    "deps-entry-name": entry("Fine"), "deps-entry-None": entry(None),
+    "deps-entry-instance": entry(dojobber.DummyJob()), "deps-entry-other-class": entry(int),
+    "deps-entry-subclass": entry(type("Sub", (OSError,), {})),
+    "deps-entry-abc": entry(type("Abstract", (abc.ABC,), {})),
+    "deps-entry-two-bases": entry(type("Both", (OSError, Exception), {})),
+    "duplicate-name": twins(), "cycle-self": cycle(1), "cycle-three": cycle(3),
+    "tries-string": attribute("TRIES", "3"), "tries-bool": attribute("TRIES", True),
+    "tries-complex": attribute("TRIES", 2j), "tries-zero": attribute("TRIES", 0),
+    "tries-half": attribute("TRIES", 0.5), "tries-negative": attribute("TRIES", -2),
+    "tries-nan": attribute("TRIES", math.nan), "tries-inf": attribute("TRIES", math.inf),
+    "tries-minus-inf": attribute("TRIES", -math.inf),
+    "tries-decimal-nan": attribute("TRIES", Decimal("NaN")),
+    "tries-decimal-inf": attribute("TRIES", Decimal("Infinity")),
+    "tries-fraction-half": attribute("TRIES", Fraction(1, 2)),
+    "delay-string": attribute("RETRY_DELAY", "1"), "delay-bool": attribute("RETRY_DELAY", False),
+    "delay-negative": attribute("RETRY_DELAY", -0.5),
+    "delay-minus-inf": attribute("RETRY_DELAY", -math.inf),
+    "delay-decimal-minus-inf": attribute("RETRY_DELAY", Decimal("-Infinity")),
+    "delay-nan": attribute("RETRY_DELAY", math.nan), "delay-inf": attribute("RETRY_DELAY", math.inf),
+    "delay-decimal-snan": attribute("RETRY_DELAY", Decimal("sNaN")),
+    "delay-decimal-negative": attribute("RETRY_DELAY", Decimal("-1")),
+    "delay-too-long": attribute("RETRY_DELAY", 1e300),
+    "default-tries-zero": default("default_tries", 0),
+    "default-tries-inf": default("default_tries", math.inf),
+    "default-tries-None": default("default_tries", None),
+    "default-delay-negative": default("default_retry_delay", -1),
+    "default-delay-string": default("default_retry_delay", "1"),
+}
+raised = {}
+for name, (root, kwargs) in CASES.items():
+    try:
+        dojobber.DoJobber().configure(root, **kwargs)
+        raised[name] = None
+    except Exception as error:
+        raised[name] = [kind.__name__ for kind in type(error).__mro__]
+print(json.dumps(raised))
+'''
+
+OLD_PYTHON = Path(__file__).resolve().parent.parent / (
+    "benchmarks/.cache/dojobber-0.6.2/bin/python")
+
+
+@pytest.mark.skipif(not OLD_PYTHON.exists(),
+                    reason="no DoJobber 0.6.2 here (`sh dev.sh bench` builds it)")
+def test_0_6_2_itself_raised_what_the_table_says(tmp_path: Path) -> None:
+    done = subprocess.run([str(OLD_PYTHON), "-c", OLD_PROBE], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    raised = json.loads(done.stdout)
+    assert set(raised) == set(RAISED_BY_0_6_2)
+    for name, kind in RAISED_BY_0_6_2.items():
+        if kind is None:
+            assert raised[name] is None, name
+        else:
+            assert raised[name] is not None and kind.__name__ in raised[name], name

@@ -307,7 +307,7 @@ def test_the_log_file_survives_a_lone_surrogate(work: Path) -> None:
     done = dojobber("run", "odd.py:Odd", "--log-file", "run.log", cwd=work)
     assert done.returncode == 1, done.stderr
     expected = ("dojobber: failed: Odd after 1 try: RuntimeError: bad \\ud800 text "
-                "(Run raised NotImplementedError: Odd must define Run)")
+                "(Run raised AttributeError: 'Odd' object has no attribute 'Run')")
     log = (work / "run.log").read_text(encoding="utf-8").splitlines()
     assert log[0].startswith("dojobber: Odd failed (1 try, ")
     assert expected in log

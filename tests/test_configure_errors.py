@@ -147,7 +147,9 @@ def test_jobs_that_forget_check_fail_with_a_clear_error():
         dojob.configure(Lazy, default_tries=1)
     assert seen[0].filename == __file__  # it points at the configure call
     dojob.checknrun()
-    assert "Lazy must define Check" in str(dojob.nodeexceptions["Lazy"])
+    error = dojob.nodeexceptions["Lazy"]
+    assert type(error) is AttributeError  # as in 0.6.2, whose Job had no Check
+    assert str(error) == "'Lazy' object has no attribute 'Check'"
 
 
 class LowerCase(Job):

@@ -7,6 +7,7 @@ limits, and on executors (a thread pool and a process pool).
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -18,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from dojobber import DoJobber, DoJobberWarning, Job, RunonlyJob
+from dojobber import DoJobber, DoJobberWarning, DummyJob, Job, RunonlyJob
 from dojobber.executor import RemoteTraceback
 
 
@@ -282,3 +283,239 @@ def test_the_command_shows_the_runs_warnings(tmp_path: Path) -> None:
     assert line in done.stderr.splitlines()
     assert line in (tmp_path / "run.log").read_text().splitlines()
     assert "DoJobberWarning" not in done.stderr
+
+
+# 4. A job without Check (or Run) fails as in 0.6.2, whose Job had neither:
+#    the AttributeError Python gives for the missing method
+
+class NoCheck(Job):
+    pass
+
+
+class NoRun(RunonlyJob):
+    pass
+
+
+class Lacking(Job):
+    DEPS = [NoCheck, NoRun]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_a_job_without_check_or_run_fails_with_0_6_2s_attribute_error(
+    engine: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.warns(DoJobberWarning, match="^NoCheck defines no Check, so every try"):
+        dojob = run(Lacking, engine, verbose=True, default_tries=1)
+    errors = dojob.nodeexceptions
+    assert {name: (type(error), str(error)) for name, error in errors.items()} == {
+        "NoCheck": (AttributeError, "'NoCheck' object has no attribute 'Check'"),
+        "NoRun": (AttributeError, "'NoRun' object has no attribute 'Run'"),
+    }
+    # What 0.6.2 prints for these two jobs (threads may interleave them).
+    lines = capsys.readouterr().err.splitlines()
+    for name, method in (("NoCheck", "Check"), ("NoRun", "Run")):
+        assert [line for line in lines if line.startswith(name + ".")] == [
+            f"{name}.check: fail",
+            f"{name}.run: fail",
+            f"{name}.recheck: fail \"'{name}' object has no attribute '{method}'\"",
+        ]
+
+
+def test_the_missing_check_error_is_pythons_own_for_any_name() -> None:
+    """The interpreter words it: a long name is shortened as CPython does."""
+    long_name = type("Job" + "x" * 150, (Job,), {})
+    with pytest.warns(DoJobberWarning):
+        dojob = run(long_name, {}, default_tries=1, cleanup=False)
+    error = dojob.nodeexceptions[long_name.__name__]
+    with pytest.raises(AttributeError) as python_says:
+        type(long_name.__name__, (), {})().Check  # noqa: B018 - the lookup is the test
+    assert str(error) == str(python_says.value)
+    # Shortened (to 50 characters before Python 3.12, 100 since), as 0.6.2's
+    # lookup was on the same interpreter.
+    assert str(error) != f"'{long_name.__name__}' object has no attribute 'Check'"
+    assert (error.name, error.obj.__class__) == ("Check", long_name)
+
+
+# 5. A DoJobber subclass's cleanup() and success(): 0.6.2's checknrun called
+#    them on self, so an override is called at the same points
+
+CALLS: list[str] = []
+
+
+class Cleaned(Job):
+    """Records its Cleanup (in this process, whichever engine made the try)."""
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def Cleanup(self) -> None:
+        CALLS.append(f"{type(self).__name__}.Cleanup")
+
+
+class Leaf(Cleaned):
+    pass
+
+
+class Middle(Cleaned):
+    DEPS = [Leaf]
+
+
+class Top(Cleaned):
+    DEPS = [Middle]
+
+
+class Closing(DoJobber):
+    """An override that wraps the Cleanups, as a 0.6.2 script may."""
+
+    def cleanup(self) -> None:
+        CALLS.append("cleanup() begins")
+        super().cleanup()
+        super().cleanup()  # again: nothing is cleaned up twice
+        CALLS.append("cleanup() ends")
+
+
+def test_checknrun_ends_with_an_overridden_cleanup(engine: dict[str, Any]) -> None:
+    CALLS.clear()
+    dojob = Closing()
+    dojob.configure(Top, **engine)
+    dojob.checknrun()
+    assert CALLS == ["cleanup() begins", "Top.Cleanup", "Middle.Cleanup", "Leaf.Cleanup",
+                     "cleanup() ends"]
+    assert dojob.success()
+    # With cleanup=False the run calls it not; the script does, as with 0.6.2.
+    CALLS.clear()
+    dojob.configure(Top, cleanup=False, **engine)
+    dojob.checknrun()
+    assert CALLS == []
+    dojob.cleanup()
+    assert CALLS == ["cleanup() begins", "Top.Cleanup", "Middle.Cleanup", "Leaf.Cleanup",
+                     "cleanup() ends"]
+
+
+class Keeping(DoJobber):
+    """An override that runs no Cleanup (0.6.2 ran none then either)."""
+
+    def cleanup(self) -> None:
+        CALLS.append("kept them")
+
+
+def test_cleanups_an_override_leaves_stay_pending_for_a_later_call() -> None:
+    CALLS.clear()
+    dojob = Keeping()
+    dojob.configure(Top)
+    dojob.checknrun()
+    assert CALLS == ["kept them"]
+    DoJobber.cleanup(dojob)  # what the override's super().cleanup() would do
+    assert CALLS == ["kept them", "Top.Cleanup", "Middle.Cleanup", "Leaf.Cleanup"]
+
+
+class Interrupting(Cleaned):
+    DEPS = [Middle]
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if self._check_phase == "check":
+            raise KeyError("not yet")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C, as a terminal sends it
+
+
+def test_after_ctrl_c_the_cleanups_run_but_not_the_override() -> None:
+    """The decision of docs/migrating.rst: 0.6.2 called no cleanup() after
+    Ctrl-C; here every pending Cleanup runs, the override does not."""
+    CALLS.clear()
+    dojob = Closing()
+    dojob.configure(Interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        dojob.checknrun()
+    assert CALLS == ["Interrupting.Cleanup", "Middle.Cleanup", "Leaf.Cleanup"]
+    # A script that wants its cleanup() then calls it: nothing is cleaned twice.
+    dojob.cleanup()
+    assert CALLS[3:] == ["cleanup() begins", "cleanup() ends"]
+    # A run that ends normally calls the override, as 0.6.2 did.
+    CALLS.clear()
+    dojob.configure(Top)
+    dojob.checknrun()
+    assert CALLS[0] == "cleanup() begins"
+
+
+class Important(Job):
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        CALLS.append("Important")
+
+
+class Flaky(Job):
+    TRIES = 3
+
+    def Check(self, *args: Any, **kwargs: Any) -> None:
+        if self._check_phase == "check":
+            CALLS.append("Flaky")
+        raise ValueError("not today")
+
+    def Run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Goal(DummyJob):
+    DEPS = [Important, Flaky]
+
+
+class Enough(DoJobber):
+    """Success is Important passing: 0.6.2 then stopped retrying Flaky."""
+
+    asked: list[tuple[dict[str, bool | None], bool]]
+
+    def __init__(self, stop: bool):
+        super().__init__()
+        self.stop = stop
+        self.asked = []
+
+    def success(self) -> bool:
+        answer = super().success() or (self.stop and self.nodestatus.get("Important") is True)
+        self.asked.append((dict(self.nodestatus), answer))
+        return answer
+
+
+SO_FAR = {"Important": True, "Flaky": False, "Goal": None}
+
+
+@pytest.mark.parametrize("engine", ["sequential", "time-limit"], indirect=True)
+@pytest.mark.parametrize(("stop", "tries"), [(True, 1), (False, 3)])
+def test_an_overridden_success_is_asked_after_each_pass(
+    engine: dict[str, Any], stop: bool, tries: int
+) -> None:
+    """What 0.6.2 itself does with this script: asked once a pass, it sees
+    the run so far; a true answer ends the run; failure() asks it too."""
+    CALLS.clear()
+    dojob = Enough(stop)
+    dojob.configure(Goal, default_retry_delay=0, **engine)
+    dojob.checknrun()
+    assert CALLS == ["Important"] + ["Flaky"] * tries
+    assert dojob.asked == [(SO_FAR, stop)] * tries
+    assert dojob.failure() is not stop
+    assert dojob.asked[-1] == (SO_FAR, stop)
+
+
+@pytest.mark.parametrize("options", [{"workers": 3}, {"executor": "thread_pool"}])
+def test_only_runs_in_passes_ask_success_after_a_pass(
+    options: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
+    """Threads and executors start each job as soon as it may: no passes,
+    so an overridden success() is not asked during the run (a documented
+    difference); the run goes on to the end of every job's tries."""
+    # In passes (the sequential engine), it is asked, and stops the run.
+    dojob = Enough(True)
+    dojob.configure(Goal, default_retry_delay=0)
+    dojob.checknrun()
+    assert dojob.asked == [(SO_FAR, True)]
+    if options.get("executor") == "thread_pool":
+        options = {"executor": request.getfixturevalue("thread_pool")}
+    CALLS.clear()
+    dojob = Enough(True)
+    dojob.configure(Goal, default_retry_delay=0, **options)
+    dojob.checknrun()
+    assert sorted(CALLS) == ["Flaky"] * 3 + ["Important"]
+    assert dojob.asked == []
+    assert dojob.success() is True

@@ -24,6 +24,7 @@ from dojobber import (
     DummyJob,
     Job,
     JobTypeError,
+    RetrySettingError,
 )
 
 
@@ -209,7 +210,7 @@ def test_a_subclass_inherits_or_overrides_its_bases_tries() -> None:
         (1.0, True, JobTypeError, "TRIES of job 'Bad' must be a number >= 1, got True"),
         (3, "3", JobTypeError, "TRIES of job 'Bad' must be a number >= 1, got '3'"),
         (3, [3], JobTypeError, "TRIES of job 'Bad' must be a number >= 1, got [3]"),
-        (3, 0, ConfigurationError, "TRIES of job 'Bad' must be a finite number >= 1, got 0"),
+        (3, 0, RetrySettingError, "TRIES of job 'Bad' must be a finite number >= 1, got 0"),
         (3, math.nan, ConfigurationError,
          "TRIES of job 'Bad' must be a finite number >= 1, got nan"),
         (3, Decimal("sNaN"), ConfigurationError,
@@ -234,7 +235,7 @@ def test_a_bad_tries_after_good_ones_is_refused(
          "RETRY_DELAY of job 'Bad' must be a number of seconds >= 0, got False"),
         (1, True, JobTypeError,
          "RETRY_DELAY of job 'Bad' must be a number of seconds >= 0, got True"),
-        (0.5, -0.5, ConfigurationError,
+        (0.5, -0.5, RetrySettingError,
          "RETRY_DELAY of job 'Bad' must be a finite number of seconds >= 0, got -0.5"),
         (0.5, 1e300, ConfigurationError,
          "RETRY_DELAY of job 'Bad' must be at most 9.22337e+09 seconds, got 1e+300"),

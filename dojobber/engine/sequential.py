@@ -90,6 +90,10 @@ class Engine:
         self.instances: list[tuple[str, Job]] = [] if instances is None else instances
         self.place: Place = InProcess() if place is None else place
         self.result: RunResult | None = None
+        #: When set, asked after each pass of a run in passes (this engine's,
+        #: not the threads'): a true answer ends the run there, as 0.6.2's
+        #: ``if self.success(): break`` did. None (the usual) asks nothing.
+        self.after_pass: Callable[[], object] | None = None
 
     def run(self, start: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> RunResult:
         """One full run from job index ``start``; always restores the cwd."""
@@ -113,7 +117,8 @@ class Engine:
                 for notify in events.run_started:
                     notify(list(jobs))  # a copy each: an observer may keep it
             ready = ReadySet(plan, result, no_act=self.no_act, fail_fast=self.fail_fast,
-                             clock=self.clock, sleep=self.sleep, random=_random)
+                             clock=self.clock, sleep=self.sleep, random=_random,
+                             after_pass=self.after_pass)
             sink = self.sink(result)
             tries = Try(result, events, sink, no_act=self.no_act, args=args,
                         kwargs=kwargs, global_storage={}, cwd=self.tries_cwd(cwd))

@@ -40,7 +40,7 @@ def load_target(target: str, needs: Iterable[str] = ()) -> type[Job]:
         )
     module = load_module(where, needs)
     try:
-        return _job_class(target, module, attribute)
+        return _job_class(target, where, module, attribute)
     except (UsageError, KeyboardInterrupt):
         raise
     except BaseException as error:
@@ -51,8 +51,7 @@ def load_target(target: str, needs: Iterable[str] = ()) -> type[Job]:
         ) from error
 
 
-def _job_class(target: str, module: ModuleType, attribute: str) -> type[Job]:
-    where = target.rpartition(":")[0]
+def _job_class(target: str, where: str, module: ModuleType, attribute: str) -> type[Job]:
     value: Any = module
     for part in attribute.split("."):
         try:

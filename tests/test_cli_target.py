@@ -129,6 +129,27 @@ def test_no_file_beside_the_target_replaces_a_module_the_command_needs(
                                ).fetchall() == [("Root", 4, 1, 1, 1)]
 
 
+@pytest.mark.parametrize("picture", ["out.dot", "out.png"])
+def test_nor_one_that_graph_and_list_need(tmp_path: Path, picture: str) -> None:
+    folder = tmp_path / "jobs"
+    write_jobs(folder)
+    for name in SHADOWED:
+        (folder / f"{name}.py").write_text(SHADOW, encoding="utf-8")
+    env = None
+    if picture == "out.png":  # no Graphviz program: drawn in-process
+        env = {**os.environ, "PATH": str(tmp_path / "no-programs")}
+        if not render.wasm_available("png"):
+            pytest.skip("the in-process renderer is not installed")
+    drawn = dojobber("graph", "jobs/deploy.py:Root", "-o", picture, cwd=tmp_path, env=env)
+    listed = dojobber("list", "jobs/deploy.py:Rot", cwd=tmp_path)
+    assert sorted(path.name for path in folder.glob("*.imported")) == [], drawn.stderr
+    assert drawn.returncode == 0, drawn.stderr
+    assert (tmp_path / picture).read_bytes().startswith(
+        b"\x89PNG" if env else b"digraph")
+    assert refused(listed) == (
+        "dojobber: error: jobs/deploy.py has no attribute 'Rot'; did you mean 'Root'?")
+
+
 @pytest.mark.parametrize("name", ["json", "html", "logging", "sqlite3", "site"])
 def test_a_target_named_like_a_standard_module_is_refused_before_any_job_runs(
     tmp_path: Path, name: str

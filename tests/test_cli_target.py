@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from dojobber import render
+from test_history_postgres import BIN, psycopg
+from test_history_postgres import database as database  # noqa: F401  (fixtures)
+from test_history_postgres import server as server  # noqa: F401
 
 # Mark's Check leaves a mark, so that a test can tell whether a job ran.
 JOBS = '''
@@ -127,6 +130,23 @@ def test_no_file_beside_the_target_replaces_a_module_the_command_needs(
     with sqlite3.connect(tmp_path / "runs.db") as history:
         assert history.execute("SELECT root, jobs, passed, passed_after_run, failed FROM runs"
                                ).fetchall() == [("Root", 4, 1, 1, 1)]
+
+
+@pytest.mark.skipif(BIN is None or psycopg is None,
+                    reason="PostgreSQL's initdb and pg_ctl, or psycopg, are not installed")
+def test_nor_one_that_a_postgresql_history_needs(tmp_path: Path, database: str) -> None:
+    folder = tmp_path / "jobs"
+    write_jobs(folder)
+    for name in SHADOWED:
+        (folder / f"{name}.py").write_text(SHADOW, encoding="utf-8")
+    done = dojobber("run", "jobs/deploy.py:Root", "--history", database, "--json", "out.json",
+                    cwd=tmp_path)
+    assert sorted(path.name for path in folder.glob("*.imported")) == [], done.stderr
+    assert done.returncode == 1, done.stderr  # Broken failed
+    assert "history_error" not in json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    with psycopg.connect(database) as connection:
+        assert connection.execute("SELECT root, jobs, failed FROM runs").fetchall() == [
+            ("Root", 4, 1)]
 
 
 @pytest.mark.parametrize("picture", ["out.dot", "out.png"])

@@ -85,8 +85,10 @@ def needs(options: argparse.Namespace) -> list[str]:
         if fmt is not None:
             wanted += render.drawing_modules(fmt)
     if place:
+        from ..history.place import is_postgres
+
         wanted += ["dojobber.history.record", "getpass", "pwd", "math", "urllib.parse"]
-        if place.lower().startswith(("postgresql://", "postgres://")):
+        if is_postgres(place):
             wanted.append("psycopg")
     if options.default_timeout is not None:
         wanted.append("dojobber.engine.timelimit")

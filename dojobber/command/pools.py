@@ -49,7 +49,7 @@ def pool_needs(kind: str) -> list[str]:
         wanted += ["concurrent.futures.process", "multiprocessing.forkserver",
                    "multiprocessing.spawn", "multiprocessing.queues"]
     elif kind == "dask":
-        wanted.append("distributed")
+        wanted += ["distributed", "multiprocessing.shared_memory"]
     return wanted
 
 

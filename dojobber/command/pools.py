@@ -89,12 +89,12 @@ def process_context() -> multiprocessing.context.BaseContext:
     """
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        # Its server imports them before any worker has the target's folder
-        # on sys.path; each worker it forks has them (see target.preload).
-        context.set_forkserver_preload(WORKER_MODULES)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Its server imports them before any worker has the target's folder on
+    # sys.path; each worker it forks has them (see target.preload).
+    context.set_forkserver_preload(WORKER_MODULES)
     return context
 
 

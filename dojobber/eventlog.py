@@ -131,18 +131,30 @@ def read_report(lines: Iterable[str]) -> RunReport:
     import json
 
     runs: list[list[dict[str, Any]]] = []
+    ended_at = 0  # the line of the current run's run_ended event, if it has one
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             event = json.loads(line)
+            problem = check_event(event)
         except ValueError as error:
             raise ValueError(f"line {number} is not JSON: {error}") from None
-        problem = check_event(event)
+        except RecursionError:  # from the parser, or from showing a bad value
+            raise ValueError(f"line {number}: nested too deeply") from None
         if problem:
             raise ValueError(f"line {number}: {problem}")
-        if event["event"] == "run_started":
+        kind = event["event"]
+        if kind == "run_started":
             runs.append([])
+            ended_at = 0
+        elif ended_at and (kind == "run_ended" or kind in _TRY_EVENTS):
+            # Only Cleanups come after a run's end (a try cut off by its
+            # TIMEOUT reports nothing more): a log written twice over.
+            raise ValueError(
+                f"line {number}: {kind} event after the run ended on line {ended_at}")
+        elif kind == "run_ended" and runs:
+            ended_at = number
         if runs:
             runs[-1].append(event)
     ended = [run for run in runs if any(e.get("event") == "run_ended" for e in run)]
@@ -228,6 +240,10 @@ _FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
                   "outcomes": lambda v: isinstance(v, dict) and all(
                       _text(k) and _outcome(o) for k, o in v.items())},
 }
+
+
+#: The events of a try: none comes after its run's run_ended.
+_TRY_EVENTS = frozenset({"try_started", "not_created", "phase_ended", "try_ended"})
 
 
 class Replayed:

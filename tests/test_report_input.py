@@ -76,6 +76,16 @@ BAD = [
     pytest.param(changed(LAST, "outcomes", {"Root": "fine"}),
                  f"line {LAST + 1}: run_ended event: bad 'outcomes': " + repr("{'Root': 'fine'}"),
                  id="outcome"),
+    # Issue 33: a log whose events after run_started were written twice.
+    pytest.param(EVENTS + EVENTS[1:],
+                 f"line {LAST + 2}: try_started event after the run ended on line {LAST + 1}",
+                 id="events-twice"),
+    pytest.param(EVENTS + EVENTS[1:LAST],
+                 f"line {LAST + 2}: try_started event after the run ended on line {LAST + 1}",
+                 id="tries-twice"),
+    pytest.param(EVENTS + EVENTS[LAST:],
+                 f"line {LAST + 2}: run_ended event after the run ended on line {LAST + 1}",
+                 id="run-ended-twice"),
 ]
 
 
@@ -88,6 +98,19 @@ def test_a_malformed_log_is_one_line_and_exit_2(
     assert done.stderr == (
         "dojobber: error: events.jsonl is not an event log of 'dojobber run --events': "
         f"ValueError: {says}\n")
+
+
+@pytest.mark.parametrize("line", [
+    pytest.param("[" * 100_000 + "]" * 100_000, id="array"),
+    pytest.param('{"a": ' * 100_000 + "1" + "}" * 100_000, id="object"),
+])
+def test_a_deeply_nested_line_is_one_line_and_exit_2(tmp_path: Path, line: str) -> None:
+    """Issue 33: JSON nested deeper than the parser goes was a RecursionError."""
+    done = report(tmp_path, text(EVENTS[:1]) + line + "\n" + text(EVENTS[1:]))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "dojobber: error: events.jsonl is not an event log of 'dojobber run --events': "
+        "ValueError: line 2: nested too deeply\n")
 
 
 def test_a_lone_surrogate_in_a_message(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from .writing import check_can_write, format_of, write_graph
 
 def main(options: argparse.Namespace) -> int:
     """Draw the graph the parsed ``options`` ask for; return the exit status."""
-    root = load_target(options.target)
     to_stdout = options.output == "-"
     from .. import render
 
@@ -20,6 +19,9 @@ def main(options: argparse.Namespace) -> int:
         fmt = render.picture_format(options.format)
     else:
         fmt = "dot" if to_stdout else format_of(options.output, " or --format")
+    # What drawing imports, before the target's folder is on sys.path.
+    root = load_target(options.target, [
+        "difflib", "pygraph.classes.digraph", *render.drawing_modules(fmt)])
     if not to_stdout:
         check_can_write(options.output)
     dojob = DoJobber(log_level(options.debug))

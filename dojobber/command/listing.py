@@ -17,13 +17,13 @@ def main(options: argparse.Namespace) -> int:
     target = options.target
     if ":" not in target:
         # Only a module or file: which Job classes could be the root?
-        module = load_module(target)
+        module = load_module(target)  # nothing more to import
         found = job_classes(module, defined_in=module.__name__)
         if not found:
             raise UsageError(f"{target} defines no Job classes")
         emit(sys.stdout, "".join(escape(name) + "\n" for name in found), "stdout")
         return OK
-    plan = build_plan(load_target(target))
+    plan = build_plan(load_target(target, ["difflib"]))  # a misspelt name's hint
     # Escaped: a job's name must not drive the terminal it is listed on.
     names = [escape(name) for name in plan.names]
     lines = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -15,6 +16,41 @@ if TYPE_CHECKING:
 
 #: The executors ``--executor`` can start.
 EXECUTORS = ("process", "thread", "dask")
+
+
+def check_workers(kind: str | None, workers: int | None) -> None:
+    """Refuse a ``--workers`` that the pool of ``kind`` cannot be made with,
+    before anything is imported or started."""
+    if kind != "process" or workers is None:
+        return
+    most = most_processes()
+    if workers > most:
+        raise UsageError(
+            f"--workers {workers} is more than --executor process can start: at most {most}")
+
+
+def most_processes() -> int:
+    """The largest process pool Python can make here: its call queue's
+    semaphore counts up to SEM_VALUE_MAX, and holds a call more than it has
+    workers; Windows waits on at most 61 processes."""
+    if sys.platform == "win32":
+        return 61
+    from concurrent.futures.process import EXTRA_QUEUED_CALLS
+    from multiprocessing.synchronize import SEM_VALUE_MAX  # type: ignore[attr-defined,unused-ignore]
+
+    return int(SEM_VALUE_MAX) - EXTRA_QUEUED_CALLS
+
+
+def pool_needs(kind: str) -> list[str]:
+    """The modules a run on the pool of ``kind`` imports once it is started
+    (see target.preload)."""
+    wanted = ["dojobber.executor", "concurrent.futures.thread"]
+    if kind == "process":
+        wanted += ["concurrent.futures.process", "multiprocessing.forkserver",
+                   "multiprocessing.spawn", "multiprocessing.queues"]
+    elif kind == "dask":
+        wanted += ["distributed", "multiprocessing.shared_memory"]
+    return wanted
 
 
 @contextmanager
@@ -53,8 +89,17 @@ def process_context() -> multiprocessing.context.BaseContext:
     """
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Its server imports them before any worker has the target's folder on
+    # sys.path; each worker it forks has them (see target.preload).
+    context.set_forkserver_preload(WORKER_MODULES)
+    return context
+
+
+#: What a worker of the process pool imports to make tries.
+WORKER_MODULES = ["concurrent.futures.process", "dojobber.executor"]
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 import warnings
@@ -31,7 +32,7 @@ from .exits import (
     stop_line,
     stop_status,
 )
-from .pools import started_executor
+from .pools import check_workers, pool_needs, started_executor
 from .target import load_target, script_of
 from .writing import check_can_write, emit, format_of, say, write_file, write_graph
 
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 def main(options: argparse.Namespace, positional: list[str]) -> int:
     """Run the target with the parsed ``options`` and the jobs' ``positional``
     arguments; return the exit status."""
-    root = load_target(options.target)
+    check_workers(options.pool, options.workers)
+    root = load_target(options.target, needs(options))
     fmt = _check_outputs(options)
     settings = settings_given(options)
     Settings(**settings).history_place()  # a bad option fails now, before any pool starts
@@ -61,6 +63,40 @@ def main(options: argparse.Namespace, positional: list[str]) -> int:
             # Workers elsewhere (Dask's) cannot import the script: it travels.
             send_by_value(script)
         return _run(options, positional, root, fmt, settings, executor)
+
+
+def needs(options: argparse.Namespace) -> list[str]:
+    """The modules this run will import after its target (load_target
+    imports them before it): its files', its history's, its executor's."""
+    wanted = ["difflib"]  # a misspelt job name's hint
+    place = options.history if options.history is not None else os.environ.get(
+        "DOJOBBER_HISTORY")
+    if options.json or options.html or options.events or place:
+        wanted.append("json")
+    if options.events:
+        wanted.append("dojobber.eventlog")
+    if options.html or options.graph:
+        from .. import render
+
+        wanted += ["dojobber.render", "pygraph.classes.digraph"]
+        if options.html:
+            wanted += ["dojobber.html", *render.drawing_modules("svg")]
+        fmt = render.format_for_path(options.graph)
+        if fmt is not None:
+            wanted += render.drawing_modules(fmt)
+    if place:
+        from ..history.place import is_postgres
+
+        wanted += ["dojobber.history.record", "getpass", "pwd", "math", "urllib.parse"]
+        if is_postgres(place):
+            wanted.append("psycopg")
+    if options.default_timeout is not None:
+        wanted.append("dojobber.engine.timelimit")
+    if options.pool is not None or (options.workers or 1) > 1:
+        wanted.append("dojobber.engine.threads")
+    if options.pool is not None:
+        wanted += pool_needs(options.pool)
+    return wanted
 
 
 def settings_given(options: argparse.Namespace) -> dict[str, Any]:

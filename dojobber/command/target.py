@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import RunDuringImportError
 from ..errortext import one_line
@@ -18,15 +18,19 @@ from ..jobs import Job
 from .exits import UsageError
 
 
-def load_target(target: str) -> type[Job]:
+def load_target(target: str, needs: Iterable[str] = ()) -> type[Job]:
     """Import ``module:Name`` or ``file.py:Name`` and return that Job class.
 
     A file is imported as a module named after it (never as ``__main__``, so
     its ``if __name__ == '__main__'`` block does not run), with its directory
     first on ``sys.path`` as when it is run as a script. For a module name,
     the current directory comes first on ``sys.path``, as with ``python -m``.
-    Raises UsageError with a one-line message when anything is wrong; a
-    misspelt job name gets a "did you mean" suggestion.
+    ``needs`` names the modules the command will use after the import: they
+    are imported before that folder goes on ``sys.path``, so that no file
+    there stands in for one. A file named like a standard module is refused.
+    Raises UsageError with a one-line message when anything is wrong (an
+    exception or ``sys.exit()`` in the module included); a misspelt job
+    name gets a "did you mean" suggestion.
     """
     where, colon, attribute = target.rpartition(":")
     if not colon or not where or not attribute:
@@ -34,7 +38,20 @@ def load_target(target: str) -> type[Job]:
             f"target {target!r} must be MODULE:JOB or FILE.py:JOB "
             f"('dojobber list {target.rstrip(':')}' lists the Job classes it defines)"
         )
-    module = load_module(where)
+    module = load_module(where, needs)
+    try:
+        return _job_class(target, where, module, attribute)
+    except (UsageError, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        # A module's __getattr__ (or a class's __subclasscheck__) is the
+        # target's code: what it raises is said like an import's failure.
+        raise UsageError(
+            f"looking up {attribute!r} in {where} failed: {_what_went_wrong(error)}"
+        ) from error
+
+
+def _job_class(target: str, where: str, module: ModuleType, attribute: str) -> type[Job]:
     value: Any = module
     for part in attribute.split("."):
         try:
@@ -47,16 +64,36 @@ def load_target(target: str) -> type[Job]:
     return value
 
 
-def load_module(where: str) -> ModuleType:
+def load_module(where: str, needs: Iterable[str] = ()) -> ModuleType:
     """Import a module name or a ``.py`` file, as ``load_target`` does."""
     try:
         with importing(where):
             if _is_file(where):
-                return _import_file(where)
-            return _import_module(where)
+                return _import_file(where, needs)
+            return _import_module(where, needs)
     except RunDuringImportError as error:
         # Before any job ran: the guard refused the module's own checknrun().
         raise UsageError(f"{error}; no job was run") from None
+
+
+def preload(needs: Iterable[str]) -> None:
+    """Import ``needs`` now, before a target's folder is on ``sys.path``: a
+    file there named like one (``json.py`` beside the jobs) cannot replace
+    it then. An optional module that is not installed is skipped: what
+    needs it says so when it does."""
+    for name in needs:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _what_went_wrong(error: BaseException) -> str:
+    """An exception raised, or an exit asked for, by the target's code."""
+    if isinstance(error, SystemExit):
+        code = "" if error.code is None else repr(error.code)
+        return f"it called sys.exit({code})"
+    return one_line(error)
 
 
 def script_of(target: str) -> ModuleType | None:
@@ -85,7 +122,8 @@ def _public_names(namespace: Any) -> list[str]:
     return [name for name in dir(namespace) if not name.startswith("_")]
 
 
-def _import_module(name: str) -> ModuleType:
+def _import_module(name: str, needs: Iterable[str]) -> ModuleType:
+    preload(needs)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -95,29 +133,37 @@ def _import_module(name: str) -> ModuleType:
         if name == missing or name.startswith(missing + "."):
             raise UsageError(f"no module named {missing!r}") from error
         raise UsageError(f"importing {name} failed: {one_line(error)}") from error
-    except RunDuringImportError:
+    except (RunDuringImportError, KeyboardInterrupt):
         raise
-    except Exception as error:
-        raise UsageError(f"importing {name} failed: {one_line(error)}") from error
+    except BaseException as error:
+        raise UsageError(f"importing {name} failed: {_what_went_wrong(error)}") from error
 
 
-def _import_file(path: str) -> ModuleType:
+def _import_file(path: str, needs: Iterable[str]) -> ModuleType:
     if not os.path.isfile(path):
         raise UsageError(f"no such file: {path}")
     name = _module_name(path)
     full = os.path.abspath(path)
+    if name in sys.stdlib_module_names:
+        # Its folder first on sys.path would put it in the place of the
+        # standard module for everything imported after it.
+        raise UsageError(
+            f"cannot import {path} as module {name!r}: that is the name of a "
+            "standard module; rename it"
+        )
     loaded = sys.modules.get(name)
     if loaded is not None:
         if os.path.abspath(getattr(loaded, "__file__", "") or "") == full:
             return loaded
         raise UsageError(
             f"cannot import {path} as module {name!r}: a module of that name is "
-            "already loaded; rename the file"
+            "already loaded; rename it"
         )
     spec = importlib.util.spec_from_file_location(name, full)
     if spec is None or spec.loader is None:
         raise UsageError(f"cannot import {path}: not a Python source file")
     module = importlib.util.module_from_spec(spec)
+    preload(needs)
     sys.path.insert(0, os.path.dirname(full))
     # Registered before it runs, as an import would: dataclasses, pickling
     # and the file's own `import name` need to find it there.
@@ -126,9 +172,9 @@ def _import_file(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except BaseException as error:
         del sys.modules[name]
-        if not isinstance(error, Exception) or isinstance(error, RunDuringImportError):
+        if isinstance(error, (RunDuringImportError, KeyboardInterrupt)):
             raise
-        raise UsageError(f"importing {path} failed: {one_line(error)}") from error
+        raise UsageError(f"importing {path} failed: {_what_went_wrong(error)}") from error
     return module
 
 

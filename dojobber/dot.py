@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pydot
 
+from .pagekit import visible
 from .results import Outcome
 
 if TYPE_CHECKING:
@@ -48,15 +49,6 @@ MAX_MESSAGE = 1000
 # characters, so an odd run of backslashes just before a quote or the end of
 # a node name cannot be written back.
 _UNWRITABLE = re.compile(r'(?<!\\)(?:\\\\)*\\(?=["]|\Z)')
-# What XML 1.0 forbids (C0 controls but tab, newline and carriage return;
-# surrogates; U+FFFE, U+FFFF), DEL and the C1 controls, which show as
-# nothing, and the zero-width and bidirectional formatting characters, which
-# show as nothing or reorder the text around them (a job name could pose as
-# another): these are written as Python-style escapes instead.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u2069\ufeff\ufffe\uffff]"
-)
 _PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _DOT_KEYWORDS = frozenset({"graph", "digraph", "subgraph", "node", "edge", "strict"})
 
@@ -98,19 +90,6 @@ def dot_id(text: str) -> str:
     if _PLAIN_ID.match(text) and text.lower() not in _DOT_KEYWORDS:
         return text
     return quoted(text)
-
-
-def visible(text: str) -> str:
-    """``text`` with each character XML forbids, that shows as nothing or
-    that reorders text (controls such as ESC, lone surrogates, zero-width
-    and bidi marks) written as its escape, ``\\x1b``, ``\\u202e``. Pictures
-    and the HTML report both use it."""
-    return _HIDDEN.sub(_escape_character, text)
-
-
-def _escape_character(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def escaped(text: str, in_tooltip: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""Text for exceptions that never raises, whatever the exception does."""
+"""Text for people that never raises: exceptions, whatever they do, and durations."""
 
 from __future__ import annotations
 
@@ -82,3 +82,8 @@ def one_line(error: BaseException) -> str:
 #: call, and which then give a stand-in text: describing the job's
 #: exception is the job's code running, and must not hold the run up.
 DESCRIBERS = frozenset({text_of.__code__, traceback_lines.__code__})
+
+
+def duration(seconds: float) -> str:
+    """Seconds as a person reads them: ``2.41s``, ``12.3ms``."""
+    return f"{seconds:.2f}s" if seconds >= 0.1 else f"{seconds * 1000:.1f}ms"

@@ -10,15 +10,15 @@ import site
 import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
-from html import escape
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from pygraph.classes.digraph import digraph
 
 from . import render
-from .dot import JobState, colour, dot_text, visible
+from .dot import JobState, colour, dot_text
 from .errors import RenderError
 from .explain import PASSING, explaining
+from .pagekit import ABSENT, CELLS_CSS, Markup, head, html, join, outcome_cell, text, visible
 from .reportparts import WOULD_RUN, CleanupError, JobError, JobReport, ObserverError, TryReport
 from .results import Outcome
 from .version import __version__
@@ -42,9 +42,6 @@ MAX_TRACEBACK_LINES = 200
 _TRACEBACK_FILE = re.compile(r'^(  File ")(.+?)(", line \d+)', re.MULTILINE)
 _PHASE_CLASS = {"check": "c", "run": "r", "recheck": "k"}
 _XLINK = "{http://www.w3.org/1999/xlink}"
-
-# No script may run and nothing may be fetched, whatever a job is called.
-_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 class Report(Protocol):
@@ -115,28 +112,20 @@ def page(
     kind = "dry run" if report.no_act else "run"
     title = f"DoJobber {kind} of {_name(root)}: {verdict.replace('_', ' ')}"
     parts = [
-        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
-        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
-        '<meta name=viewport content="width=device-width, initial-scale=1">',
-        f"<title>{_text(title)}</title><style>{_CSS}{_past_css(past)}</style></head><body>",
-        f"<h1>{_text(title)}</h1>",
+        head(title, _CSS + _past_css(past)),
+        html("<h1>{}</h1>", title),
         _summary(report, verdict),
         _graph(report, rows, root, max_graph),
         _timeline(report, rows, end, max_rows, past),
         _lanes(report, rows, end),
         _failures(report, rows, max_failures),
         _settings(report),
-        f"<footer>Made by DoJobber {__version__}.</footer></body></html>\n",
+        html("<footer>Made by DoJobber {}.</footer></body></html>\n", __version__),
     ]
-    return "\n".join(part for part in parts if part)
+    return str(join((part for part in parts if part), "\n"))
 
 
 # Text
-
-
-def _text(text: str) -> str:
-    """``text`` made safe for HTML text and quoted attribute values."""
-    return escape(visible(text), quote=True)
 
 
 def _name(name: str) -> str:
@@ -234,9 +223,9 @@ def _headline(report: Report) -> str:
     return f"{head}: {first}{rest}"
 
 
-def _summary(report: Report, verdict: str) -> str:
-    counts = "".join(
-        f"<li class='count {label}'><b>{count}</b> {label.replace('_', ' ')}</li>"
+def _summary(report: Report, verdict: str) -> Markup:
+    counts = join(
+        html("<li class='count {}'><b>{}</b> {}</li>", label, count, label.replace("_", " "))
         for label, count in report.label_counts().items()
     )
     facts = [f"took {_seconds(report.seconds)}"]
@@ -246,11 +235,12 @@ def _summary(report: Report, verdict: str) -> str:
     facts_text = ", ".join(facts)
     if report.no_act:
         facts_text += "; a dry run (no_act): nothing was Run"
-    alerts = "".join(f"<p class=alert>{_text(alert)}</p>" for alert in _alerts(report))
-    return (
-        f"<section id=summary><p class='verdict {verdict}'>{_text(_name(_headline(report)))}."
-        f"</p><p class=facts>{_text(facts_text[:1].upper() + facts_text[1:])}.</p>"
-        f"{alerts}<ul class=counts>{counts}</ul></section>"
+    alerts = join(html("<p class=alert>{}</p>", alert) for alert in _alerts(report))
+    return html(
+        "<section id=summary><p class='verdict {}'>{}.</p><p class=facts>{}.</p>"
+        "{}<ul class=counts>{}</ul></section>",
+        verdict, _name(_headline(report)), facts_text[:1].upper() + facts_text[1:],
+        alerts, counts,
     )
 
 
@@ -278,16 +268,14 @@ def _alerts(report: Report) -> list[str]:
     return alerts
 
 
-def _graph(report: Report, rows: dict[str, int], root: str, max_graph: int) -> str:
-    head = "<section id=graph><h2>Graph</h2>"
+def _graph(report: Report, rows: dict[str, int], root: str, max_graph: int) -> Markup:
+    start = "<section id=graph><h2>Graph</h2>"
     if not report.deps:
-        return head + (
-            "<p class=note>The graph is not in this report (an event log has no DEPS)."
-            "</p></section>"
-        )
-    whole = ("Draw the whole graph with <code>dojobber run --graph run.svg</code> "
-             "or <code>write_graph()</code>.")
-    note = ""
+        return Markup(start + "<p class=note>The graph is not in this report (an event log "
+                      "has no DEPS).</p></section>")
+    whole = Markup("Draw the whole graph with <code>dojobber run --graph run.svg</code> "
+                   "or <code>write_graph()</code>.")
+    note = Markup()
     names: Sequence[str] = list(report.deps)
     if len(report.jobs) > max_graph:
         names = explaining({job.name: job.outcome.value for job in report.jobs},
@@ -297,16 +285,16 @@ def _graph(report: Report, rows: dict[str, int], root: str, max_graph: int) -> s
         if not names:
             why = (", and every job passed: nothing to explain" if max_graph
                    else "")
-            return head + f"<p class=note>{too_big}{why}. {whole}</p></section>"
-        note = f"<p class=note>{too_big}. {_left_out(report, names)} {whole}</p>"
+            return html(start + "<p class=note>{}{}. {}</p></section>", too_big, why, whole)
+        note = html("<p class=note>{}. {} {}</p>", too_big, _left_out(report, names), whole)
     try:
         picture = _inline(render.render(_dot(report, rows, names), "svg"))
     except RenderError as error:
-        return head + f"<p class=note>No picture of the graph: {_text(str(error))}</p></section>"
+        return html(start + "<p class=note>No picture of the graph: {}</p></section>", error)
     except ElementTree.ParseError as error:
         why = f"its SVG is not XML ({error})."
-        return head + f"<p class=note>No picture of the graph: {why}</p></section>"
-    return head + f"{note}<div class=picture>{picture}</div></section>"
+        return html(start + "<p class=note>No picture of the graph: {}</p></section>", why)
+    return html(start + "{}<div class=picture>{}</div></section>", note, picture)
 
 
 def _left_out(report: Report, names: Sequence[str]) -> str:
@@ -351,7 +339,7 @@ def _last_error(history: Sequence[TryReport]) -> JobError | None:
     return None
 
 
-def _inline(svg: bytes) -> str:
+def _inline(svg: bytes) -> Markup:
     """Graphviz's SVG as an element to put in HTML: no XML prolog or
     comments, links as plain ``href``, scaled to the page's width."""
     root = ElementTree.fromstring(svg)
@@ -369,7 +357,8 @@ def _inline(svg: bytes) -> str:
         element.attrib.pop(_XLINK + "title", None)  # the <title> inside says it
     for size in ("width", "height"):
         root.attrib.pop(size, None)
-    return ElementTree.tostring(root, encoding="unicode")
+    # Markup as it is: ElementTree escapes each text and attribute value it writes.
+    return Markup(ElementTree.tostring(root, encoding="unicode"))
 
 
 def _end(report: Report) -> float:
@@ -381,11 +370,11 @@ def _end(report: Report) -> float:
 _FIRST_ROWS = frozenset({Outcome.FAILED, Outcome.INTERRUPTED})
 
 
-def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
+def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], Markup]:
     """The jobs the timeline shows, in run order, and what it left out."""
     jobs = report.jobs
     if len(jobs) <= max_rows:
-        return jobs, ""
+        return jobs, Markup()
     # What went wrong first: the failed jobs, and those a Ctrl-C cut short.
     first = [job for job in jobs if job.outcome in _FIRST_ROWS][:max_rows]
     others = sorted((job for job in jobs if job.outcome not in _FIRST_ROWS),
@@ -393,84 +382,82 @@ def _shown(report: Report, max_rows: int) -> tuple[Sequence[JobReport], str]:
     kept = {job.name for job in first + others[: max_rows - len(first)]}
     which = ("failed or interrupted job"
              if any(job.outcome is Outcome.INTERRUPTED for job in first) else "failed job")
-    note = (
-        f"<p class=note>This run has {len(jobs)} jobs: the timeline shows {len(kept)} of "
-        f"them, in run order: every {which}, then the slowest others. The JSON report "
-        "(<code>--json</code>) has every job.</p>"
+    note = html(
+        "<p class=note>This run has {} jobs: the timeline shows {} of them, in run order: "
+        "every {}, then the slowest others. The JSON report (<code>--json</code>) has "
+        "every job.</p>", len(jobs), len(kept), which,
     )
     return [job for job in jobs if job.name in kept], note
 
 
 def _timeline(report: Report, rows: dict[str, int], end: float, max_rows: int,
-              past: PastOutcomes | None) -> str:
+              past: PastOutcomes | None) -> Markup:
     jobs, note = _shown(report, max_rows)
     failed = {job.name for job in report.jobs if _failed_tries(job)}
     not_tried = set(report.not_tried)
     strips = _past_strips(past)
     lines = [
-        "<section id=timeline><h2>Timeline</h2>", note,
-        "<p class=legend>Each try is a bar, split into its phases: "
-        "<span class='key c'></span> check <span class='key r'></span> run "
-        "<span class='key k'></span> recheck; <span class='key bad'></span> a failed try, "
-        "<span class='key wait'></span> the wait before a retry. "
-        "Hover over a bar for its times and errors.</p>",
+        Markup("<section id=timeline><h2>Timeline</h2>"), note,
+        Markup("<p class=legend>Each try is a bar, split into its phases: "
+               "<span class='key c'></span> check <span class='key r'></span> run "
+               "<span class='key k'></span> recheck; <span class='key bad'></span> a failed try, "
+               "<span class='key wait'></span> the wait before a retry. "
+               "Hover over a bar for its times and errors.</p>"),
         _past_legend(past),
-        f"<div class=rows>{_axis(end, strips is not None)}",
+        html("<div class=rows>{}", _axis(end, strips is not None)),
     ]
     for job in jobs:
         row = rows[job.name]
-        name = _text(_name(job.name))
+        name = text(_name(job.name))
         if job.name in failed:
-            name = f"<a href='#fail-{row}'>{name}</a>"
-        strip = "" if strips is None else strips(job.name)
-        lines.append(
-            f"<div class='row {job.label}' id=job-{row}>"
-            f"<span class=name title='{_text(_name(job.name))}'>{name}</span>"
-            f"<span class=out>{_outcome_text(job, job.name in not_tried)}</span>{strip}"
-            f"<div class=track>{''.join(_bars(job.history, end))}</div></div>"
-        )
-    lines.append("</div></section>")
-    return "\n".join(line for line in lines if line)
+            name = html("<a href='#fail-{}'>{}</a>", row, name)
+        lines.append(html(
+            "<div class='row {}' id=job-{}><span class=name title='{}'>{}</span>"
+            "<span class=out>{}</span>{}<div class=track>{}</div></div>",
+            job.label, row, _name(job.name), name,
+            _outcome_text(job, job.name in not_tried),
+            Markup() if strips is None else strips(job.name), join(_bars(job.history, end)),
+        ))
+    lines.append(Markup("</div></section>"))
+    return join((line for line in lines if line), "\n")
 
 
-def _past_strips(past: PastOutcomes | None) -> Callable[[str], str] | None:
+def _past_strips(past: PastOutcomes | None) -> Callable[[str], Markup] | None:
     """What draws a job's strip of past outcomes; None when there is no column."""
     if past is None or past.error is not None or not past.runs:
         return None
-    from .history.page import ABSENT, outcome_cell
-
     column = {run: number for number, run in enumerate(past.runs)}
 
-    def strip(name: str) -> str:
+    def strip(name: str) -> Markup:
         cells = [ABSENT] * len(column)
         for run, outcome, tries in past.jobs.get(name, ()):
             if run in column:
                 cells[column[run]] = outcome_cell(run, outcome, tries)
-        return f"<span class='past cells'>{''.join(cells)}</span>"
+        return html("<span class='past cells'>{}</span>", join(cells))
 
     return strip
 
 
-def _past_legend(past: PastOutcomes | None) -> str:
+def _past_legend(past: PastOutcomes | None) -> Markup:
     """The line that tells what the column of past outcomes is, or why it is missing."""
     if past is None:
-        return ""
+        return Markup()
     if past.error is not None:
-        return f"<p class=note>No past outcomes beside the jobs: {_text(_cut(past.error))}</p>"
+        return html("<p class=note>No past outcomes beside the jobs: {}</p>", _cut(past.error))
     if not past.runs:
-        return ""
+        return Markup()
     count = len(past.runs)
     runs = "this run" if count == 1 else f"the last {count} runs"
-    keys = ", ".join(
-        f"<span class='cells inline'><i class='{_text(outcome)}'></i></span> "
-        f"{_text(outcome.replace('_', ' '))}"
+    keys = join((
+        html("<span class='cells inline'><i class='{}'></i></span> {}",
+             outcome, outcome.replace("_", " "))
         for outcome in sorted({one[1] for jobs in past.jobs.values() for one in jobs},
                               key=_outcome_order)
-    )
-    return (
-        f"<p class=legend>Beside each job, its outcome in {runs} of this root on this "
-        f"host, from the run history, oldest first and this run last: {keys}. Hover over "
-        "a cell for its run.</p>"
+    ), ", ")
+    return html(
+        "<p class=legend>Beside each job, its outcome in {} of this root on this "
+        "host, from the run history, oldest first and this run last: {}. Hover over "
+        "a cell for its run.</p>", runs, keys,
     )
 
 
@@ -483,8 +470,6 @@ def _past_css(past: PastOutcomes | None) -> str:
     """The style of the column of past outcomes, as wide as its runs."""
     if past is None or past.error is not None or not past.runs:
         return ""
-    from .history.page import CELLS_CSS
-
     width = 11 * len(past.runs) + 6
     return (f"{CELLS_CSS}.row .past{{flex:0 0 {width}px;align-items:center}}"
             ".cells.inline{display:inline-flex;vertical-align:middle}\n")
@@ -497,18 +482,18 @@ def _outcome_text(job: JobReport, fail_fast: bool) -> str:
     return f"{label}, {_tries(job.tries)}, {_seconds(job.seconds)}"
 
 
-def _axis(end: float, past: bool = False) -> str:
+def _axis(end: float, past: bool = False) -> Markup:
     """The row of time ticks; with ``past``, a place for the column of past outcomes."""
     step = _step(end)
     ticks = []
     count = int(end / step + 1e-9)
     for number in range(count + 1):
         at = number * step
-        ticks.append(f"<span style='left:{_percent(at, end)}'>{_tick(at, step)}</span>")
-    column = "<span class=past>runs</span>" if past else ""
-    return (
-        f"<div class='row axis'><span class=name></span><span class=out></span>{column}"
-        f"<div class=track>{''.join(ticks)}</div></div>"
+        ticks.append(html("<span style='left:{}'>{}</span>", _percent(at, end), _tick(at, step)))
+    column = Markup("<span class=past>runs</span>" if past else "")
+    return html(
+        "<div class='row axis'><span class=name></span><span class=out></span>{}"
+        "<div class=track>{}</div></div>", column, join(ticks),
     )
 
 
@@ -530,22 +515,22 @@ def _tick(at: float, step: float) -> str:
     return f"{round(at * 1000, 6):g} ms" if step < 0.1 else f"{round(at, 6):g} s"
 
 
-def _bars(history: Sequence[TryReport], end: float) -> Iterable[str]:
+def _bars(history: Sequence[TryReport], end: float) -> Iterable[Markup]:
     """A bar per try, its phases inside, and a dashed line for each wait."""
     previous_end = None
     for one in history:
         if previous_end is not None and one.start > previous_end:
-            yield (f"<i class=wait style='left:{_percent(previous_end, end)};"
-                   f"width:{_percent(one.start - previous_end, end)}'></i>")
+            yield html("<i class=wait style='left:{};width:{}'></i>",
+                       _percent(previous_end, end), _percent(one.start - previous_end, end))
         outcome = "cut" if one.outcome is None else (
             "bad" if one.outcome is Outcome.FAILED else "ok")
-        phases = "".join(
-            f"<i class={_PHASE_CLASS[phase.phase]} "
-            f"style='width:{_percent(phase.seconds, one.seconds or 1.0)}'></i>"
+        phases = join(
+            html("<i class={} style='width:{}'></i>", _PHASE_CLASS[phase.phase],
+                 _percent(phase.seconds, one.seconds or 1.0))
             for phase in one.phases
         )
-        yield (f"<b class={outcome} style='left:{_percent(one.start, end)};"
-               f"width:{_percent(one.seconds, end)}' title='{_text(_try_text(one))}'>{phases}</b>")
+        yield html("<b class={} style='left:{};width:{}' title='{}'>{}</b>", outcome,
+                   _percent(one.start, end), _percent(one.seconds, end), _try_text(one), phases)
         previous_end = one.start + one.seconds
 
 
@@ -563,14 +548,14 @@ def _try_text(one: TryReport) -> str:
     return "\n".join(lines)
 
 
-def _lanes(report: Report, rows: dict[str, int], end: float) -> str:
+def _lanes(report: Report, rows: dict[str, int], end: float) -> Markup:
     """Tries packed into as few lanes as ran at once: in a parallel run,
     one lane per busy worker. Nothing when at most one try ran at a time."""
     tries = sorted(
         ((one.start, one.start + one.seconds, job) for job in report.jobs for one in job.history),
         key=lambda entry: entry[0],
     )
-    lanes: list[list[str]] = []
+    lanes: list[list[Markup]] = []
     busy: list[tuple[float, int]] = []  # (end, lane) of the tries running
     free: list[int] = []
     for start, stop, job in tries:
@@ -580,21 +565,22 @@ def _lanes(report: Report, rows: dict[str, int], end: float) -> str:
         if lane == len(lanes):
             lanes.append([])
         heapq.heappush(busy, (stop, lane))
-        lanes[lane].append(
-            f"<a class={job.label} href='#job-{rows[job.name]}' title='{_text(_name(job.name))}' "
-            f"style='left:{_percent(start, end)};width:{_percent(stop - start, end)}'></a>"
-        )
+        lanes[lane].append(html(
+            "<a class={} href='#job-{}' title='{}' style='left:{};width:{}'></a>", job.label,
+            rows[job.name], _name(job.name), _percent(start, end), _percent(stop - start, end),
+        ))
     if len(lanes) < 2:
-        return ""
-    body = "\n".join(
-        f"<div class='row lane'><span class=name>lane {number}</span><span class=out>"
-        f"{_tries(len(bars))}</span><div class=track>{''.join(bars)}</div></div>"
+        return Markup()
+    body = join((
+        html("<div class='row lane'><span class=name>lane {}</span><span class=out>{}</span>"
+             "<div class=track>{}</div></div>", number, _tries(len(bars)), join(bars))
         for number, bars in enumerate(lanes, 1)
-    )
-    return (
-        f"<section id=lanes><h2>Lanes</h2><p class=legend>At most {len(lanes)} tries ran at "
+    ), "\n")
+    return html(
+        "<section id=lanes><h2>Lanes</h2><p class=legend>At most {} tries ran at "
         "once. Each lane is a row of tries that did not overlap, coloured by how their job "
-        f"ended; click one to find its job.</p><div class=rows>{_axis(end)}\n{body}</div></section>"
+        "ended; click one to find its job.</p><div class=rows>{}\n{}</div></section>",
+        len(lanes), _axis(end), body,
     )
 
 
@@ -602,64 +588,63 @@ def _failed_tries(job: JobReport) -> list[TryReport]:
     return [one for one in job.history if one.outcome is Outcome.FAILED]
 
 
-def _failures(report: Report, rows: dict[str, int], max_failures: int) -> str:
+def _failures(report: Report, rows: dict[str, int], max_failures: int) -> Markup:
     jobs = [job for job in report.jobs if _failed_tries(job)]
     # Jobs that failed for good first, then those a later try saved.
     jobs.sort(key=lambda job: job.outcome is not Outcome.FAILED)
     if not jobs:
-        return "<section id=failures><h2>Failures</h2><p>No try failed.</p></section>"
-    lines = [
+        return Markup("<section id=failures><h2>Failures</h2><p>No try failed.</p></section>")
+    lines = [Markup(
         "<section id=failures><h2>Failures</h2><p class=legend>Every job with a failed try, "
         "each try's errors by phase, and the traceback of each failed job's last error "
         "(click to unfold; file paths are shortened, see the docs).</p>"
-    ]
+    )]
     for job in jobs[:max_failures]:
         lines.append(_failure(report, job, rows[job.name]))
     if len(jobs) > max_failures:
-        lines.append(
-            f"<p class=note>... and {len(jobs) - max_failures} more jobs with a failed try; "
-            "the JSON report (<code>--json</code>) has them all.</p>"
-        )
-    lines.append("</section>")
-    return "\n".join(lines)
+        lines.append(html(
+            "<p class=note>... and {} more jobs with a failed try; "
+            "the JSON report (<code>--json</code>) has them all.</p>", len(jobs) - max_failures,
+        ))
+    lines.append(Markup("</section>"))
+    return join(lines, "\n")
 
 
-def _failure(report: Report, job: JobReport, row: int) -> str:
+def _failure(report: Report, job: JobReport, row: int) -> Markup:
     items = []
     for one in job.history:
         ended = "interrupted" if one.outcome is None else one.outcome.value.replace("_", " ")
         errors = [
-            f"<li><span class=phase>{phase.phase}</span> {_text(_message(phase.error))}</li>"
+            html("<li><span class=phase>{}</span> {}</li>", phase.phase, _message(phase.error))
             for phase in one.phases if phase.error is not None
         ]
         if not one.phases and one.error is not None:
-            message = _text(_message(one.error))
-            errors.append(f"<li><span class=phase>not created</span> {message}</li>")
-        items.append(
-            f"<li>try {one.number}: {ended} after {_seconds(one.seconds)}"
-            f"<ul class=errors>{''.join(errors)}</ul></li>"
-        )
+            errors.append(html("<li><span class=phase>not created</span> {}</li>",
+                               _message(one.error)))
+        items.append(html("<li>try {}: {} after {}<ul class=errors>{}</ul></li>",
+                          one.number, ended, _seconds(one.seconds), join(errors)))
     trace = report.traceback(job.name)
-    folded = (
-        f"<details><summary>traceback</summary><pre>{_text(_cut_traceback(shorten_paths(trace)))}</pre></details>"
-        if trace else ""
-    )
-    return (
-        f"<div class='failure {job.label}' id=fail-{row}><h3><a href='#job-{row}'>"
-        f"{_text(_name(job.name))}</a> <span class=out>{job.label.replace('_', ' ')} after "
-        f"{_tries(job.tries)}</span></h3><ol class=tries>{''.join(items)}</ol>{folded}</div>"
+    folded = html(
+        "<details><summary>traceback</summary><pre>{}</pre></details>",
+        _cut_traceback(shorten_paths(trace)),
+    ) if trace else Markup()
+    return html(
+        "<div class='failure {}' id=fail-{}><h3><a href='#job-{}'>{}</a> <span class=out>"
+        "{} after {}</span></h3><ol class=tries>{}</ol>{}</div>",
+        job.label, row, row, _name(job.name), job.label.replace("_", " "), _tries(job.tries),
+        join(items), folded,
     )
 
 
-def _settings(report: Report) -> str:
+def _settings(report: Report) -> Markup:
     values: dict[str, Any] = dict(report.settings)
     values["no_act"] = report.no_act
     values["interrupted"] = report.interrupted
-    rows = "".join(
-        f"<tr><th>{_text(str(key))}</th><td>{_text(_name(str(value)))}</td></tr>"
+    rows = join(
+        html("<tr><th>{}</th><td>{}</td></tr>", str(key), _name(str(value)))
         for key, value in values.items()
     )
-    return f"<section id=settings><h2>Settings</h2><table>{rows}</table></section>"
+    return html("<section id=settings><h2>Settings</h2><table>{}</table></section>", rows)
 
 
 # Paths in tracebacks
@@ -698,14 +683,11 @@ def _places() -> list[tuple[str, str]]:
     )
 
 
-_CSS = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
-margin:1.5em;color:#222;background:#fff}
-h1{font-size:1.4em;margin:0 0 .4em}
-h2{font-size:1.15em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd}
+# The page's own style; the kit's CSS comes first.
+_CSS = """\
 h3{font-size:1em;margin:.2em 0}code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
 pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
-.note,.legend{color:#555}.alert{color:#a40000;font-weight:bold}
+.alert{color:#a40000;font-weight:bold}
 .verdict{font-size:1.1em;font-weight:bold}.verdict.passed{color:#17692a}
 .verdict.failed,.verdict.interrupted{color:#b00}.verdict.would_run{color:#8a5a00}
 .counts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5em}
@@ -716,7 +698,6 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}
 .rows{border:1px solid #ddd}
 .row{display:flex;align-items:center;height:16px;border-top:1px solid #f0f0f0;font-size:12px}
 .row:target{background:#fff3b0}
-.name{flex:0 0 16em;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 .4em}
 .out{flex:0 0 17em;color:#555;white-space:nowrap;overflow:hidden;padding-right:.4em}
 .row.failed .out{color:#b00}.row.blocked .name,.row.not_checked .name{color:#888}
 .track{position:relative;flex:1;height:100%;min-width:200px;margin-right:2.5em}
@@ -739,7 +720,4 @@ color:#555;font-size:11px;white-space:nowrap}
 .failure{border-left:4px solid #d62828;padding:.2em .8em;margin:.6em 0}
 .failure.passed_after_run,.failure.passed{border-color:#1b6b2c}
 .errors{margin:.1em 0;white-space:pre-wrap}.phase{font-weight:bold}
-table{border-collapse:collapse}
-th,td{text-align:left;padding:.15em .8em;border-bottom:1px solid #eee}
-footer{margin-top:2em;color:#888;font-size:12px}
 """

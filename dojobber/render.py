@@ -13,8 +13,9 @@ import tempfile
 import threading
 from typing import IO, Any, Union
 
-# The DOT text lives in dot.py; its names are offered here too, where the
-# docs and callers have always found them.
+# The DOT text lives in dot.py, and visible, which the pages share too, in
+# pagekit.py; their names are offered here, where the docs and callers have
+# always found them.
 from .dot import (
     COLOURS,
     FONT,
@@ -30,9 +31,9 @@ from .dot import (
     legend,
     quoted,
     tooltip,
-    visible,
 )
 from .errors import RenderError
+from .pagekit import visible
 
 __all__ = [
     "TEXT_FORMATS",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errortext import describe, type_name
+from .errortext import duration as duration  # the report's times; its users import it here
 from .events import ObserverFailure
 from .results import Outcome, Phase
 
@@ -216,7 +217,3 @@ def _type_name(kind: type) -> str:
         name = _TYPE_NAMES[kind] = type_name(kind)
     return name
 
-
-def duration(seconds: float) -> str:
-    """Seconds as a person reads them: ``2.41s``, ``12.3ms``."""
-    return f"{seconds:.2f}s" if seconds >= 0.1 else f"{seconds * 1000:.1f}ms"

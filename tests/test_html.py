@@ -16,6 +16,10 @@ import pytest
 
 from dojobber import DoJobber, Job, Observer, Outcome, RenderError, render
 from dojobber import html as report_html
+from dojobber.history import page as history_page
+from dojobber.history.store import Store
+from dojobber.history.views import Filters
+from dojobber.pagekit import POLICY, Markup, html, join, text
 from dojobber.report import JobError, JobReport, PhaseReport, RunReport, TryReport
 
 TESTS = Path(__file__).resolve().parent
@@ -130,13 +134,13 @@ def passing(self: Job, *args: Any, **kwargs: Any) -> None:
     pass
 
 
-def hostile_report() -> RunReport:
+def hostile_report(**settings: Any) -> RunReport:
     evil = type(HOSTILE, (Job,), {"Check": raising(HOSTILE_MESSAGE), "Run": passing,
                                   "TRIES": 2})
     hidden = type("tab\there\u202eevil\x1b", (Job,), {"Check": passing})
     root = type("Root", (Job,), {"DEPS": (evil, hidden), "Check": passing})
     dojob = DoJobber()
-    dojob.configure(root, default_retry_delay=0)
+    dojob.configure(root, default_retry_delay=0, **settings)
     dojob.checknrun()
     return dojob.report()
 
@@ -291,6 +295,55 @@ def test_hostile_text_is_escaped_in_the_page() -> None:
     assert "<script" not in text
     assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in text
     assert "\x1b" not in text and "\u202e" not in text and "\t" not in text.split("<style>")[0]
+
+
+def test_the_kit_escapes_every_text_not_marked_as_markup() -> None:
+    odd = "<script>alert('x')</script> \"&\" \u202e\x1b " + os.fsdecode(b"caf\xe9")
+    made = html("<p title='{}'>{}</p>", odd, odd)
+    shown = ("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &quot;&amp;&quot; "
+             "\\u202e\\x1b caf\\udce9")
+    assert made == f"<p title='{shown}'>{shown}</p>"
+    made.encode("utf-8")  # the lone surrogate is an escape: the page can be written
+    [paragraph] = Page(made).root.find("p")
+    assert paragraph.attrs["title"] == paragraph.text() == (
+        "<script>alert('x')</script> \"&\" \\u202e\\x1b caf\\udce9")
+    # Only what is marked as Markup goes in as it is, and a str method drops the mark.
+    assert html("<div>{}{}</div>", Markup("<br>"), "<br>") == "<div><br>&lt;br&gt;</div>"
+    assert html("{}", Markup("<b>") + "</b>") == "&lt;b&gt;&lt;/b&gt;"
+    assert join(["<i>", Markup("<i>"), 3], "\n") == "&lt;i&gt;\n<i>\n3"
+    assert text(RuntimeError("<x>")) == "&lt;x&gt;"
+    assert isinstance(join([]), Markup) and isinstance(text("x"), Markup)
+
+
+def hostile_pages(tmp_path: Path) -> tuple[str, str]:
+    """The run report's page and the history page of a run of hostile names."""
+    place = str(tmp_path / "history.db")
+    report = hostile_report(history=place)
+    with Store(place).open_for_reading() as store:
+        history = history_page.page(store, Filters(), title=f"History of {HOSTILE}")
+    return report.to_html(), history
+
+
+def test_both_pages_carry_the_same_policy(tmp_path: Path) -> None:
+    pages = hostile_pages(tmp_path)
+    policies = [meta.attrs["content"] for text in pages for meta in Page(text).root.find("meta")
+                if meta.attrs.get("http-equiv") == "Content-Security-Policy"]
+    # No script, no fetch, not even of an image: only the page's own styles.
+    assert policies == [POLICY, POLICY] == ["default-src 'none'; style-src 'unsafe-inline'"] * 2
+
+
+def test_the_history_page_shows_hostile_names_as_text_as_the_report_does(
+        tmp_path: Path) -> None:
+    report, history = hostile_pages(tmp_path)
+    for shown in (report, history):
+        assert "<script" not in shown and "\x1b" not in shown and "\u202e" not in shown
+    page = Page(history)
+    assert page.root.find("title")[0].text() == f"History of {HOSTILE}"
+    names = {strip.find("span", "name")[0].text()
+             for strip in page.by_id("strips").find("div", "strip")}
+    assert names == {HOSTILE, "tab\there\\u202eevil\\x1b", "Root"}
+    assert "RuntimeError: </pre><script>document.title='pwned too'</script>\\x1b[31m red" in (
+        Page(report).by_id("failures").text())
 
 
 def test_page_holds_no_path_of_this_machine() -> None:

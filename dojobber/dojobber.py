@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from .report import RunReport
 
 # Pictures (pydot, subprocess...) and pygraph load on first use, which keeps
-# ``import dojobber`` light: most runs never draw.
+# ``import dojobber`` light: most runs never draw (tests/test_import_cost.py
+# and the start-up line of ``sh dev.sh bench`` keep it so).
 
 # 0.6.2's package did ``from .dojobber import *``: scripts import the job
 # classes from this module too.
@@ -554,8 +555,10 @@ class DoJobber:
 
     def _publish(self, result: RunResult) -> None:
         # The three dicts are made when first read: a program that only asks
-        # success() never pays for them (on graphs of 100,000 jobs, a
-        # noticeable part of a run, and memory kept).
+        # success() never pays for them, in time or in memory kept. The
+        # benchmark keeps it: it times configure() + checknrun() and
+        # measures the memory kept after the run, without reading them
+        # (docs/performance.rst, "Results when asked for").
         self._result = result
         self._nodestatus = self._noderesults = self._nodeexceptions = None
 

@@ -112,7 +112,8 @@ class ObserverFailure:
     """An observer's method ``event`` raised ``error``; it was switched off.
 
     (A plain class rather than a dataclass: ``import dojobber`` loads this
-    module, and dataclasses costs milliseconds to import.)
+    module, and tests/test_import_cost.py and the start-up line of
+    ``sh dev.sh bench`` keep dataclasses out of it.)
     """
 
     __slots__ = ("observer", "event", "error")

@@ -29,7 +29,7 @@ def _finite_number(value: Any) -> bool | None:
     if kind is float:
         return bool(-math.inf < value < math.inf)
     # Other types are rare: ``numbers`` is imported only for them, which
-    # keeps ``import dojobber`` lighter.
+    # keeps ``import dojobber`` lighter (tests/test_import_cost.py).
     import numbers
 
     if isinstance(value, bool):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import operator
 import os
 import threading
 import time
 import warnings
 from contextlib import contextmanager
-from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .engine.sequential import Engine
@@ -30,7 +28,7 @@ from .output import FailedCleanupPrinter, VerbosePrinter
 from .plan import Plan
 from .recorder import ReportRecorder
 from .results import Outcome, RunResult
-from .settings import OPTIONS, Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -42,7 +40,8 @@ if TYPE_CHECKING:
     from .report import RunReport
 
 # Pictures (pydot, subprocess...) and pygraph load on first use, which keeps
-# ``import dojobber`` light: most runs never draw.
+# ``import dojobber`` light: most runs never draw (tests/test_import_cost.py
+# and the start-up line of ``sh dev.sh bench`` keep it so).
 
 # 0.6.2's package did ``from .dojobber import *``: scripts import the job
 # classes from this module too.
@@ -196,42 +195,38 @@ class DoJobber:
         phase on stderr and ``debug`` adds tracebacks (it implies verbose).
         ``cleanup`` runs the Cleanups at the end of each ``checknrun``.
         ``default_tries`` and ``default_retry_delay`` apply to jobs whose
-        TRIES or RETRY_DELAY is None. ``observers`` (keyword-only) are
-        extra Observers that watch every run, e.g. a progress display.
-        ``workers`` (keyword-only) > 1 runs up to that many jobs at once in
-        threads (see docs/parallel.rst); 1 (the default) keeps the
-        sequential order. ``executor`` (keyword-only), any
+        TRIES or RETRY_DELAY is None. Keyword-only: ``observers`` watch
+        every run (e.g. a progress display); ``workers`` > 1 runs up to that
+        many jobs at once in threads (docs/parallel.rst); ``executor``, any
         ``concurrent.futures.Executor``, runs each try as one task on it,
-        ``workers`` tries at once (default: the executor's size); see
-        docs/scaling-out.rst.
-
-        Keyword-only, see docs/timeouts-and-retries.rst: ``default_timeout``
-        is the longest a try may take, in seconds (None: no limit), for jobs
-        whose TIMEOUT is None; a try that takes longer fails with
-        JobTimeoutError. ``fail_fast`` starts no new try once a job has
-        failed with no tries left. ``default_retry_backoff`` (a factor >= 1),
+        ``workers`` (default: its size) at once (docs/scaling-out.rst).
+        ``default_timeout`` is the longest a try may take, in seconds (None:
+        no limit; a try that takes longer fails with JobTimeoutError).
+        ``fail_fast`` starts no new try once a job has failed with no tries
+        left. ``default_retry_backoff`` (a factor >= 1),
         ``default_retry_delay_max`` (seconds, None: no cap) and
-        ``default_retry_jitter`` (a fraction from 0 to 1) make the wait
-        before try n+1 ``min(RETRY_DELAY * RETRY_BACKOFF**(n-1),
-        RETRY_DELAY_MAX)``, cut by a random fraction up to RETRY_JITTER.
-
-        ``history`` (keyword-only) records every run in a run history: a
-        SQLite file path or a ``postgresql://`` URL; None (the default)
-        uses the ``DOJOBBER_HISTORY`` environment variable if set, ``""``
-        records nowhere. A history that cannot be written never changes the
-        run: it gives a ``HistoryWarning`` and ``report().history_error``.
-        See docs/history.rst.
+        ``default_retry_jitter`` (a fraction from 0 to 1) shape the wait
+        between tries. The timeout and these three apply to jobs whose own
+        setting is None; see docs/timeouts-and-retries.rst. ``history``
+        records every run in a SQLite file or a ``postgresql://`` URL; None
+        uses ``DOJOBBER_HISTORY`` if set, ``""`` records nowhere. A history
+        that cannot be written never changes the run: it gives a
+        ``HistoryWarning`` and ``report().history_error`` (docs/history.rst).
 
         Invalid input raises a ConfigurationError naming the job and the
-        bad value; calling it while ``checknrun()`` runs raises
-        DoJobberError. A likely mistake in a Job class (``check`` for
-        ``Check``, a plain Job with no Check) gives a ``DoJobberWarning``.
+        bad value; a call while ``checknrun()`` runs raises DoJobberError.
+        A likely mistake in a Job class (``check`` for ``Check``, a plain
+        Job with no Check) gives a ``DoJobberWarning``.
         """
-        # Every parameter but root is a Settings option, of the same name:
-        # passed on by name, so that the options are listed in one place.
-        options = locals()
         with self._alone("configure()"):
-            self._configure(root, Settings(**{name: options[name] for name in OPTIONS}))
+            self._configure(root, Settings(
+                no_act, verbose, debug, cleanup, default_tries, default_retry_delay,
+                observers=observers, workers=workers, executor=executor,
+                default_timeout=default_timeout, fail_fast=fail_fast,
+                default_retry_backoff=default_retry_backoff,
+                default_retry_delay_max=default_retry_delay_max,
+                default_retry_jitter=default_retry_jitter, history=history,
+            ))
 
     def _configure(self, root: type[Job], settings: Settings) -> None:
         plan = build_plan(root, settings)
@@ -560,8 +555,10 @@ class DoJobber:
 
     def _publish(self, result: RunResult) -> None:
         # The three dicts are made when first read: a program that only asks
-        # success() never pays for them (on graphs of 100,000 jobs, a
-        # noticeable part of a run, and memory kept).
+        # success() never pays for them, in time or in memory kept. The
+        # benchmark keeps it: it times configure() + checknrun() and
+        # measures the memory kept after the run, without reading them
+        # (docs/performance.rst, "Results when asked for").
         self._result = result
         self._nodestatus = self._noderesults = self._nodeexceptions = None
 
@@ -582,24 +579,14 @@ class DoJobber:
         result = self._result
         if result is None:
             return {}, {}, {}
-        # zip/compress/map rather than comprehensions: on big graphs it shows.
-        names = result.plan.names
-        order = result.order
-        status: Sequence[bool | None] = result.status
-        errors: Sequence[BaseException | None] = result.errors
-        run_names: Sequence[str] = names
-        if not isinstance(order, range):  # a run from a node: only its jobs
-            run_names = list(map(names.__getitem__, order))
-            status = list(map(status.__getitem__, order))
-            errors = list(map(errors.__getitem__, order))
-        # In the order the jobs passed, as 0.6.2 filled it.
-        results = result.results
-        # Jobs whose status is False always have an error: no None gets in.
-        failed = map(operator.is_, status, repeat(False))
+        names, order = result.plan.names, result.order
+        status, results, errors = result.status, result.results, result.errors
         return (
-            dict(zip(run_names, status, strict=True)),
+            {names[i]: status[i] for i in order},
+            # In the order the jobs passed, as 0.6.2 filled it.
             {names[i]: results[i] for i in result.passed},
-            dict(compress(zip(run_names, errors, strict=True), failed)),  # type: ignore[arg-type]
+            # A job whose status is False always has an error: no None gets in.
+            {names[i]: errors[i] for i in order if status[i] is False},  # type: ignore[misc]
         )
 
     def _job_states(self) -> dict[str, render.JobState] | None:

@@ -40,7 +40,7 @@ class EventLog(Observer):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ):
-        import json  # on first use: ``import dojobber`` stays light
+        import json  # on first use: ``import dojobber`` stays light (test_import_cost)
 
         self._dumps = json.dumps
         self._stream = stream

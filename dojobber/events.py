@@ -112,7 +112,8 @@ class ObserverFailure:
     """An observer's method ``event`` raised ``error``; it was switched off.
 
     (A plain class rather than a dataclass: ``import dojobber`` loads this
-    module, and dataclasses costs milliseconds to import.)
+    module, and tests/test_import_cost.py and the start-up line of
+    ``sh dev.sh bench`` keep dataclasses out of it.)
     """
 
     __slots__ = ("observer", "event", "error")
@@ -201,13 +202,20 @@ class Dispatch:
                 interrupt = None  # no frame <-> traceback cycle
 
     def _wire(self) -> None:
-        """Make each event's list from the observers still switched on."""
-        for event in EVENTS[:-1]:
-            setattr(self, event, self._listening(event, passes=False))
-        self.check_passed = self._listening("phase_ended", passes=True)
-        self.try_passed = self._listening("try_ended", passes=True)
+        """Make each event's list from the observers still switched on
+        (run_ended has none: end_run calls every observer)."""
+        listening = self._listening
+        self.run_started = listening("run_started")
+        self.try_started = listening("try_started")
+        self.not_created = listening("not_created")
+        self.phase_ended = listening("phase_ended")
+        self.try_ended = listening("try_ended")
+        self.cleanup_started = listening("cleanup_started")
+        self.cleanup_ended = listening("cleanup_ended")
+        self.check_passed = listening("phase_ended", passes=True)
+        self.try_passed = listening("try_ended", passes=True)
 
-    def _listening(self, event: str, passes: bool) -> list[Callable[..., None]]:
+    def _listening(self, event: str, passes: bool = False) -> list[Callable[..., None]]:
         """The methods to call for ``event``; ``passes``: for a pass (see
         Unguarded.sees_passes)."""
         return [

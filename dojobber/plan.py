@@ -22,7 +22,8 @@ class Plan:
     every job's dependencies have smaller indices.
     """
 
-    # A plain class, not a dataclass: ``import dojobber`` stays lighter.
+    # A plain class, not a dataclass: ``import dojobber`` stays lighter
+    # (tests/test_import_cost.py refuses dataclasses).
     def __init__(
         self,
         names: list[str],

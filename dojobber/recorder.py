@@ -111,7 +111,8 @@ class ReportRecorder(Unguarded):
         # And how long it took where it ran (NaN: from the end of the phase
         # before it, or its try's start): made only once a phase timed
         # elsewhere comes, so a run in this process keeps no more per phase
-        # (retry-heavy, 100,000 jobs: 72 bytes per job less at its peak).
+        # (the benchmark's peak memory per job on retry-heavy keeps it; the
+        # figure is in docs/performance.rst).
         self._phase_seconds = array("d")
         # The errors those numbers point to, as text (an exception would keep
         # its traceback, frames and job): one JobError for failures alike,
@@ -352,7 +353,11 @@ class ReportRecorder(Unguarded):
 
 
 OUTCOMES = tuple(Outcome)
-PASSED = Outcome.PASSED  # a global: looking it up on the Enum costs more
+#: A module global rather than ``Outcome.PASSED``: try_ended compares every
+#: try's outcome with it, and an Enum member is an attribute lookup through
+#: the class (sh dev.sh bench --shapes retry-heavy, where each job has three
+#: tries, keeps it).
+PASSED = Outcome.PASSED
 PHASES: tuple[Phase, ...] = ("check", "run", "recheck")
 MAX_PHASES = len(PHASES)
 #: The outcome code of a try cut short (by KeyboardInterrupt): it has none.

@@ -70,8 +70,9 @@ class RunResult:
         self.false_checks: list[int] = []
         #: Per job, the number of its latest try that failed (0: none): a
         #: try later than that one and not passed is under way (see
-        #: ``cut_short``). Machine integers: a dict of the jobs that failed
-        #: a try held 80 bytes per job more on retry-heavy graphs.
+        #: ``cut_short``). Machine integers rather than a dict of the jobs
+        #: that failed a try: the benchmark's peak memory per job on
+        #: retry-heavy keeps it (figure in docs/performance.rst).
         self.failed_try = array("I", bytes(4 * n))
 
     @property

@@ -7,7 +7,6 @@ import math
 import os
 import sys
 import threading
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Sequence, cast
 
 from .backoff import Backoff
@@ -30,7 +29,7 @@ def _finite_number(value: Any) -> bool | None:
     if kind is float:
         return bool(-math.inf < value < math.inf)
     # Other types are rare: ``numbers`` is imported only for them, which
-    # keeps ``import dojobber`` lighter.
+    # keeps ``import dojobber`` lighter (tests/test_import_cost.py).
     import numbers
 
     if isinstance(value, bool):
@@ -326,10 +325,14 @@ class Settings:
         }
 
 
-_code = Settings.__init__.__code__
 #: The options, in the order of Settings' (and configure's) parameters.
-OPTIONS: tuple[str, ...] = _code.co_varnames[1:_code.co_argcount + _code.co_kwonlyargcount]
-del _code
+#: Written out: tests/test_architecture.py holds this list, Settings'
+#: signature, configure's and configure's docstring to one list.
+OPTIONS: tuple[str, ...] = (
+    "no_act", "verbose", "debug", "cleanup", "default_tries", "default_retry_delay",
+    "observers", "workers", "executor", "default_timeout", "fail_fast",
+    "default_retry_backoff", "default_retry_delay_max", "default_retry_jitter", "history",
+)
 
 #: The defaults: what a plan built without settings uses.
 DEFAULTS = Settings()
@@ -337,8 +340,6 @@ DEFAULTS = Settings()
 #: Every setting a job class may have (all None on Job).
 JOB_SETTINGS = ("TRIES", "RETRY_DELAY", "TIMEOUT", "RETRY_BACKOFF", "RETRY_DELAY_MAX",
                 "RETRY_JITTER")
-#: The job attributes for timeouts and backoff; all None on most jobs.
-_read_limits = attrgetter(*JOB_SETTINGS[2:])
 
 
 def read_job_settings(
@@ -351,7 +352,8 @@ def read_job_settings(
     job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
     tries = settings.tries if job_tries is None else check_tries(job_tries, name)
     delay = settings.delay if job_delay is None else check_delay(job_delay, name)
-    timeout, factor, cap, jitter = _read_limits(cls)
+    timeout, factor, cap = cls.TIMEOUT, cls.RETRY_BACKOFF, cls.RETRY_DELAY_MAX
+    jitter = cls.RETRY_JITTER
     default = settings.backoff
     return (
         tries,

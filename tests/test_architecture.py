@@ -8,12 +8,15 @@ included) with ``ast`` and fail on:
   absolute;
 * a private name (one leading underscore, not a dunder) defined in one module
   of ours and used in another, except the few in ``ALLOWED_PRIVATE_NAMES``;
-* more than three functions longer than 60 lines.
+* a function longer than 60 lines that ``ALLOWED_LONG_FUNCTIONS`` does not
+  name with its reason (and on a name there that is no longer long);
+* ``locals()``, ``vars()`` without an argument, or ``co_varnames``: code that
+  reads its own frame or bytecode to find names it could write out.
 
 They also check that the wheel ``python -m build`` makes from the source tree
 (conftest.py's ``release``, built once per session) ships every module
 (subpackages too) and ``py.typed``, and hold ``DoJobber.configure``'s
-signature to ``Settings``, the one list of its options.
+signature and its docstring to ``Settings``, the one list of its options.
 
 The checker is a handful of functions below; the tests of the checker run it on
 small packages written under ``tmp_path``, so that it cannot pass vacuously.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 import zipfile
 from collections import deque
@@ -53,7 +57,18 @@ ALLOWED_PRIVATE_NAMES: dict[str, str] = {
 }
 
 LONG_FUNCTION_LINES = 60
-LONG_FUNCTIONS_ALLOWED = 3
+
+#: Functions allowed over LONG_FUNCTION_LINES lines, each with the reason.
+#: Issue 34 wants at most one in the package: each entry goes when the
+#: slice that owns its file splits it (a test fails on an entry that is no
+#: longer long, so that the list only shrinks).
+ALLOWED_LONG_FUNCTIONS: dict[str, str] = {
+    "dojobber.graph._walk": "the careful walk of the job graph; issue 34's "
+    "'one walk' slice (graph.py) splits it as graphlib splits prepare()",
+    "dojobber.engine.trying.Try.make": "one method per try, the run's hot path "
+    "(docs/performance.rst, 'One method per try'); issue 34's engines slice "
+    "owns dojobber/engine/",
+}
 
 
 # --- Reading the package ------------------------------------------------------
@@ -483,6 +498,32 @@ def long_functions(modules: Mapping[str, Module], limit: int) -> list[str]:
     return [text for _, text in sorted(found)]
 
 
+def long_function_names(modules: Mapping[str, Module], limit: int) -> list[str]:
+    """The qualified names of the functions of more than ``limit`` lines."""
+    return [text.partition(" (")[0] for text in long_functions(modules, limit)]
+
+
+# --- Code that reads its own frame --------------------------------------------
+
+FRAME_CALLS = {"locals"}  # and vars() without an argument
+BYTECODE_ATTRIBUTES = {"co_varnames"}
+
+
+def frame_tricks(modules: Mapping[str, Module]) -> list[str]:
+    """``file:line what`` for each ``locals()``, argument-less ``vars()`` and
+    ``.co_varnames`` in the package."""
+    found = []
+    for module in modules.values():
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                name = node.func.id
+                if name in FRAME_CALLS or (name == "vars" and not node.args):
+                    found.append(f"{where(module, node.lineno)} {name}()")
+            elif isinstance(node, ast.Attribute) and node.attr in BYTECODE_ATTRIBUTES:
+                found.append(f"{where(module, node.lineno)} .{node.attr}")
+    return sorted(found)
+
+
 # --- The checker, tried on small packages -------------------------------------
 
 
@@ -680,6 +721,26 @@ def test_checker_finds_long_functions(tmp_path: Path) -> None:
     ]
 
 
+def test_checker_finds_frame_and_bytecode_tricks(tmp_path: Path) -> None:
+    modules = write_package(tmp_path, {
+        "__init__.py": "",
+        "a.py": """\
+            def configure(a, b=1):
+                options = locals()
+                return options, vars(), vars(a)
+
+            NAMES = configure.__code__.co_varnames
+            def locals_(): pass
+            x = locals_()
+        """,
+    })
+    assert frame_tricks(modules) == [
+        "pkg/a.py:2 locals()",
+        "pkg/a.py:3 vars()",
+        "pkg/a.py:5 .co_varnames",
+    ]
+
+
 # --- The real package ---------------------------------------------------------
 
 
@@ -712,11 +773,28 @@ def test_the_allowed_private_names_are_still_defined() -> None:
     assert stale == [], f"ALLOWED_PRIVATE_NAMES lists names no module defines: {stale}"
 
 
-def test_at_most_three_functions_over_60_lines() -> None:
+def test_no_function_over_60_lines_but_the_allowed_ones() -> None:
     found = long_functions(read_package(PACKAGE_DIR), LONG_FUNCTION_LINES)
-    assert len(found) <= LONG_FUNCTIONS_ALLOWED, (
-        f"{len(found)} functions are over {LONG_FUNCTION_LINES} lines "
-        f"(at most {LONG_FUNCTIONS_ALLOWED} may be):\n" + "\n".join(found)
+    unexpected = [text for text in found if text.partition(" (")[0] not in ALLOWED_LONG_FUNCTIONS]
+    assert unexpected == [], (
+        f"functions over {LONG_FUNCTION_LINES} lines, docstring included (split them; "
+        "issue 34 allows at most one in the package):\n" + "\n".join(unexpected)
+    )
+
+
+def test_the_allowed_long_functions_are_still_long() -> None:
+    found = set(long_function_names(read_package(PACKAGE_DIR), LONG_FUNCTION_LINES))
+    stale = sorted(set(ALLOWED_LONG_FUNCTIONS) - found)
+    assert stale == [], (
+        f"ALLOWED_LONG_FUNCTIONS names functions no longer over {LONG_FUNCTION_LINES} "
+        f"lines (or gone): take them out: {stale}"
+    )
+
+
+def test_no_module_reads_its_own_frame_or_bytecode() -> None:
+    found = frame_tricks(read_package(PACKAGE_DIR))
+    assert found == [], (
+        "locals(), vars() or co_varnames: write the names out (issue 34):\n" + "\n".join(found)
     )
 
 
@@ -753,4 +831,18 @@ def test_configure_takes_exactly_the_settings_options() -> None:
         "configure's parameters after (self, root) must be Settings.__init__'s after self: "
         "the same names, order, kinds and defaults"
     )
-    assert OPTIONS == tuple(name for name, _, _ in settings)
+    assert OPTIONS == tuple(name for name, _, _ in settings), (
+        "settings.OPTIONS must list Settings.__init__'s parameters after self, in order"
+    )
+
+
+def test_configure_documents_every_option_in_order() -> None:
+    # The API reference is configure's docstring (autodoc): each option is
+    # named there as ``name``, first met in the order of the signature.
+    doc = inspect.getdoc(DoJobber.configure) or ""
+    named = re.findall(r"``(\w+)``", doc)
+    first_met = list(dict.fromkeys(name for name in named if name in OPTIONS))
+    assert first_met == list(OPTIONS), (
+        "configure's docstring must name every option as ``name``, first in the "
+        f"order of its signature; it names {first_met}"
+    )

@@ -282,12 +282,21 @@ def trend(values: Sequence[float]) -> str:
     return "".join(bars[int((value - low) / span * (len(bars) - 1))] for value in values)
 
 
-def job_outcomes(store: Store, filters: Filters) -> dict[str, list[tuple[int, str, int]]]:
-    """Job name -> ``(run_id, outcome, tries)`` in each chosen run, oldest
+class PastOutcome(NamedTuple):
+    """How a job ended in one run of the history."""
+
+    run_id: int
+    outcome: str
+    tries: int
+
+
+def job_outcomes(store: Store, filters: Filters) -> dict[str, list[PastOutcome]]:
+    """Job name -> its :class:`PastOutcome` in each chosen run, oldest
     first; the jobs in the order they first appear."""
-    found: dict[str, list[tuple[int, str, int]]] = {}
+    found: dict[str, list[PastOutcome]] = {}
     for job in _job_rows(store, filters):
-        found.setdefault(job.name, []).append((job.run_id, job.outcome, job.tries))
+        found.setdefault(job.name, []).append(
+            PastOutcome(run_id=job.run_id, outcome=job.outcome, tries=job.tries))
     return found
 
 
@@ -301,13 +310,13 @@ class PastOutcomes:
     report's page shows beside its row.
 
     ``runs``: the ids of those runs, oldest first, the run reported on last;
-    ``jobs``: job name -> its ``(run_id, outcome, tries)`` in those of the
+    ``jobs``: job name -> its :class:`PastOutcome` in those of the
     runs that had it, oldest first; ``error``: why the history could not be
     read (``runs`` and ``jobs`` are then empty), else None.
     """
 
     runs: tuple[int, ...] = ()
-    jobs: Mapping[str, Sequence[tuple[int, str, int]]] = field(default_factory=dict)
+    jobs: Mapping[str, Sequence[PastOutcome]] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -343,9 +352,10 @@ def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
         return PastOutcomes()
     column = {one: number for number, one in enumerate(ids)}
     rows = store.rows(
-        f"SELECT run_id, name, outcome, tries FROM jobs WHERE run_id IN "
+        f"SELECT name, {column_list(PastOutcome._fields)} FROM jobs WHERE run_id IN "
         f"({', '.join('?' * len(ids))}) ORDER BY run_id, seq", list(ids))
-    jobs: dict[str, list[tuple[int, str, int]]] = {}
-    for one, name, outcome, tries in sorted(rows, key=lambda row: column[row[0]]):
-        jobs.setdefault(name, []).append((one, outcome, tries))
+    found = [(name, PastOutcome(*past)) for name, *past in rows]
+    jobs: dict[str, list[PastOutcome]] = {}
+    for name, past in sorted(found, key=lambda one: column[one[1].run_id]):
+        jobs.setdefault(name, []).append(past)
     return PastOutcomes(ids, jobs)

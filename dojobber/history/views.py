@@ -283,11 +283,11 @@ def trend(values: Sequence[float]) -> str:
 
 
 class PastOutcome(NamedTuple):
-    """How a job ended in one run of the history."""
+    """How a job ended in one run of the history (a tuple, as it was)."""
 
-    run_id: int
-    outcome: str
-    tries: int
+    run_id: int  #: the run's id in the history
+    outcome: str  #: passed, passed_after_run, failed, blocked, not_tried or interrupted
+    tries: int  #: the tries it was given in that run
 
 
 def job_outcomes(store: Store, filters: Filters) -> dict[str, list[PastOutcome]]:

@@ -11,7 +11,7 @@ import pytest
 
 from dojobber import DoJobber, Job
 from dojobber.history.store import JOB_COLUMNS, RUN_COLUMNS, JobRow, RunRow
-from dojobber.history.views import FleetRun, JobInRun, PastOutcome
+from dojobber.history.views import FleetRun, JobInRun, PastOutcome, RunWall
 from test_history_postgres import database, postgres_programs, psycopg, server
 
 __all__ = ["database", "server"]  # fixtures of the PostgreSQL tests, used here
@@ -67,7 +67,7 @@ def test_the_records_are_the_tables_columns_in_order(
     assert columns(place, "jobs") == ("run_id", *JobRow._fields) == ("run_id", *JOB_COLUMNS)
     # What the views read is named after columns the tables have.
     either = set(RUN_COLUMNS) | set(JOB_COLUMNS) | {"id", "run_id"}
-    for record in (JobInRun, FleetRun, PastOutcome):
+    for record in (JobInRun, FleetRun, RunWall, PastOutcome):
         assert set(record._fields) <= either, record
     # Read back whole, by the tables' order, each row is what the run wrote.
     ((run_id, *values),) = read(place, "SELECT * FROM runs")

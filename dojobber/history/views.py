@@ -61,6 +61,14 @@ def _job_in_run_columns() -> str:
 _JOB_IN_RUN = _job_in_run_columns()
 
 
+class RunWall(NamedTuple):
+    """What ``slow`` reads of each chosen run."""
+
+    id: int
+    started_at: float
+    wall_seconds: float
+
+
 class FleetRun(NamedTuple):
     """What ``fleet`` reads of each chosen run."""
 
@@ -223,9 +231,9 @@ def slow(store: Store, filters: Filters) -> dict[str, Any]:
         for name, spent in times.items()
     ]
     jobs.sort(key=lambda entry: (-entry["mean"], entry["job"]))
-    sql, params = filters.select("id, started_at, wall_seconds", store.encoding)
-    walls = [{"id": run_id, "started_at": when(started), "wall_seconds": wall}
-             for run_id, started, wall in reversed(store.rows(sql, params))]
+    sql, params = filters.select(column_list(RunWall._fields), store.encoding)
+    walls = [{"id": run.id, "started_at": when(run.started_at), "wall_seconds": run.wall_seconds}
+             for run in map(RunWall._make, reversed(store.rows(sql, params)))]
     return {"jobs": jobs, "runs": walls}
 
 
@@ -338,10 +346,11 @@ def past_outcomes(place: str, run_id: int, last: int = PAST_RUNS) -> PastOutcome
 
 
 def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
-    found = store.rows("SELECT root, host, no_act, started_at FROM runs WHERE id = ?", [run_id])
+    found = store.rows(f"SELECT {column_list(RUN_COLUMNS)} FROM runs WHERE id = ?", [run_id])
     if not found:
         raise HistoryError(f"{store.shown} has no run {run_id}")
-    root, host, no_act, started = found[0]
+    run = RunRow(*found[0])
+    root, host, no_act, started = run.root, run.host, run.no_act, run.started_at
     chosen = store.rows(
         f"SELECT id FROM runs WHERE {text_equals('root')} AND {text_equals('host')} "
         "AND no_act = ? AND (started_at < ? OR (started_at = ? AND id <= ?)) "

@@ -303,8 +303,9 @@ def job_outcomes(store: Store, filters: Filters) -> dict[str, list[PastOutcome]]
     first; the jobs in the order they first appear."""
     found: dict[str, list[PastOutcome]] = {}
     for job in _job_rows(store, filters):
-        found.setdefault(job.name, []).append(
-            PastOutcome(run_id=job.run_id, outcome=job.outcome, tries=job.tries))
+        # By position, each value by its name: one record per job per run,
+        # and keywords cost each about as much again.
+        found.setdefault(job.name, []).append(PastOutcome(job.run_id, job.outcome, job.tries))
     return found
 
 

@@ -30,7 +30,7 @@ from .store import (
 PASSING = ("passed", "passed_after_run")
 
 #: The columns of a run that ``counts`` holds, in the order the views list them.
-COUNTS = ("passed", "passed_after_run", "failed", "blocked", "not_tried", "interrupted")
+_COUNTS = ("passed", "passed_after_run", "failed", "blocked", "not_tried", "interrupted")
 
 
 class JobInRun(NamedTuple):
@@ -141,7 +141,7 @@ def runs(store: Store, filters: Filters) -> list[dict[str, Any]]:
             "user": run.user_name, "directory": run.directory, "root": run.root,
             "outcome": run.outcome, "no_act": bool(run.no_act),
             "wall_seconds": run.wall_seconds, "jobs": run.jobs,
-            "counts": {count: getattr(run, count) for count in COUNTS},
+            "counts": {count: getattr(run, count) for count in _COUNTS},
             "settings": json.loads(run.settings),
         })
     return found

@@ -95,19 +95,13 @@ class RunReport:
             name = names[i]
             outcome = result.outcome[i]
             error = result.errors[i]
-            jobs.append(
-                JobReport(
-                    name=name,
-                    outcome=outcome,
-                    tries=result.tries[i],
-                    seconds=seconds.get(name, 0.0),
-                    error=JobError.from_exception(error)
-                    if outcome is Outcome.FAILED and error is not None
-                    else None,
-                    history=history.get(name, ()),
-                    no_act=no_act,
-                )
-            )
+            failure = (JobError.from_exception(error)
+                       if outcome is Outcome.FAILED and error is not None else None)
+            # By position, in JobReport's order: a report per job, and
+            # keywords would cost each a third more (benchmarks/bench_history.py
+            # times the command, which reports).
+            jobs.append(JobReport(name, outcome, result.tries[i], seconds.get(name, 0.0),
+                                  failure, history.get(name, ()), no_act))
         deps = result.plan.deps
         failures = {
             names[i]: error for i in result.order

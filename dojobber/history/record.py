@@ -90,9 +90,11 @@ class HistoryRecorder(Observer):
             outcome = NOT_TRIED if i in not_tried else _value(outcomes[i])
             counts[outcome] = counts.get(outcome, 0) + 1
             error = errors.get(name)
-            jobs.append(JobRow(seq=seq, name=name, outcome=outcome, tries=tries[i],
-                               seconds=round(seconds.get(name, 0.0), 6),
-                               error=None if error is None else str(error)))
+            # By position, in JobRow's order (seq, name, outcome, tries, seconds,
+            # error): a row per job, and keywords would cost each about as much
+            # again (benchmarks/bench_history.py).
+            jobs.append(JobRow(seq, name, outcome, tries[i], round(seconds.get(name, 0.0), 6),
+                               None if error is None else str(error)))
         verdict = (INTERRUPTED if result.interrupted
                    else SUCCEEDED if result.success else FAILED)
         import json

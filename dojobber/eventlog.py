@@ -300,11 +300,13 @@ def _replay(events: list[dict[str, Any]]) -> RunReport:
         outcome = Outcome(end["outcomes"][name])
         tries = history.get(name, ())
         error = tries[-1].error if tries and outcome is Outcome.FAILED else None
-        jobs.append(JobReport(name, outcome, len(tries), recorder.seconds.get(name, 0.0),
-                              error, tries, end["no_act"]))
+        jobs.append(JobReport(name=name, outcome=outcome, tries=len(tries),
+                              seconds=recorder.seconds.get(name, 0.0), error=error,
+                              history=tries, no_act=end["no_act"]))
     return RunReport(
-        end["success"], jobs, end["interrupted"], recorder.cleanup_errors,
-        seconds=recorder.wall, started_at=recorder.started_at, no_act=end["no_act"],
+        success=end["success"], jobs=jobs, interrupted=end["interrupted"],
+        cleanup_errors=recorder.cleanup_errors, seconds=recorder.wall,
+        started_at=recorder.started_at, no_act=end["no_act"],
     )
 
 

@@ -95,35 +95,30 @@ class RunReport:
             name = names[i]
             outcome = result.outcome[i]
             error = result.errors[i]
-            jobs.append(
-                JobReport(
-                    name,
-                    outcome,
-                    result.tries[i],
-                    seconds.get(name, 0.0),
-                    JobError.from_exception(error)
-                    if outcome is Outcome.FAILED and error is not None
-                    else None,
-                    history.get(name, ()),
-                    no_act,
-                )
-            )
+            failure = (JobError.from_exception(error)
+                       if outcome is Outcome.FAILED and error is not None else None)
+            # By position, in JobReport's order: a report per job, and
+            # keywords would cost each a third more (benchmarks/bench_history.py
+            # times the command, which reports).
+            jobs.append(JobReport(name, outcome, result.tries[i], seconds.get(name, 0.0),
+                                  failure, history.get(name, ()), no_act))
         deps = result.plan.deps
         failures = {
             names[i]: error for i in result.order
             if result.outcome[i] is Outcome.FAILED and (error := result.errors[i]) is not None
         }
         return cls(
-            result.success,
-            jobs,
-            result.interrupted,
-            list(cleanup_errors),
-            [ObserverError.from_failure(failure) for failure in observer_failures],
-            None if result.stopped_by is None else names[result.stopped_by],
-            [names[i] for i in result.not_tried_by_fail_fast()],
-            wall,
-            started_at,
-            no_act,
+            success=result.success,
+            jobs=jobs,
+            interrupted=result.interrupted,
+            cleanup_errors=list(cleanup_errors),
+            observer_errors=[ObserverError.from_failure(failure)
+                             for failure in observer_failures],
+            stopped_by=None if result.stopped_by is None else names[result.stopped_by],
+            not_tried=[names[i] for i in result.not_tried_by_fail_fast()],
+            seconds=wall,
+            started_at=started_at,
+            no_act=no_act,
             deps={names[i]: tuple(names[d] for d in deps[i]) for i in result.order},
             settings=dict(settings or {}),
             _failures=failures,

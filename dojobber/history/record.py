@@ -13,7 +13,7 @@ from ..events import Observer
 from ..results import Outcome
 from ..version import __version__
 from .place import redacted, scrub
-from .store import Store, with_retries
+from .store import JobRow, RunRow, Store, with_retries
 
 if TYPE_CHECKING:
     from typing import Sequence
@@ -73,8 +73,8 @@ class HistoryRecorder(Observer):
                           f"{scrub(one_line(error), self.place)}")
             warnings.warn(self.error, HistoryWarning, stacklevel=2)
 
-    def rows(self, result: RunResult) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-        """The run's row and its jobs' rows (see store.RUN_COLUMNS, JOB_COLUMNS)."""
+    def rows(self, result: RunResult) -> tuple[RunRow, list[JobRow]]:
+        """The run's row and its jobs' rows, as the history stores them."""
         recorder = self.recorder
         names = result.plan.names
         seconds = recorder.seconds
@@ -90,19 +90,25 @@ class HistoryRecorder(Observer):
             outcome = NOT_TRIED if i in not_tried else _value(outcomes[i])
             counts[outcome] = counts.get(outcome, 0) + 1
             error = errors.get(name)
-            jobs.append((seq, name, outcome, tries[i], round(seconds.get(name, 0.0), 6),
-                         None if error is None else str(error)))
+            # By position, in JobRow's order (seq, name, outcome, tries, seconds,
+            # error): a row per job, and keywords would cost each about as much
+            # again (benchmarks/bench_history.py).
+            jobs.append(JobRow(seq, name, outcome, tries[i], round(seconds.get(name, 0.0), 6),
+                               None if error is None else str(error)))
         verdict = (INTERRUPTED if result.interrupted
                    else SUCCEEDED if result.success else FAILED)
         import json
 
-        run = (
-            recorder.started_at, round(recorder.wall, 6), socket.gethostname(), _user(),
-            self._directory, names[result.order[-1]] if len(result.order) else names[-1],
-            verdict, int(result.no_act), len(jobs), counts["passed"],
-            counts["passed_after_run"], counts["failed"], counts["blocked"],
-            counts[NOT_TRIED], counts["interrupted"],
-            json.dumps(_plain(self.settings), sort_keys=True), __version__,
+        run = RunRow(
+            started_at=recorder.started_at, wall_seconds=round(recorder.wall, 6),
+            host=socket.gethostname(), user_name=_user(), directory=self._directory,
+            root=names[result.order[-1]] if len(result.order) else names[-1],
+            outcome=verdict, no_act=int(result.no_act), jobs=len(jobs),
+            passed=counts["passed"], passed_after_run=counts["passed_after_run"],
+            failed=counts["failed"], blocked=counts["blocked"], not_tried=counts[NOT_TRIED],
+            interrupted=counts["interrupted"],
+            settings=json.dumps(_plain(self.settings), sort_keys=True),
+            dojobber_version=__version__,
         )
         return run, jobs
 

@@ -12,19 +12,73 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from .place import redacted, scrub
-from .store import HistoryError, Store, storable, text_equals
+from .store import (
+    JOB_COLUMNS,
+    RUN_COLUMNS,
+    HistoryError,
+    RunRow,
+    Store,
+    column_list,
+    storable,
+    text_equals,
+)
 
 #: The job outcomes that count as passing (flaky: a change between those and failed).
 PASSING = ("passed", "passed_after_run")
 
-_RUN_COLUMNS = (
-    "id, started_at, wall_seconds, host, user_name, directory, root, outcome, no_act, "
-    "jobs, passed, passed_after_run, failed, blocked, not_tried, interrupted, settings"
-)
+#: The columns of a run that ``counts`` holds, in the order the views list them.
 _COUNTS = ("passed", "passed_after_run", "failed", "blocked", "not_tried", "interrupted")
+
+
+class JobInRun(NamedTuple):
+    """A job of a chosen run, as the views read it: its run's ``run_id``,
+    ``started_at``, ``host`` and ``root``, then the job's columns. The SQL
+    that reads it is made from these fields (``_JOB_IN_RUN``)."""
+
+    run_id: int
+    started_at: float
+    host: str
+    root: str
+    name: str
+    outcome: str
+    tries: int
+    seconds: float
+    error: str | None
+
+
+def _job_in_run_columns() -> str:
+    """``JobInRun``'s fields as SQL over ``jobs j JOIN runs r``: ``run_id``
+    is the run's id; a field the jobs table has is the job's, the others
+    the run's."""
+    return ", ".join(
+        "r.id" if field == "run_id" else f"j.{field}" if field in JOB_COLUMNS else f"r.{field}"
+        for field in JobInRun._fields)
+
+
+_JOB_IN_RUN = _job_in_run_columns()
+
+
+class RunWall(NamedTuple):
+    """What ``slow`` reads of each chosen run."""
+
+    id: int
+    started_at: float
+    wall_seconds: float
+
+
+class FleetRun(NamedTuple):
+    """What ``fleet`` reads of each chosen run."""
+
+    id: int
+    started_at: float
+    host: str
+    root: str
+    outcome: str
+    passed_after_run: int
+    failed: int
 
 
 class Filters:
@@ -78,35 +132,31 @@ def runs(store: Store, filters: Filters) -> list[dict[str, Any]]:
     ``host``, ``user``, ``directory``, ``root``, ``outcome`` (succeeded,
     failed, interrupted), ``no_act``, ``wall_seconds``, ``jobs`` (how many)
     and ``counts`` (jobs per outcome), ``settings``."""
-    sql, params = filters.select(_RUN_COLUMNS, store.encoding)
+    sql, params = filters.select(f"id, {column_list(RUN_COLUMNS)}", store.encoding)
     found = []
-    for row in store.rows(sql, params):
-        (run_id, started, wall, host, user, directory, root, outcome, no_act, jobs,
-         *counts, settings) = row
+    for run_id, *values in store.rows(sql, params):
+        run = RunRow(*values)
         found.append({
-            "id": run_id, "started_at": when(started), "host": host, "user": user,
-            "directory": directory, "root": root, "outcome": outcome,
-            "no_act": bool(no_act), "wall_seconds": wall, "jobs": jobs,
-            "counts": dict(zip(_COUNTS, counts, strict=True)),
-            "settings": json.loads(settings),
+            "id": run_id, "started_at": when(run.started_at), "host": run.host,
+            "user": run.user_name, "directory": run.directory, "root": run.root,
+            "outcome": run.outcome, "no_act": bool(run.no_act),
+            "wall_seconds": run.wall_seconds, "jobs": run.jobs,
+            "counts": {count: getattr(run, count) for count in _COUNTS},
+            "settings": json.loads(run.settings),
         })
     return found
 
 
-def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[tuple[Any, ...]]:
-    """``(run_id, started_at, host, root, job, outcome, tries, seconds,
-    error)`` of the chosen runs' jobs (of job ``name`` only, if given),
-    oldest run first."""
+def _job_rows(store: Store, filters: Filters, name: str | None = None) -> list[JobInRun]:
+    """The chosen runs' jobs (of job ``name`` only, if given), oldest run first."""
     chosen, params = filters.select("id", store.encoding)
-    sql = (
-        "SELECT r.id, r.started_at, r.host, r.root, j.name, j.outcome, j.tries, "
-        "j.seconds, j.error FROM jobs j JOIN runs r ON r.id = j.run_id "
-        f"WHERE j.run_id IN ({chosen})"
-    )
+    sql = (f"SELECT {_JOB_IN_RUN} FROM jobs j JOIN runs r ON r.id = j.run_id "
+           f"WHERE j.run_id IN ({chosen})")
     if name is not None:
         sql += f" AND {text_equals('j.name')}"
         params = [*params, *[storable(name, store.encoding)] * 2]
-    return store.rows(sql + " ORDER BY r.started_at, r.id, j.seq", params)
+    make = JobInRun._make
+    return [make(row) for row in store.rows(sql + " ORDER BY r.started_at, r.id, j.seq", params)]
 
 
 def job_story(store: Store, filters: Filters, name: str) -> list[dict[str, Any]]:
@@ -114,10 +164,10 @@ def job_story(store: Store, filters: Filters, name: str) -> list[dict[str, Any]]
     ``started_at``, ``host``, ``root``, ``outcome``, ``tries``, ``seconds``,
     ``error`` (its last error's text, or null)."""
     return [
-        {"run_id": run_id, "started_at": when(started), "host": host, "root": root,
-         "outcome": outcome, "tries": tries, "seconds": seconds, "error": error}
-        for run_id, started, host, root, _, outcome, tries, seconds, error
-        in reversed(_job_rows(store, filters, name))
+        {"run_id": job.run_id, "started_at": when(job.started_at), "host": job.host,
+         "root": job.root, "outcome": job.outcome, "tries": job.tries,
+         "seconds": job.seconds, "error": job.error}
+        for job in reversed(_job_rows(store, filters, name))
     ]
 
 
@@ -126,13 +176,13 @@ def drift(store: Store, filters: Filters) -> list[dict[str, Any]]:
     often first: ``job``, ``runs`` (chosen runs that had it), ``ran``
     (how many needed Run), ``last_ran`` (when, ISO 8601), ``last_host``."""
     seen: dict[str, dict[str, Any]] = {}
-    for _, started, host, _, name, outcome, *_ in _job_rows(store, filters):
-        entry = seen.setdefault(name, {"job": name, "runs": 0, "ran": 0,
-                                       "last_ran": None, "last_host": None})
+    for job in _job_rows(store, filters):
+        entry = seen.setdefault(job.name, {"job": job.name, "runs": 0, "ran": 0,
+                                           "last_ran": None, "last_host": None})
         entry["runs"] += 1
-        if outcome == "passed_after_run":
+        if job.outcome == "passed_after_run":
             entry["ran"] += 1
-            entry["last_ran"], entry["last_host"] = when(started), host
+            entry["last_ran"], entry["last_host"] = when(job.started_at), job.host
     drifted = [entry for entry in seen.values() if entry["ran"]]
     return sorted(drifted, key=lambda entry: (-entry["ran"], entry["job"]))
 
@@ -144,19 +194,21 @@ def flaky(store: Store, filters: Filters) -> list[dict[str, Any]]:
     it passed after more than one try), ``outcomes`` (oldest first)."""
     seen: dict[str, dict[str, Any]] = {}
     last: dict[tuple[str, str, str], bool] = {}  # (job, host, root) -> passed last time
-    for _, _, host, root, name, outcome, tries, _, _ in _job_rows(store, filters):
+    for job in _job_rows(store, filters):
+        name, outcome = job.name, job.outcome
         entry = seen.setdefault(name, {"job": name, "runs": 0, "changes": 0,
                                        "retried_passes": 0, "outcomes": []})
         entry["runs"] += 1
         entry["outcomes"].append(outcome)
-        if outcome in PASSING and tries > 1:
+        if outcome in PASSING and job.tries > 1:
             entry["retried_passes"] += 1
         if outcome in PASSING or outcome == "failed":  # blocked etc. are not its doing
             passed = outcome in PASSING
-            before = last.get((name, host, root))
+            key = (name, job.host, job.root)
+            before = last.get(key)
             if before is not None and before != passed:
                 entry["changes"] += 1
-            last[(name, host, root)] = passed
+            last[key] = passed
     shaky = [entry for entry in seen.values() if entry["changes"] or entry["retried_passes"]]
     return sorted(shaky, key=lambda e: (-int(e["changes"]) - int(e["retried_passes"]), e["job"]))
 
@@ -168,20 +220,20 @@ def slow(store: Store, filters: Filters) -> dict[str, Any]:
     ``mean``, ``max`` (seconds) and ``change`` (last minus first);
     ``runs``: each run's ``id``, ``started_at`` and ``wall_seconds``."""
     times: dict[str, list[float]] = {}
-    for row in _job_rows(store, filters):
+    for job in _job_rows(store, filters):
         # A blocked job took no time worth a trend; an interrupted one's time
         # is where the interrupt came, not what the job takes.
-        if row[6] and row[5] != "interrupted":
-            times.setdefault(row[4], []).append(row[7])
+        if job.tries and job.outcome != "interrupted":
+            times.setdefault(job.name, []).append(job.seconds)
     jobs: list[dict[str, Any]] = [
         {"job": name, "runs": len(spent), "first": spent[0], "last": spent[-1],
          "mean": sum(spent) / len(spent), "max": max(spent), "change": spent[-1] - spent[0]}
         for name, spent in times.items()
     ]
     jobs.sort(key=lambda entry: (-entry["mean"], entry["job"]))
-    sql, params = filters.select("id, started_at, wall_seconds", store.encoding)
-    walls = [{"id": run_id, "started_at": when(started), "wall_seconds": wall}
-             for run_id, started, wall in reversed(store.rows(sql, params))]
+    sql, params = filters.select(column_list(RunWall._fields), store.encoding)
+    walls = [{"id": run.id, "started_at": when(run.started_at), "wall_seconds": run.wall_seconds}
+             for run in map(RunWall._make, reversed(store.rows(sql, params)))]
     return {"jobs": jobs, "runs": walls}
 
 
@@ -189,14 +241,14 @@ def fleet(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """The latest chosen run of each host (per root), by root and host:
     ``root``, ``host``, ``run_id``, ``started_at``, ``outcome``,
     ``converged`` (it succeeded), ``ran`` (jobs it had to Run), ``failed``."""
-    sql, params = filters.select(
-        "id, started_at, host, root, outcome, passed_after_run, failed", store.encoding)
+    sql, params = filters.select(column_list(FleetRun._fields), store.encoding)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for run_id, started, host, root, outcome, ran, failed in store.rows(sql, params):
-        latest.setdefault((root, host), {  # newest first: the first seen is the latest
-            "root": root, "host": host, "run_id": run_id, "started_at": when(started),
-            "outcome": outcome, "converged": outcome == "succeeded", "ran": ran,
-            "failed": failed,
+    for run in map(FleetRun._make, store.rows(sql, params)):
+        latest.setdefault((run.root, run.host), {  # newest first: the first seen is the latest
+            "root": run.root, "host": run.host, "run_id": run.id,
+            "started_at": when(run.started_at), "outcome": run.outcome,
+            "converged": run.outcome == "succeeded", "ran": run.passed_after_run,
+            "failed": run.failed,
         })
     return [latest[key] for key in sorted(latest)]
 
@@ -238,12 +290,22 @@ def trend(values: Sequence[float]) -> str:
     return "".join(bars[int((value - low) / span * (len(bars) - 1))] for value in values)
 
 
-def job_outcomes(store: Store, filters: Filters) -> dict[str, list[tuple[int, str, int]]]:
-    """Job name -> ``(run_id, outcome, tries)`` in each chosen run, oldest
+class PastOutcome(NamedTuple):
+    """How a job ended in one run of the history (a tuple, as it was)."""
+
+    run_id: int  #: the run's id in the history
+    outcome: str  #: passed, passed_after_run, failed, blocked, not_tried or interrupted
+    tries: int  #: the tries it was given in that run
+
+
+def job_outcomes(store: Store, filters: Filters) -> dict[str, list[PastOutcome]]:
+    """Job name -> its :class:`PastOutcome` in each chosen run, oldest
     first; the jobs in the order they first appear."""
-    found: dict[str, list[tuple[int, str, int]]] = {}
-    for run_id, _, _, _, name, outcome, tries, _, _ in _job_rows(store, filters):
-        found.setdefault(name, []).append((run_id, outcome, tries))
+    found: dict[str, list[PastOutcome]] = {}
+    for job in _job_rows(store, filters):
+        # By position, each value by its name: one record per job per run,
+        # and keywords cost each about as much again.
+        found.setdefault(job.name, []).append(PastOutcome(job.run_id, job.outcome, job.tries))
     return found
 
 
@@ -257,13 +319,13 @@ class PastOutcomes:
     report's page shows beside its row.
 
     ``runs``: the ids of those runs, oldest first, the run reported on last;
-    ``jobs``: job name -> its ``(run_id, outcome, tries)`` in those of the
+    ``jobs``: job name -> its :class:`PastOutcome` in those of the
     runs that had it, oldest first; ``error``: why the history could not be
     read (``runs`` and ``jobs`` are then empty), else None.
     """
 
     runs: tuple[int, ...] = ()
-    jobs: Mapping[str, Sequence[tuple[int, str, int]]] = field(default_factory=dict)
+    jobs: Mapping[str, Sequence[PastOutcome]] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -285,10 +347,11 @@ def past_outcomes(place: str, run_id: int, last: int = PAST_RUNS) -> PastOutcome
 
 
 def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
-    found = store.rows("SELECT root, host, no_act, started_at FROM runs WHERE id = ?", [run_id])
+    found = store.rows(f"SELECT {column_list(RUN_COLUMNS)} FROM runs WHERE id = ?", [run_id])
     if not found:
         raise HistoryError(f"{store.shown} has no run {run_id}")
-    root, host, no_act, started = found[0]
+    run = RunRow(*found[0])
+    root, host, no_act, started = run.root, run.host, run.no_act, run.started_at
     chosen = store.rows(
         f"SELECT id FROM runs WHERE {text_equals('root')} AND {text_equals('host')} "
         "AND no_act = ? AND (started_at < ? OR (started_at = ? AND id <= ?)) "
@@ -299,9 +362,10 @@ def _past(store: Store, run_id: int, last: int) -> PastOutcomes:
         return PastOutcomes()
     column = {one: number for number, one in enumerate(ids)}
     rows = store.rows(
-        f"SELECT run_id, name, outcome, tries FROM jobs WHERE run_id IN "
+        f"SELECT name, {column_list(PastOutcome._fields)} FROM jobs WHERE run_id IN "
         f"({', '.join('?' * len(ids))}) ORDER BY run_id, seq", list(ids))
-    jobs: dict[str, list[tuple[int, str, int]]] = {}
-    for one, name, outcome, tries in sorted(rows, key=lambda row: column[row[0]]):
-        jobs.setdefault(name, []).append((one, outcome, tries))
+    found = [(name, PastOutcome(*past)) for name, *past in rows]
+    jobs: dict[str, list[PastOutcome]] = {}
+    for name, past in sorted(found, key=lambda one: column[one[1].run_id]):
+        jobs.setdefault(name, []).append(past)
     return PastOutcomes(ids, jobs)

@@ -25,8 +25,8 @@ def main(options: argparse.Namespace) -> int:
     """Report on the event log the parsed ``options`` name; return the exit status."""
     if options.html:
         check_can_write(options.html)
-    # Here, not at the top: ``dojobber report --help`` needs no JSON
-    # (benchmarks/startup.py times the command's start).
+    # Here, not at the top: ``dojobber report --help`` imports this module,
+    # and starts without JSON (tests/test_import_cost.py holds it).
     from ..eventlog import read_report
 
     try:

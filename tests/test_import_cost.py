@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("pydot", "subprocess", "pygraph", "json", "dojobber.render",
          "dojobber.engine.threads", "dojobber.cli", "numbers", "dojobber.executor",
          "dojobber.engine.executor", "dojobber.engine.worker", "dojobber.engine.pool",
@@ -72,3 +74,37 @@ def test_the_commands_help_loads_no_pictures_or_executors() -> None:
     assert "dojobber.cli" in loaded
     assert sorted(loaded & {"pydot", "dojobber.render", "concurrent.futures",
                             "multiprocessing", "dojobber.executor"}) == []
+
+
+#: What each subcommand's module loads that its arguments do not need.
+SUBCOMMAND_WEIGHT = {"dojobber.command.run", "dojobber.command.graph",
+                     "dojobber.command.listing", "dojobber.command.report",
+                     "dojobber.command.history", "dojobber.report", "dojobber.eventlog",
+                     "dojobber.history.store", "sqlite3", "json", "dataclasses"}
+
+
+@pytest.mark.parametrize("command, modules", [
+    ((), []),
+    (("run",), ["dojobber.command.runoptions"]),
+    (("history",), ["dojobber.command.historyoptions"]),
+    (("report",), ["dojobber.command.report"]),
+    (("graph",), ["dojobber.command.graph"]),
+    (("list",), ["dojobber.command.listing"]),
+])
+def test_help_loads_only_the_arguments_of_its_subcommand(
+        command: tuple[str, ...], modules: list[str]) -> None:
+    # ``dojobber --help`` and each subcommand's --help start as quickly as
+    # argparse can: the subcommands' own modules load only for a subcommand
+    # that runs, their arguments only for the subcommand given.
+    bare = modules_after("")
+    loaded = modules_after(
+        "import contextlib, io\n"
+        "from dojobber import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as text:\n"
+        "    try:\n"
+        f"        cli.main([*{list(command)!r}, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"assert 'usage: dojobber {' '.join(command)}'.strip() in text.getvalue()\n") - bare
+    arguments = {"dojobber.command.runoptions", "dojobber.command.historyoptions"}
+    assert sorted(loaded & (SUBCOMMAND_WEIGHT | arguments)) == modules

@@ -6,8 +6,20 @@ import argparse
 
 from ..dojobber import DoJobber
 from .exits import OK, log_level
-from .target import load_target
+from .target import TARGET_HELP, load_target
 from .writing import check_can_write, format_of, write_graph
+
+
+def add_arguments(graph: argparse.ArgumentParser) -> None:
+    """What ``graph`` takes: the target, and the picture to write."""
+    graph.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    graph.add_argument("-o", "--output", metavar="FILE", default="-",
+                       help="the picture to write, format from its extension; '-' "
+                       "(the default) writes DOT to stdout")
+    graph.add_argument("-f", "--format", metavar="FORMAT",
+                       help="the picture format (dot, svg, png, pdf...), whatever "
+                       "the file's extension")
+    graph.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
 
 def main(options: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from ..history.views import (
 from ..report import duration
 from ..terminal import escape
 from .exits import OK, UsageError
+from .historyoptions import add_arguments as add_arguments  # defined there for the parser: light
 from .writing import check_can_write, emit, write_file
 
 #: How many runs the plain listing shows without --last.

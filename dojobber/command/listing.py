@@ -8,8 +8,15 @@ import sys
 from ..graph import build_plan
 from ..terminal import escape
 from .exits import OK, UsageError
-from .target import job_classes, load_module, load_target
+from .target import TARGET_HELP, job_classes, load_module, load_target
 from .writing import emit
+
+
+def add_arguments(listing: argparse.ArgumentParser) -> None:
+    """What ``list`` takes: the target, or only its module or file."""
+    listing.add_argument("target", metavar="TARGET",
+                         help=TARGET_HELP + ", or only the module or file")
+    listing.add_argument("-d", "--debug", action="store_true", help="show tracebacks of errors")
 
 
 def main(options: argparse.Namespace) -> int:

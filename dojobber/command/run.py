@@ -33,6 +33,7 @@ from .exits import (
     stop_status,
 )
 from .pools import check_workers, pool_needs, started_executor
+from .runoptions import add_arguments as add_arguments  # defined there for the parser: light
 from .target import load_target, script_of
 from .writing import check_can_write, emit, format_of, say, write_file, write_graph
 

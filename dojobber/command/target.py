@@ -17,6 +17,9 @@ from ..importguard import importing
 from ..jobs import Job
 from .exits import UsageError
 
+#: The help of the TARGET argument of ``run``, ``graph`` and ``list``.
+TARGET_HELP = "the root job: package.module:RootJob or path/to/file.py:RootJob"
+
 
 def load_target(target: str, needs: Iterable[str] = ()) -> type[Job]:
     """Import ``module:Name`` or ``file.py:Name`` and return that Job class.

@@ -3,9 +3,10 @@
 from .engine.executor import STUCK_AFTER, OnExecutor, RemoteTraceback, executor_size
 from .engine.transfer import Dependency, send_by_value
 from .engine.worker import TryRecord, run_try
+from .engine.workerstop import worker_signals
 from .settings import check_executor
 
 __all__ = [
     "Dependency", "OnExecutor", "RemoteTraceback", "STUCK_AFTER", "TryRecord", "check_executor",
-    "executor_size", "run_try", "send_by_value",
+    "executor_size", "run_try", "send_by_value", "worker_signals",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from types import FrameType
@@ -83,3 +85,57 @@ class StopNoted:
         if self.signal is None:
             return None
         return Terminated() if self.signal == signal.SIGTERM else KeyboardInterrupt()
+
+
+#: The stops noted while the ``dojobber`` command loads, before ``main``
+#: can act on them (``note_early_stops``).
+EARLY = StopNoted()
+
+
+def note_early_stops() -> None:
+    """In the ``dojobber`` command (``python -m dojobber``, the ``dojobber``
+    script) and nowhere else: note SIGINT and SIGTERM from now on, while
+    the command loads; ``cli.main`` acts on what came once it can (exit 130
+    or 143 and one line, never a traceback). ``import dojobber`` calls this
+    first thing; in a program that merely imports DoJobber it does nothing.
+    """
+    if launched_as_command():
+        EARLY.note(ctrl_c=True)
+
+
+def early_stop() -> KeyboardInterrupt | None:
+    """What ``note_early_stops`` noted, if anything; the handlers it replaced
+    are back."""
+    EARLY.end()
+    return EARLY.stop()
+
+
+def launched_as_command(argv: list[str] | None = None) -> bool:
+    """Whether this process is the ``dojobber`` command: ``python [-X ...]
+    -m dojobber`` or a ``dojobber`` script that runs ``dojobber.cli.main``,
+    as ``sys.orig_argv`` says (``argv`` in its place for tests)."""
+    args = list(getattr(sys, "orig_argv", []) if argv is None else argv)[1:]
+    for k, arg in enumerate(args):
+        if arg == "-m":
+            return args[k + 1:k + 2] == ["dojobber"]
+        if arg in ("-X", "-W", "-Q"):
+            continue  # an option with its value as the next argument
+        if arg.startswith("-m"):
+            return arg == "-mdojobber"
+        if arg.startswith("-") or (k and args[k - 1] in ("-X", "-W")):
+            continue
+        return _is_command_script(arg)
+    return False
+
+
+def _is_command_script(path: str) -> bool:
+    """Whether ``path`` is the ``dojobber`` script installers write: one
+    named dojobber that imports main from dojobber.cli."""
+    name = os.path.basename(path).lower()
+    if name not in ("dojobber", "dojobber.exe", "dojobber-script.py"):
+        return False
+    try:
+        with open(path, "rb") as script:
+            return b"from dojobber.cli import main" in script.read(4096)
+    except OSError:
+        return False

@@ -39,7 +39,11 @@ def started_executor(
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(workers, mp_context=process_context()) as processes:
+        from ..executor import worker_signals
+
+        # Its workers take Ctrl-C and SIGTERM quietly from the start.
+        with ProcessPoolExecutor(workers, mp_context=process_context(),
+                                 initializer=worker_signals) as processes:
             yield processes
 
 
@@ -53,8 +57,13 @@ def process_context() -> multiprocessing.context.BaseContext:
     """
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server outlives SIGTERM to the group, so the pool does not break
+    # under the tries cut short (forkserverstop.py).
+    context.set_forkserver_preload(["dojobber.engine.forkserverstop"])
+    return context
 
 
 @contextmanager
@@ -77,5 +86,9 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         # Any free port: None means Dask's usual 8787, and a second run (or
         # any other Dask program) there prints "Port 8787 is already in use".
         dashboard_address=":0",
+        # Its workers ignore Ctrl-C and SIGTERM (their tries run in threads
+        # no signal reaches): a stopping run cancels their tasks and closes
+        # the cluster, which ends them without a traceback.
+        preload=["dojobber.engine.workerstop"],
     ) as cluster, distributed.Client(cluster) as client:
         yield client.get_executor()

@@ -74,8 +74,14 @@ class Pool:
         self.waiters: set[threading.Thread] = set()
 
     def stop(self) -> None:
-        """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
+        """The run is stopping (Ctrl-C, SIGTERM): send no try from now on,
+        and cancel those the executor can still cancel (a try queued on a
+        process pool, any task of Dask's: Dask cannot cut a running task
+        short, and would run again one whose worker the signal stopped).
+        A cancelled try is interrupted, as is one whose worker died."""
         self.stopping.set()
+        for future in list(self.live):
+            future.cancel()
 
     def busy(self) -> bool:
         """Whether a try sent may still give its answer. False once every
@@ -133,7 +139,7 @@ class Pool:
         # Called by the executor as the future is done: it must not wait.
         self._shared_ended()
         try:
-            answer = _answer(future, name, None)
+            answer = _answer(future, name, None, self.stopping)
         except BrokenExecutor:
             self._in_thread(lambda: self._again(generation, task, name, None), answered, name)
         except BaseException as error:
@@ -168,14 +174,14 @@ class Pool:
         start = sent.start
         try:
             if start is None:
-                return _answer(sent.future, name, None)
+                return _answer(sent.future, name, None, self.stopping)
             # Woken when the worker says the try started, or when it is done.
             sent.future.add_done_callback(lambda _: start.heard.set())
             start.heard.wait()
             wait = None
             if start.at is not None and not sent.future.done():
                 wait = max(0.0, start.at + (limit or 0.0) + STUCK_AFTER - self.clock())
-            return _answer(sent.future, name, wait)
+            return _answer(sent.future, name, wait, self.stopping)
         except _Stuck:
             self._abandon(sent.generation, sent.future, name)
             raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
@@ -376,11 +382,15 @@ class _Stuck(Exception):
     """A try did not come back in time (its TIMEOUT and STUCK_AFTER)."""
 
 
-def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
+def _answer(
+    future: Future[bytes], name: str, wait: float | None, stopping: threading.Event
+) -> bytes:
     """The future's result within ``wait`` seconds (None: no limit), else _Stuck.
 
     BrokenExecutor and KeyboardInterrupt pass; the rest (cancelled, a
-    worker lost as the executor reports it) is an ExecutorError.
+    worker lost as the executor reports it) is an ExecutorError, or
+    KeyboardInterrupt once the run is ``stopping``: the stop cancelled the
+    try, or took its worker.
     """
     try:
         return future.result(wait)
@@ -388,9 +398,12 @@ def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
         raise _Stuck() from None
     except (BrokenExecutor, KeyboardInterrupt):
         raise
-    except CancelledError as error:
-        raise ExecutorError(f"the executor cancelled the try of job {name!r}", name) from error
     except Exception as error:
+        if stopping.is_set():
+            raise KeyboardInterrupt from None
+        if isinstance(error, CancelledError):
+            raise ExecutorError(
+                f"the executor cancelled the try of job {name!r}", name) from error
         raise ExecutorError(
             f"the executor could not run the try of job {name!r}: {why(error)}", name
         ) from error

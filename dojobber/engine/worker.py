@@ -27,6 +27,7 @@ from .sequential import InProcess
 from .starts import Word, announce
 from .transfer import PROTOCOL, pack, sent_class, unpack
 from .trying import FAILED, Try
+from .workerstop import in_job_code, worker_signals
 
 log = logging.getLogger("DoJobber")
 
@@ -191,7 +192,8 @@ def _make_try(
                 args=args, kwargs=kwargs, global_storage=global_storage, cwd=None)
     interrupted = False
     try:
-        InProcess().open(tries)(0)
+        with in_job_code():
+            InProcess().open(tries)(0)
     except KeyboardInterrupt:
         interrupted = True
     return result, sink.job, interrupted

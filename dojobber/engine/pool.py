@@ -29,6 +29,12 @@ STUCK_AFTER = 5.0
 #: particular order.
 STOP_GRACE = 1.0
 
+#: Seconds a stopping run waits for the answers of its tries in flight
+#: before it cancels those it can (sending.py): a try that a signal to the
+#: process group cut short answers at once, but one on Dask runs on in a
+#: thread that no signal reaches.
+STOP_WAIT = 5.0
+
 #: How a worker stopped from outside ends: by the signals a process group
 #: gets from a terminal, systemd or a shell (the pool's own clean-up of a
 #: broken pool sends SIGTERM to the workers left), or with 255, what a
@@ -74,12 +80,14 @@ class Pool:
         self.waiters: set[threading.Thread] = set()
 
     def stop(self) -> None:
-        """The run is stopping (Ctrl-C, SIGTERM): send no try from now on,
-        and cancel those the executor can still cancel (a try queued on a
-        process pool, any task of Dask's: Dask cannot cut a running task
-        short, and would run again one whose worker the signal stopped).
-        A cancelled try is interrupted, as is one whose worker died."""
+        """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
         self.stopping.set()
+
+    def cancel(self) -> None:
+        """Cancel the tries in flight that the executor can still cancel
+        (queued on a process pool; any task of Dask's, running or not:
+        Dask cannot cut a running task short). A cancelled try, like one
+        whose worker died, is interrupted once the run is stopping."""
         for future in list(self.live):
             future.cancel()
 

@@ -16,11 +16,13 @@ TIMEOUT, a pool that broke under it) gets a thread from the pool.
 
 from __future__ import annotations
 
+import time
 from queue import Empty, SimpleQueue
 from typing import Any
 
 from ..plan import Plan
 from .executor import OnExecutor, Remote
+from .pool import STOP_WAIT
 from .ready import ReadySet
 from .threads import StartOrder, Threads
 from .trying import TryFunction
@@ -116,6 +118,9 @@ class Loop:
     def _drain(self) -> None:
         """Wait for the tries in flight and report them; a second Ctrl-C
         cannot cut this short (their instances still need their Cleanup).
+        Those still in flight STOP_WAIT seconds after the stop are
+        cancelled where the executor can cancel them (Dask's), and then
+        reported interrupted.
 
         The count of tries in flight alone cannot say when to stop: the
         interrupt that stopped the run can land as ``get`` hands over an
@@ -123,10 +128,15 @@ class Loop:
         ends too once the pool has no answer left to give.
         """
         pool = self.remote.pool
+        cancel_at: float | None = time.monotonic() + STOP_WAIT
         while self.in_flight:
             try:
                 i, answer = self.answers.get(timeout=DRAIN_POLL)
             except Empty:
+                if cancel_at is not None and time.monotonic() >= cancel_at:
+                    cancel_at = None
+                    pool.cancel()
+                    continue
                 if not pool.busy() and self.answers.empty():
                     return
                 continue

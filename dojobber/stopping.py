@@ -73,6 +73,13 @@ class StopNoted:
         if self.signal is None:
             self.signal = signum
 
+    def let_ctrl_c_through(self) -> None:
+        """From now on Ctrl-C acts again (SIGTERM stays noted); a Ctrl-C
+        noted already is still the stop."""
+        handler = self._previous.pop(signal.SIGINT, None)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+
     def end(self) -> None:
         """Put back the handlers ``note`` replaced."""
         for signum, handler in self._previous.items():
@@ -139,3 +146,22 @@ def _is_command_script(path: str) -> bool:
             return b"from dojobber.cli import main" in script.read(4096)
     except OSError:
         return False
+
+
+@contextmanager
+def signals_held_back() -> Iterator[None]:
+    """While in this block, SIGINT and SIGTERM wait in this thread, and
+    every thread and process it starts keeps them blocked for good (a
+    process inherits its blocked signals, through ``exec`` too); on the way
+    out they are let through here, and one that came meanwhile acts then.
+    Where signals cannot be blocked (Windows), this does nothing."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:
+        yield
+        return
+    stops = {signal.SIGINT, signal.SIGTERM}
+    previous = block(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..stopping import signals_held_back
 from .exits import UsageError
 
 if TYPE_CHECKING:
@@ -79,16 +80,28 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         with distributed.Client(address, timeout=10) as client:
             yield client.get_executor()
         return
-    with distributed.LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        # Any free port: None means Dask's usual 8787, and a second run (or
-        # any other Dask program) there prints "Port 8787 is already in use".
-        dashboard_address=":0",
-        # Its workers ignore Ctrl-C and SIGTERM (their tries run in threads
-        # no signal reaches): a stopping run cancels their tasks and closes
-        # the cluster, which ends them without a traceback.
-        preload=["dojobber.engine.workerstop"],
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client.get_executor()
+    with ExitStack() as cluster_and_client:
+        # Started and closed with the signals held back: a Ctrl-C meanwhile
+        # would leave a cluster half made (Dask then complains at exit),
+        # and the cluster's processes and threads keep them blocked for
+        # good (their tries run in threads no signal reaches: a stopping
+        # run cancels their tasks and closes the cluster, which ends them).
+        with signals_held_back():
+            cluster = cluster_and_client.enter_context(distributed.LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                # Any free port: None means Dask's usual 8787, and a second run
+                # (or any other Dask program) there prints "Port 8787 is
+                # already in use".
+                dashboard_address=":0",
+                # A worker Dask starts again after the cluster's start
+                # ignores the signals too.
+                preload=["dojobber.engine.workerstop"],
+            ))
+            client = cluster_and_client.enter_context(distributed.Client(cluster))
+        try:
+            yield client.get_executor()
+        finally:
+            with signals_held_back():
+                cluster_and_client.close()

@@ -14,7 +14,8 @@ start-up, some tens of milliseconds) is counted apart, in the last column:
 no program can handle it, and that run is checked no further. So is a
 run stopped before its first job (while the command loads, or Dask's
 cluster starts): the command ends with 130 or 143 and one line, and no
-report is due.
+report is due. A run that ended before the signal came is counted in
+"done first" and checked no further.
 
 Engines: ``sequential``, ``threads`` and ``forkserver`` (``dojobber run``,
 ``--executor process``) and ``dask`` (``--executor dask``) are the command
@@ -104,10 +105,10 @@ def layer(name, deps, naps):
             for k, nap in enumerate(naps)]
 
 
-A = layer("A", (), (0.15, 0.3, 0.2))
-B = layer("B", tuple(A), (0.25, 0.1, 0.35))
-C = layer("C", tuple(B), (0.2, 0.3, 0.15))
-D = layer("D", tuple(C[:2]), (0.3, 0.2))
+A = layer("A", (), (0.3, 0.6, 0.4))
+B = layer("B", tuple(A), (0.5, 0.2, 0.7))
+C = layer("C", tuple(B), (0.4, 0.6, 0.3))
+D = layer("D", tuple(C[:2]), (0.6, 0.4))
 Root = type("Root", (DummyJob,), {"DEPS": tuple(D) + (C[2],)})
 '''
 
@@ -127,6 +128,7 @@ class Cell:
     tracebacks: int = 0
     early: int = 0  # signalled before the interpreter reached DoJobber's code
     unstarted: int = 0  # stopped before the run began (no report is due)
+    finished: int = 0  # the run ended before the signal came
     examples: list[str] = field(default_factory=list)
 
     def problems(self, expected: int) -> int:
@@ -161,10 +163,10 @@ def one_run(engine: str, signum: int, at: float, cell: Cell) -> None:
                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         cell.runs += 1
         time.sleep(at)
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            pass
+        if process.poll() is not None:
+            cell.finished += 1  # before the signal: nothing to check
+            return
+        os.killpg(process.pid, signum)
         try:
             status = process.wait(HUNG_AFTER)
         except subprocess.TimeoutExpired:
@@ -213,7 +215,8 @@ def before_dojobber(status: int, signum: int, stderr: str) -> bool:
 
 
 def began(work: Path) -> bool:
-    """Whether the run began (its event log says so): else no report is due."""
+    """Whether the run began (its event log says so): else no report is due. A run that ended before the signal came is counted in
+"done first" and checked no further."""
     try:
         return '"event": "run_started"' in (work / "events.jsonl").read_text()
     except OSError:
@@ -285,21 +288,21 @@ def soak(runs: int, engines: list[str], signals: list[str], seed: int) -> dict[t
 
 HEADER = (f"{'engine':<11} {'signal':<6} {'runs':>4}  {'exit statuses':<16} {'hung':>4} "
           f"{'lost Cleanups':>13} {'no report':>9} {'no history':>10} {'failed':>6} "
-          f"{'left alive':>10} {'tracebacks':>10} {'before run':>10} {'before start':>12}")
+          f"{'left alive':>10} {'tracebacks':>10} {'before run':>10} {'before start':>12} {'done first':>10}")
 
 
 def row(engine: str, name: str, cell: Cell) -> str:
     statuses = " ".join(f"{status}x{n}" for status, n in sorted(cell.statuses.items()))
     return (f"{engine:<11} {name:<6} {cell.runs:>4}  {statuses:<16} {cell.hung:>4} "
             f"{cell.lost:>13} {cell.no_report:>9} {cell.no_history:>10} {cell.wrong:>6} "
-            f"{cell.left:>10} {cell.tracebacks:>10} {cell.unstarted:>10} {cell.early:>12}")
+            f"{cell.left:>10} {cell.tracebacks:>10} {cell.unstarted:>10} {cell.early:>12} {cell.finished:>10}")
 
 
 def _sum(cells: Any) -> Cell:
     total = Cell()
     for cell in cells:
         for name in ("runs", "hung", "lost", "no_report", "no_history", "wrong", "left",
-                     "tracebacks", "unstarted", "early"):
+                     "tracebacks", "unstarted", "early", "finished"):
             setattr(total, name, getattr(total, name) + getattr(cell, name))
         total.statuses.update(cell.statuses)
     return total

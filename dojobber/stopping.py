@@ -21,14 +21,55 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     # One stop is enough: a second SIGTERM must not cut the Cleanups short
     # (a supervisor that wants the process dead sends SIGKILL).
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated()
+    _stop(Terminated())
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    _stop(KeyboardInterrupt())
+
+
+def _stop(stop: KeyboardInterrupt) -> None:
+    if HELD.depth:
+        HELD.pending = HELD.pending or stop
+    else:
+        raise stop
+
+
+class Held:
+    """A block the stops wait for (``with HELD:``, in the main thread): a
+    SIGINT or SIGTERM that the command's handlers take meanwhile is raised
+    as the block ends, so that what it does is done whole (an answer from
+    a worker recorded with its instance, a try sent and counted). Elsewhere
+    (Python's own Ctrl-C handler, another thread) it changes nothing."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: KeyboardInterrupt | None = None
+        self.main = threading.main_thread().ident
+
+    def __enter__(self) -> None:
+        if threading.get_ident() == self.main:
+            self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.get_ident() != self.main:
+            return
+        self.depth -= 1
+        if not self.depth and self.pending is not None:
+            stop, self.pending = self.pending, None
+            raise stop
+
+
+#: The one Held: stops reach the main thread only.
+HELD = Held()
 
 
 @contextmanager
 def sigterm_stops_the_run() -> Iterator[None]:
     """While in this block, SIGTERM raises :class:`Terminated` (once) in the
-    main thread, as Ctrl-C raises KeyboardInterrupt; the previous handler
-    comes back when the block ends.
+    main thread, as Ctrl-C raises KeyboardInterrupt (both wait for the end
+    of a block DoJobber must do whole: an answer from a worker recorded);
+    the previous handlers come back when the block ends.
 
     ``dojobber run`` does this around every run; the library never installs
     a signal handler by itself. A handler can only be installed from the
@@ -38,10 +79,15 @@ def sigterm_stops_the_run() -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    interrupt = signal.getsignal(signal.SIGINT)
+    if interrupt is signal.default_int_handler:  # Python's own: one that waits for HELD
+        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if interrupt is signal.default_int_handler:
+            signal.signal(signal.SIGINT, interrupt)
 
 
 class StopNoted:
@@ -149,19 +195,25 @@ def _is_command_script(path: str) -> bool:
 
 
 @contextmanager
-def signals_held_back() -> Iterator[None]:
-    """While in this block, SIGINT and SIGTERM wait in this thread, and
-    every thread and process it starts keeps them blocked for good (a
-    process inherits its blocked signals, through ``exec`` too); on the way
-    out they are let through here, and one that came meanwhile acts then.
-    Where signals cannot be blocked (Windows), this does nothing."""
+def signals_held_back(*, for_children: bool = False) -> Iterator[None]:
+    """While in this block, SIGINT and SIGTERM wait in this thread (and in
+    every thread it starts, for good); on the way out they are let through,
+    and one that came meanwhile acts then. With ``for_children``, the
+    processes started meanwhile ignore them: a child keeps the signals its
+    parent ignores, through ``exec`` too (a blocked signal stays pending
+    here, on Linux, though ignored). Where signals cannot be blocked
+    (Windows), or outside the main thread, this does nothing."""
     block = getattr(signal, "pthread_sigmask", None)
-    if block is None:
+    if block is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    stops = {signal.SIGINT, signal.SIGTERM}
+    stops = (signal.SIGINT, signal.SIGTERM)
     previous = block(signal.SIG_BLOCK, stops)
+    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in stops
+                } if for_children else {}
     try:
         yield
     finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         block(signal.SIG_SETMASK, previous)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
@@ -82,11 +83,11 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         return
     with ExitStack() as cluster_and_client:
         # Started and closed with the signals held back: a Ctrl-C meanwhile
-        # would leave a cluster half made (Dask then complains at exit),
-        # and the cluster's processes and threads keep them blocked for
-        # good (their tries run in threads no signal reaches: a stopping
-        # run cancels their tasks and closes the cluster, which ends them).
-        with signals_held_back():
+        # would leave a cluster half made (Dask then complains at exit).
+        # The cluster's processes ignore them, and its threads keep them
+        # blocked, for good: its tries run in threads no signal reaches; a
+        # stopping run cancels their tasks and closes the cluster instead.
+        with signals_held_back(for_children=True):
             cluster = cluster_and_client.enter_context(distributed.LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
@@ -95,9 +96,13 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
                 # (or any other Dask program) there prints "Port 8787 is
                 # already in use".
                 dashboard_address=":0",
-                # A worker Dask starts again after the cluster's start
-                # ignores the signals too.
+                # A worker Dask starts again later ignores them too.
                 preload=["dojobber.engine.workerstop"],
+                # Its errors only: a stop that cancels a running try makes
+                # its worker and nanny warn (the task was cancelled, the
+                # worker killed as the cluster closed) after the command's
+                # last line.
+                silence_logs=logging.ERROR,
             ))
             client = cluster_and_client.enter_context(distributed.Client(cluster))
         try:

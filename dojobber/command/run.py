@@ -96,10 +96,31 @@ def _run(
     settings: dict[str, Any],
     executor: Executor | None,
 ) -> int:
-    stderr = sys.stderr
     # Once the jobs are over, SIGTERM waits for the Cleanups and the
     # reports; from the reports on, so does a first Ctrl-C.
     noted = StopNoted()
+    try:
+        status = _run_noted(options, positional, root, fmt, settings, executor, noted)
+    finally:
+        noted.end()
+    late = noted.stop()
+    if late is not None and status != stop_status(late):
+        # Came as the last files were closed, after the run's stop was read.
+        say(stop_line(late))
+        return stop_status(late)
+    return status
+
+
+def _run_noted(
+    options: argparse.Namespace,
+    positional: list[str],
+    root: type[Job],
+    fmt: str | None,
+    settings: dict[str, Any],
+    executor: Executor | None,
+    noted: StopNoted,
+) -> int:
+    stderr = sys.stderr
     with ExitStack() as files:
         files.callback(noted.end)
         log, events = _open_files(options, files)

@@ -21,6 +21,7 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from ..plan import Plan
+from ..stopping import HELD
 from .executor import OnExecutor, Remote
 from .pool import STOP_WAIT
 from .ready import ReadySet
@@ -103,17 +104,21 @@ class Loop:
         self.sink.seq[i] = self.started
         self.started += 1
         answers = self.answers
-        self.remote.send(i, lambda answer: answers.put((i, answer)))
-        # Counted once sent: a try the stopping run did not send has no answer to wait for.
-        self.in_flight += 1
+        # A stop waits until the try is sent and counted (stopping.HELD).
+        with HELD:
+            self.remote.send(i, lambda answer: answers.put((i, answer)))
+            # Counted once sent: a try the stopping run did not send has no answer to wait for.
+            self.in_flight += 1
 
     def _report(self, i: int, answer: bytes | BaseException) -> None:
-        self.in_flight -= 1
-        try:
-            self.remote.receive(i, answer)
-        finally:
-            if self.ready.done(i):
-                self.stopping = True  # fail_fast: the tries in flight still end
+        # A stop waits until the answer is recorded, its instance kept for its Cleanup.
+        with HELD:
+            self.in_flight -= 1
+            try:
+                self.remote.receive(i, answer)
+            finally:
+                if self.ready.done(i):
+                    self.stopping = True  # fail_fast: the tries in flight still end
 
     def _drain(self) -> None:
         """Wait for the tries in flight and report them; a second Ctrl-C

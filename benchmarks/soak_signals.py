@@ -310,20 +310,23 @@ def _sum(cells: Any) -> Cell:
 
 @contextmanager
 def user_pool(kind: str, workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    """A pool of ``kind`` made as the docs tell a user to (scaling-out.rst)."""
+    """A pool of ``kind`` made as the docs tell a user to (scaling-out.rst),
+    with ``worker_signals`` as its initializer; ``KIND-bare``: without it."""
     from dojobber.executor import worker_signals
 
+    kind, bare, _ = kind.partition("-bare")
+    initializer = None if bare else worker_signals
     if kind == "loky":
         import loky
 
-        with loky.ProcessPoolExecutor(workers or 2, initializer=worker_signals) as pool:
+        with loky.ProcessPoolExecutor(workers or 2, initializer=initializer) as pool:
             yield pool
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers or 2, mp_context=multiprocessing.get_context(kind),
-                             initializer=worker_signals) as pool:
+                             initializer=initializer) as pool:
         yield pool
 
 
@@ -351,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated, among: " + ", ".join(ENGINES))
     parser.add_argument("--signals", default="INT,TERM", help="INT, TERM or both")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--pool", choices=["fork", "spawn", "loky"],
+    parser.add_argument("--pool", choices=["fork", "spawn", "loky", "fork-bare", "spawn-bare",
+                                           "loky-bare"],
                         help=argparse.SUPPRESS)  # one run with a pool of this kind
     parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

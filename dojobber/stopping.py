@@ -62,6 +62,9 @@ class Held:
 
 #: The one Held: stops reach the main thread only.
 HELD = Held()
+if hasattr(os, "register_at_fork"):
+    # A process forked inside a held block (a pool's worker) is not in it.
+    os.register_at_fork(after_in_child=HELD.__init__)
 
 
 @contextmanager

@@ -37,18 +37,34 @@ def mark(line):
     os.close(fd)
 
 
+def marked(line):
+    try:
+        with open(os.path.join(HERE, "marks")) as marks:
+            return line in marks.read().split("\\n")
+    except FileNotFoundError:
+        return False
+
+
 class Quick(Job):
-    """Tried beside Also, so that both workers start; both are idle once
-    Tunnel's try is under way."""
+    """Tried at the same time as Also, on the other worker (each waits for
+    the other to be under way): both workers have made a try, and both are
+    idle once Tunnel's try is under way."""
+
+    OTHER = "Also"
 
     def Check(self):
-        time.sleep(0.1)
+        mark("in " + type(self).__name__)
+        deadline = time.monotonic() + 60
+        while not marked("in " + self.OTHER) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def Cleanup(self):
         mark("cleanup Quick")
 
 
 class Also(Quick):
+    OTHER = "Quick"
+
     def Cleanup(self):
         mark("cleanup Also")
 
@@ -196,6 +212,22 @@ def test_a_signal_to_the_group_cuts_the_busy_try_short_and_every_cleanup_runs(
         work = tmp_path / str(run)
         work.mkdir()
         status, stderr = stopped_run(kind, signum, work)
+        check_stopped(work, signum, status, stderr, cleaned=["Also", "Quick", "Tunnel"])
+
+
+@pytest.mark.parametrize("kind", ["fork", "spawn", "loky"])
+def test_a_pool_made_without_the_initializer_is_the_same_once_its_workers_tried(
+    kind: str, tmp_path: Path
+) -> None:
+    # Quick and Also, tried together, start both workers and give each a
+    # try: from then on they take the signals as with the initializer.
+    if kind == "loky":
+        pytest.importorskip("loky", reason="loky is not installed (pip install loky)")
+    for run in range(4):
+        signum = (signal.SIGINT, signal.SIGTERM)[run % 2]
+        work = tmp_path / str(run)
+        work.mkdir()
+        status, stderr = stopped_run(f"{kind}-bare", signum, work)
         check_stopped(work, signum, status, stderr, cleaned=["Also", "Quick", "Tunnel"])
 
 

@@ -92,6 +92,8 @@ def run_try(task: bytes, word: Word | None = None) -> bytes:
     ``word``, given for a try with a TIMEOUT, is sent to the caller as the
     try starts (starts.py): the caller's backstop counts from then.
     """
+    # A pool made without it as its initializer: from its first try on.
+    worker_signals()
     (name, number, no_act, timeout, level, class_token, class_data, args_data,
      storage) = pickle.loads(task)
     capture = _LogCapture()

@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -211,7 +212,7 @@ def before_dojobber(status: int, signum: int, stderr: str) -> bool:
     if status == -signum and not stderr:
         return True
     return (status in (1, -signum) and stderr.rstrip().endswith("KeyboardInterrupt")
-            and "dojobber" not in stderr)
+            and re.search(r'File "[^"]*[/\\]dojobber[/\\]', stderr) is None)
 
 
 def began(work: Path) -> bool:
@@ -316,17 +317,23 @@ def user_pool(kind: str, workers: int | None, scheduler: str | None) -> Iterator
 
     kind, bare, _ = kind.partition("-bare")
     initializer = None if bare else worker_signals
+    size = workers or 2
     if kind == "loky":
         import loky
 
-        with loky.ProcessPoolExecutor(workers or 2, initializer=initializer) as pool:
-            yield pool
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+        pool: Any = loky.ProcessPoolExecutor(size, initializer=initializer)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers or 2, mp_context=multiprocessing.get_context(kind),
-                             initializer=initializer) as pool:
+        pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context(kind),
+                                   initializer=initializer)
+    with pool:
+        if not bare:
+            # Its workers started before the run, as the docs advise: a
+            # worker still starting has Python's own handling.
+            for started in [pool.submit(os.getpid) for _ in range(size)]:
+                started.result()
         yield pool
 
 

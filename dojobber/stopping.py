@@ -198,25 +198,17 @@ def _is_command_script(path: str) -> bool:
 
 
 @contextmanager
-def signals_held_back(*, for_children: bool = False) -> Iterator[None]:
+def signals_held_back() -> Iterator[None]:
     """While in this block, SIGINT and SIGTERM wait in this thread (and in
     every thread it starts, for good); on the way out they are let through,
-    and one that came meanwhile acts then. With ``for_children``, the
-    processes started meanwhile ignore them: a child keeps the signals its
-    parent ignores, through ``exec`` too (a blocked signal stays pending
-    here, on Linux, though ignored). Where signals cannot be blocked
+    and one that came meanwhile acts then. Where signals cannot be blocked
     (Windows), or outside the main thread, this does nothing."""
     block = getattr(signal, "pthread_sigmask", None)
     if block is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    stops = (signal.SIGINT, signal.SIGTERM)
-    previous = block(signal.SIG_BLOCK, stops)
-    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in stops
-                } if for_children else {}
+    previous = block(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
     try:
         yield
     finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
         block(signal.SIG_SETMASK, previous)

@@ -83,11 +83,12 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         return
     with ExitStack() as cluster_and_client:
         # Started and closed with the signals held back: a Ctrl-C meanwhile
-        # would leave a cluster half made (Dask then complains at exit).
-        # The cluster's processes ignore them, and its threads keep them
-        # blocked, for good: its tries run in threads no signal reaches; a
-        # stopping run cancels their tasks and closes the cluster instead.
-        with signals_held_back(for_children=True):
+        # would leave a cluster half made or half closed (Dask then
+        # complains at exit); its threads keep them blocked for good. Its
+        # worker processes ignore them (preload): their tries run in
+        # threads no signal reaches, and a stopping run cancels their tasks
+        # and closes the cluster instead.
+        with signals_held_back():
             cluster = cluster_and_client.enter_context(distributed.LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
@@ -96,7 +97,6 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
                 # (or any other Dask program) there prints "Port 8787 is
                 # already in use".
                 dashboard_address=":0",
-                # A worker Dask starts again later ignores them too.
                 preload=["dojobber.engine.workerstop"],
                 # Its errors only: a stop that cancels a running try makes
                 # its worker and nanny warn (the task was cancelled, the

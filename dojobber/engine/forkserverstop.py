@@ -1,11 +1,14 @@
-"""Preloaded by the forkserver of a pool ``dojobber run`` starts: the server outlives SIGTERM.
+"""Preloaded by the forkserver of a pool ``dojobber run`` starts: it and its workers ignore the stops.
 
 SIGTERM to the process group would end the forkserver, and with it the
 pool's view of every worker (each then reads as ended, status 255): the
 pool breaks, and the answer of a try cut short in a worker is lost with
-it. Ignoring SIGTERM there (Python's forkserver already ignores SIGINT),
-the server ends as it always does, when the process that started it does;
-the workers take their signals themselves (workerstop.py).
+it. Ignoring SIGTERM there, the server ends as it always does, when the
+process that started it does. Ignoring SIGINT too before the server
+starts serving (the preload comes first), every worker it forks starts
+with both ignored, and a signal while a worker is starting cannot print a
+traceback; the pool's initializer then gives the worker its own handling
+(workerstop.py).
 """
 
 import signal
@@ -18,4 +21,5 @@ def _in_forkserver() -> bool:
 
 
 if _in_forkserver():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

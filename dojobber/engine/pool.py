@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..errors import ExecutorError, JobTimeoutError, WorkerLostError
+from ..stopping import HELD
 from .starts import Start, Starts, listening_host
 from .worker import run_try, why
 
@@ -248,6 +249,10 @@ class Pool:
                 continue
             except Exception as error:
                 self._done(generation)
+                if self.stopping.is_set() or HELD.pending is not None:
+                    # The stop took the executor as it took the try (its
+                    # forkserver, say): the try is interrupted, not failed.
+                    raise KeyboardInterrupt from None
                 raise ExecutorError(
                     f"the executor refused a try of job {name!r}: {why(error)}", name
                 ) from error

@@ -1,4 +1,4 @@
-"""Stopping a run from outside: SIGTERM treated like Ctrl-C, when asked for."""
+"""Stopping a run from outside: SIGTERM as Ctrl-C, stops while the command loads, blocks stops wait for."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ class Held:
     (Python's own Ctrl-C handler, another thread) it changes nothing."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Out of every block (a process forked inside one: a pool's worker)."""
         self.depth = 0
         self.pending: KeyboardInterrupt | None = None
         self.main = threading.main_thread().ident
@@ -64,7 +68,7 @@ class Held:
 HELD = Held()
 if hasattr(os, "register_at_fork"):
     # A process forked inside a held block (a pool's worker) is not in it.
-    os.register_at_fork(after_in_child=HELD.__init__)
+    os.register_at_fork(after_in_child=HELD.forget)
 
 
 @contextmanager
@@ -170,7 +174,8 @@ def launched_as_command(argv: list[str] | None = None) -> bool:
     """Whether this process is the ``dojobber`` command: ``python [-X ...]
     -m dojobber`` or a ``dojobber`` script that runs ``dojobber.cli.main``,
     as ``sys.orig_argv`` says (``argv`` in its place for tests)."""
-    args = list(getattr(sys, "orig_argv", []) if argv is None else argv)[1:]
+    given: list[str] = getattr(sys, "orig_argv", []) if argv is None else argv
+    args = given[1:]
     for k, arg in enumerate(args):
         if arg == "-m":
             return args[k + 1:k + 2] == ["dojobber"]

@@ -1,4 +1,4 @@
-"""Preloaded by the forkserver of a pool ``dojobber run`` starts: it and its workers ignore the stops.
+"""Preloaded by the forkserver of the pool ``dojobber run`` starts: it and its workers ignore stops.
 
 SIGTERM to the process group would end the forkserver, and with it the
 pool's view of every worker (each then reads as ended, status 255): the

@@ -8,20 +8,22 @@ table: exit statuses, runs that did not end, Cleanups lost (an instance
 made whose Cleanup never ran), report files or history rows missing, jobs
 wrongly reported (a job ``failed``: none of them can fail), processes of
 the run's session alive two seconds after it ended, and tracebacks on
-stderr. The exit status is 1 when any of those is not zero. A signal that
-ends the interpreter before it reaches DoJobber's first line (its own
-start-up, some tens of milliseconds) is counted apart, in the last column:
-no program can handle it, and that run is checked no further. So is a
-run stopped before its first job (while the command loads, or Dask's
-cluster starts): the command ends with 130 or 143 and one line, and no
-report is due. A run that ended before the signal came is counted in
-"done first" and checked no further.
+stderr. The exit status is 1 when any of those is not zero.
+
+Three kinds of runs are counted apart and checked no further: "before
+run", stopped before its first job (while the command loads, or Dask's
+cluster starts: the command ends with 130 or 143 and one line, and no
+report is due); "before start", a signal that ended the interpreter
+before it reached DoJobber's first line (its own start-up, some tens of
+milliseconds: no program can handle it); "done first", a run that ended
+before the signal came.
 
 Engines: ``sequential``, ``threads`` and ``forkserver`` (``dojobber run``,
 ``--executor process``) and ``dask`` (``--executor dask``) are the command
 as it is; ``fork``, ``spawn`` and ``loky`` are the command with a pool of
-that kind made as a user would, with ``dojobber.executor.worker_signals``
-as its initializer (this module's ``--pool`` mode).
+that kind made as the docs tell a user to: ``dojobber.executor.worker_signals``
+as its initializer, its workers started before the run (this module's
+``--pool`` mode).
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ def command(engine: str, work: Path) -> list[str]:
 
 
 def one_run(engine: str, signum: int, at: float, cell: Cell) -> None:
-    """Run ``engine`` once, signal its group ``at`` seconds after its start, count what went wrong."""
+    """Run ``engine`` once, signal its group ``at`` seconds after its start,
+    count what went wrong."""
     with tempfile.TemporaryDirectory(prefix="soak-") as name:
         work = Path(name)
         (work / "soakjobs.py").write_text(JOBS, encoding="utf-8")
@@ -216,8 +219,7 @@ def before_dojobber(status: int, signum: int, stderr: str) -> bool:
 
 
 def began(work: Path) -> bool:
-    """Whether the run began (its event log says so): else no report is due. A run that ended before the signal came is counted in
-"done first" and checked no further."""
+    """Whether the run began (its event log says so): else no report is due."""
     try:
         return '"event": "run_started"' in (work / "events.jsonl").read_text()
     except OSError:
@@ -274,8 +276,9 @@ def alive_in_session(session: int) -> list[int]:
     return alive
 
 
-def soak(runs: int, engines: list[str], signals: list[str], seed: int) -> dict[tuple[str, str],
-                                                                           Cell]:
+def soak(
+    runs: int, engines: list[str], signals: list[str], seed: int
+) -> dict[tuple[str, str], Cell]:
     chance = random.Random(seed)
     cells: dict[tuple[str, str], Cell] = {}
     for engine in engines:
@@ -289,14 +292,16 @@ def soak(runs: int, engines: list[str], signals: list[str], seed: int) -> dict[t
 
 HEADER = (f"{'engine':<11} {'signal':<6} {'runs':>4}  {'exit statuses':<16} {'hung':>4} "
           f"{'lost Cleanups':>13} {'no report':>9} {'no history':>10} {'failed':>6} "
-          f"{'left alive':>10} {'tracebacks':>10} {'before run':>10} {'before start':>12} {'done first':>10}")
+          f"{'left alive':>10} {'tracebacks':>10} {'before run':>10} {'before start':>12} "
+          f"{'done first':>10}")
 
 
 def row(engine: str, name: str, cell: Cell) -> str:
     statuses = " ".join(f"{status}x{n}" for status, n in sorted(cell.statuses.items()))
     return (f"{engine:<11} {name:<6} {cell.runs:>4}  {statuses:<16} {cell.hung:>4} "
             f"{cell.lost:>13} {cell.no_report:>9} {cell.no_history:>10} {cell.wrong:>6} "
-            f"{cell.left:>10} {cell.tracebacks:>10} {cell.unstarted:>10} {cell.early:>12} {cell.finished:>10}")
+            f"{cell.left:>10} {cell.tracebacks:>10} {cell.unstarted:>10} {cell.early:>12} "
+            f"{cell.finished:>10}")
 
 
 def _sum(cells: Any) -> Cell:
@@ -349,7 +354,8 @@ def pool_command(kind: str, argv: list[str]) -> int:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
     from dojobber.command import run
 
-    run.started_executor = lambda _, workers, scheduler: user_pool(kind, workers, scheduler)
+    setattr(run, "started_executor",  # noqa: B010 (mypy: a module's name, replaced)
+            lambda _, workers, scheduler: user_pool(kind, workers, scheduler))
     return cli.main(argv)
 
 

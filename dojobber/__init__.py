@@ -6,6 +6,13 @@ must pass first), then ``DoJobber().configure(Root)`` and ``checknrun()``.
 
 from typing import TYPE_CHECKING, Any
 
+# First: in the dojobber command, a Ctrl-C or SIGTERM while it loads is noted
+# for cli.main, not a traceback (stopping.py).
+from .stopping import note_early_stops
+
+note_early_stops()
+del note_early_stops
+
 from .dojobber import DoJobber
 from .errors import (
     ConfigurationError,

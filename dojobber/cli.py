@@ -27,7 +27,7 @@ from .command.writing import emit, say
 from .errors import DoJobberError
 from .errortext import describe, one_line
 from .logs import set_up_log
-from .stopping import sigterm_stops_the_run
+from .stopping import early_stop, sigterm_stops_the_run
 from .terminal import escape
 from .version import __version__
 
@@ -154,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    # A stop that came while the command loaded (stopping.note_early_stops)
+    # is acted on now; from here on SIGTERM stops the command as Ctrl-C does.
+    early = early_stop()
+    with sigterm_stops_the_run():
+        return _main(argv, early)
+
+
+def _main(argv: Sequence[str] | None, early: KeyboardInterrupt | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after the first "--" goes to the jobs untouched, even text
     # that looks like an option.
@@ -163,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, positional = argv[:cut], argv[cut + 1:]
     options: argparse.Namespace | None = None
     try:
+        if early is not None:
+            raise early
         options = build_parser().parse_args(argv)
         # The developer log's CRITICAL line about a bad DEPS would repeat the
         # one-line error printed below; -d keeps it, with the traceback.
@@ -173,9 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command_main: Callable[..., int] = import_module(command.module).main
         if not command.job_args:
             return command_main(options)
-        # A run (the one subcommand with job arguments) stops on SIGTERM as on Ctrl-C.
-        with sigterm_stops_the_run():
-            return command_main(options, positional)
+        return command_main(options, positional)
     except KeyboardInterrupt as stop:
         say(stop_line(stop))
         return stop_status(stop)

@@ -251,11 +251,13 @@ class DoJobber:
         if place is not None:
             from .history.record import HistoryRecorder  # only runs that record load it
 
-            # After the report's recorder: it has finished timing the run
-            # when the history reads it.
             self._history = HistoryRecorder(place, self._recorder, self._settings)
-            watching.append(self._history)
         watching.extend(settings.observers)
+        if self._history is not None:
+            # Last: the report's recorder has finished timing the run when
+            # the history reads it, and the command's observer has made
+            # the signals wait for the row to be written (command/run.py).
+            watching.append(self._history)
         self._plan = plan
         self._engine = make_engine(
             plan,

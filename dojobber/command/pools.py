@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..stopping import signals_held_back
 from .exits import UsageError
 
 if TYPE_CHECKING:
@@ -75,7 +77,11 @@ def started_executor(
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(workers, mp_context=process_context()) as processes:
+        from ..executor import worker_signals
+
+        # Its workers take Ctrl-C and SIGTERM quietly from the start.
+        with ProcessPoolExecutor(workers, mp_context=process_context(),
+                                 initializer=worker_signals) as processes:
             yield processes
 
 
@@ -92,9 +98,11 @@ def process_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # Its server imports them before any worker has the target's folder on
-    # sys.path; each worker it forks has them (see target.preload).
-    context.set_forkserver_preload(WORKER_MODULES)
+    # The server outlives SIGTERM to the group, so the pool does not break
+    # under the tries cut short (forkserverstop.py); it imports the workers'
+    # modules before any worker has the target's folder on sys.path, and
+    # each worker it forks has them (see target.preload).
+    context.set_forkserver_preload(["dojobber.engine.forkserverstop", *WORKER_MODULES])
     return context
 
 
@@ -115,12 +123,32 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         with distributed.Client(address, timeout=10) as client:
             yield client.get_executor()
         return
-    with distributed.LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        # Any free port: None means Dask's usual 8787, and a second run (or
-        # any other Dask program) there prints "Port 8787 is already in use".
-        dashboard_address=":0",
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client.get_executor()
+    with ExitStack() as cluster_and_client:
+        # Started and closed with the signals held back: a Ctrl-C meanwhile
+        # would leave a cluster half made or half closed (Dask then
+        # complains at exit); its threads keep them blocked for good. Its
+        # worker processes ignore them (preload): their tries run in
+        # threads no signal reaches, and a stopping run cancels their tasks
+        # and closes the cluster instead.
+        with signals_held_back():
+            cluster = cluster_and_client.enter_context(distributed.LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                # Any free port: None means Dask's usual 8787, and a second run
+                # (or any other Dask program) there prints "Port 8787 is
+                # already in use".
+                dashboard_address=":0",
+                preload=["dojobber.engine.workerstop"],
+                # Its errors only: a stop that cancels a running try makes
+                # its worker and nanny warn (the task was cancelled, the
+                # worker killed as the cluster closed) after the command's
+                # last line.
+                silence_logs=logging.ERROR,
+            ))
+            client = cluster_and_client.enter_context(distributed.Client(cluster))
+        try:
+            yield client.get_executor()
+        finally:
+            with signals_held_back():
+                cluster_and_client.close()

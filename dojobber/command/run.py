@@ -133,15 +133,36 @@ def _run(
     settings: dict[str, Any],
     executor: Executor | None,
 ) -> int:
-    stderr = sys.stderr
     # Once the jobs are over, SIGTERM waits for the Cleanups and the
     # reports; from the reports on, so does a first Ctrl-C.
     noted = StopNoted()
+    try:
+        status = _run_noted(options, positional, root, fmt, settings, executor, noted)
+    finally:
+        noted.end()
+    late = noted.stop()
+    if late is not None and status != stop_status(late):
+        # Came as the last files were closed, after the run's stop was read.
+        say(stop_line(late))
+        return stop_status(late)
+    return status
+
+
+def _run_noted(
+    options: argparse.Namespace,
+    positional: list[str],
+    root: type[Job],
+    fmt: str | None,
+    settings: dict[str, Any],
+    executor: Executor | None,
+    noted: StopNoted,
+) -> int:
+    stderr = sys.stderr
     with ExitStack() as files:
         files.callback(noted.end)
         log, events = _open_files(options, files)
         observers, job_lines, live = _observers(options, stderr, log, events)
-        observers.append(JobsOver(noted))
+        observers.insert(0, JobsOver(noted))
         dojob = DoJobber(log_level(options.debug))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DoJobberWarning)
@@ -277,14 +298,20 @@ def _observers(
 
 
 class JobsOver(Observer):
-    """Tells ``noted`` to note SIGTERM from the end of the jobs on: the run
-    ends its jobs (run_ended) before it calls their Cleanups."""
+    """Tells ``noted`` to note SIGTERM from the end of the jobs on, and
+    Ctrl-C too until the Cleanups start: the run ends its jobs (run_ended:
+    this observer first, the event log and the run history after it, each
+    then written whole) before it calls their Cleanups, which Ctrl-C
+    still stops."""
 
     def __init__(self, noted: StopNoted):
         self.noted = noted
 
     def run_ended(self, result: RunResult) -> None:
-        self.noted.note()
+        self.noted.note(ctrl_c=True)
+
+    def cleanup_started(self, job: str) -> None:
+        self.noted.let_ctrl_c_through()
 
 
 def _say_warnings(caught: list[warnings.WarningMessage], log: TextIO | None) -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..errors import ExecutorError, JobTimeoutError, WorkerLostError
+from ..stopping import HELD
 from .starts import Start, Starts, listening_host
 from .worker import run_try, why
 
@@ -28,6 +29,12 @@ STUCK_AFTER = 5.0
 #: to the process group reaches the workers and this process in no
 #: particular order.
 STOP_GRACE = 1.0
+
+#: Seconds a stopping run waits for the answers of its tries in flight
+#: before it cancels those it can (sending.py): a try that a signal to the
+#: process group cut short answers at once, but one on Dask runs on in a
+#: thread that no signal reaches.
+STOP_WAIT = 5.0
 
 #: How a worker stopped from outside ends: by the signals a process group
 #: gets from a terminal, systemd or a shell (the pool's own clean-up of a
@@ -76,6 +83,14 @@ class Pool:
     def stop(self) -> None:
         """The run is stopping (Ctrl-C, SIGTERM): send no try from now on."""
         self.stopping.set()
+
+    def cancel(self) -> None:
+        """Cancel the tries in flight that the executor can still cancel
+        (queued on a process pool; any task of Dask's, running or not:
+        Dask cannot cut a running task short). A cancelled try, like one
+        whose worker died, is interrupted once the run is stopping."""
+        for future in list(self.live):
+            future.cancel()
 
     def busy(self) -> bool:
         """Whether a try sent may still give its answer. False once every
@@ -133,7 +148,7 @@ class Pool:
         # Called by the executor as the future is done: it must not wait.
         self._shared_ended()
         try:
-            answer = _answer(future, name, None)
+            answer = _answer(future, name, None, self.stopping)
         except BrokenExecutor:
             self._in_thread(lambda: self._again(generation, task, name, None), answered, name)
         except BaseException as error:
@@ -168,14 +183,14 @@ class Pool:
         start = sent.start
         try:
             if start is None:
-                return _answer(sent.future, name, None)
+                return _answer(sent.future, name, None, self.stopping)
             # Woken when the worker says the try started, or when it is done.
             sent.future.add_done_callback(lambda _: start.heard.set())
             start.heard.wait()
             wait = None
             if start.at is not None and not sent.future.done():
                 wait = max(0.0, start.at + (limit or 0.0) + STUCK_AFTER - self.clock())
-            return _answer(sent.future, name, wait)
+            return _answer(sent.future, name, wait, self.stopping)
         except _Stuck:
             self._abandon(sent.generation, sent.future, name)
             raise JobTimeoutError(name, "its try on the executor", limit or 0.0) from None
@@ -234,6 +249,10 @@ class Pool:
                 continue
             except Exception as error:
                 self._done(generation)
+                if self.stopping.is_set() or HELD.pending is not None:
+                    # The stop took the executor as it took the try (its
+                    # forkserver, say): the try is interrupted, not failed.
+                    raise KeyboardInterrupt from None
                 raise ExecutorError(
                     f"the executor refused a try of job {name!r}: {why(error)}", name
                 ) from error
@@ -376,11 +395,15 @@ class _Stuck(Exception):
     """A try did not come back in time (its TIMEOUT and STUCK_AFTER)."""
 
 
-def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
+def _answer(
+    future: Future[bytes], name: str, wait: float | None, stopping: threading.Event
+) -> bytes:
     """The future's result within ``wait`` seconds (None: no limit), else _Stuck.
 
     BrokenExecutor and KeyboardInterrupt pass; the rest (cancelled, a
-    worker lost as the executor reports it) is an ExecutorError.
+    worker lost as the executor reports it) is an ExecutorError, or
+    KeyboardInterrupt once the run is ``stopping``: the stop cancelled the
+    try, or took its worker.
     """
     try:
         return future.result(wait)
@@ -388,9 +411,12 @@ def _answer(future: Future[bytes], name: str, wait: float | None) -> bytes:
         raise _Stuck() from None
     except (BrokenExecutor, KeyboardInterrupt):
         raise
-    except CancelledError as error:
-        raise ExecutorError(f"the executor cancelled the try of job {name!r}", name) from error
     except Exception as error:
+        if stopping.is_set():
+            raise KeyboardInterrupt from None
+        if isinstance(error, CancelledError):
+            raise ExecutorError(
+                f"the executor cancelled the try of job {name!r}", name) from error
         raise ExecutorError(
             f"the executor could not run the try of job {name!r}: {why(error)}", name
         ) from error

@@ -16,17 +16,22 @@ TIMEOUT, a pool that broke under it) gets a thread from the pool.
 
 from __future__ import annotations
 
+import time
 from queue import Empty, SimpleQueue
 from typing import Any
 
 from ..plan import Plan
+from ..stopping import HELD
 from .executor import OnExecutor, Remote
+from .pool import STOP_WAIT
 from .ready import ReadySet
 from .threads import StartOrder, Threads
 from .trying import TryFunction
 
 #: How often a stopping run looks whether its pool still owes answers (seconds).
 DRAIN_POLL = 0.1
+#: The longest a stop waits while the loop waits for an answer (seconds).
+TAKE_POLL = 0.1
 
 
 class Sending(Threads):
@@ -87,52 +92,76 @@ class Loop:
                 ready.promote(ready.clock())
                 continue
             next_due = ready.next_due()
-            try:
-                if next_due is None:
-                    i, answer = self.answers.get()
-                else:
-                    i, answer = self.answers.get(timeout=max(0.0, next_due - ready.clock()))
-            except Empty:
+            if not self._report_next(None if next_due is None
+                                     else max(0.0, next_due - ready.clock())):
                 ready.promote(ready.clock())
-                continue
-            self._report(i, answer)
+
+    def _report_next(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds (None: for as long as it takes)
+        for the next answer and report it; False when none came.
+
+        An answer is taken and reported with the stops held
+        (stopping.HELD): a Ctrl-C as ``get`` hands it over would take it
+        away, its instance with it. The wait itself is in slices of
+        TAKE_POLL seconds, so that a stop waits no longer than that.
+        """
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = TAKE_POLL if end is None else min(TAKE_POLL, end - time.monotonic())
+            with HELD:
+                try:
+                    i, answer = self.answers.get(timeout=max(0.0, wait))
+                except Empty:
+                    pass
+                else:
+                    self._report(i, answer)
+                    return True
+            if end is not None and time.monotonic() >= end:
+                return False
 
     def _send(self, i: int) -> None:
         self.sink.seq[i] = self.started
         self.started += 1
         answers = self.answers
-        self.remote.send(i, lambda answer: answers.put((i, answer)))
-        # Counted once sent: a try the stopping run did not send has no answer to wait for.
-        self.in_flight += 1
+        # A stop waits until the try is sent and counted (stopping.HELD).
+        with HELD:
+            self.remote.send(i, lambda answer: answers.put((i, answer)))
+            # Counted once sent: a try the stopping run did not send has no answer to wait for.
+            self.in_flight += 1
 
     def _report(self, i: int, answer: bytes | BaseException) -> None:
-        self.in_flight -= 1
-        try:
-            self.remote.receive(i, answer)
-        finally:
-            if self.ready.done(i):
-                self.stopping = True  # fail_fast: the tries in flight still end
+        # A stop waits until the answer is recorded, its instance kept for its Cleanup.
+        with HELD:
+            self.in_flight -= 1
+            try:
+                self.remote.receive(i, answer)
+            finally:
+                if self.ready.done(i):
+                    self.stopping = True  # fail_fast: the tries in flight still end
 
     def _drain(self) -> None:
         """Wait for the tries in flight and report them; a second Ctrl-C
         cannot cut this short (their instances still need their Cleanup).
+        Those still in flight STOP_WAIT seconds after the stop are
+        cancelled where the executor can cancel them (Dask's), and then
+        reported interrupted.
 
-        The count of tries in flight alone cannot say when to stop: the
-        interrupt that stopped the run can land as ``get`` hands over an
-        answer, before it is counted, and that answer is gone. So the wait
-        ends too once the pool has no answer left to give.
+        The count of tries in flight alone cannot say when to stop: where
+        the stops are not held (Python's own Ctrl-C handler, outside the
+        command), the interrupt that stopped the run can land as ``get``
+        hands over an answer, before it is counted, and that answer is
+        gone. So the wait ends too once the pool has no answer left to give.
         """
         pool = self.remote.pool
+        cancel_at: float | None = time.monotonic() + STOP_WAIT
         while self.in_flight:
             try:
-                i, answer = self.answers.get(timeout=DRAIN_POLL)
-            except Empty:
-                if not pool.busy() and self.answers.empty():
-                    return
-                continue
+                if self._report_next(DRAIN_POLL):
+                    continue
             except KeyboardInterrupt:
-                continue
-            try:
-                self._report(i, answer)
-            except KeyboardInterrupt:
-                pass  # the run is already stopping
+                continue  # the run is already stopping
+            if cancel_at is not None and time.monotonic() >= cancel_at:
+                cancel_at = None
+                pool.cancel()
+            elif not pool.busy() and self.answers.empty():
+                return

@@ -27,6 +27,7 @@ from .sequential import InProcess
 from .starts import Word, announce
 from .transfer import PROTOCOL, pack, sent_class, unpack
 from .trying import FAILED, Try
+from .workerstop import in_job_code, worker_signals
 
 log = logging.getLogger("DoJobber")
 
@@ -91,6 +92,8 @@ def run_try(task: bytes, word: Word | None = None) -> bytes:
     ``word``, given for a try with a TIMEOUT, is sent to the caller as the
     try starts (starts.py): the caller's backstop counts from then.
     """
+    # A pool made without it as its initializer: from its first try on.
+    worker_signals()
     (name, number, no_act, timeout, level, class_token, class_data, args_data,
      storage) = pickle.loads(task)
     capture = _LogCapture()
@@ -191,7 +194,8 @@ def _make_try(
                 args=args, kwargs=kwargs, global_storage=global_storage, cwd=None)
     interrupted = False
     try:
-        InProcess().open(tries)(0)
+        with in_job_code():
+            InProcess().open(tries)(0)
     except KeyboardInterrupt:
         interrupted = True
     return result, sink.job, interrupted

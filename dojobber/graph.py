@@ -224,7 +224,7 @@ class _Walk:
         self.index: dict[Any, int] = {}
         self.classes: list[type[Job]] = []
         self.deps: list[tuple[type[Job], ...]] = []  # of the classes not read yet
-        self.odd = False  # one of those has a metaclass
+        self.odd = False  # a class with a metaclass was met: each is read on its own
         self.by_name: dict[str, type[Job]] = {}
         self.kinds: dict[tuple[type, ...], int] = {}  # bases -> _kind
         self.names: list[str] = []
@@ -256,16 +256,14 @@ def _order(root: type[Job], walk: _Walk) -> None:
     ``walk.classes`` in run order (depth-first post-order), without
     recursion; their settings read every CHUNK classes (or at each class,
     careful). Refuses cycles and DEPS entries that cannot be hashed."""
-    index, classes, deps_in_order = walk.index, walk.classes, walk.deps
-    careful = walk.careful
+    index, classes, deps_in_order, careful = walk.index, walk.classes, walk.deps, walk.careful
     enter, read, chunk = ((_enter_carefully, _leave, 1) if careful
                           else (_enter_in_bulk, _read_settings, CHUNK))
     read_last = chunk - 1  # the last class of the chunk read next
-    # The path from the root as parallel lists, not a tuple per level: on a
-    # deep graph those would be many long-lived objects for the garbage
-    # collector (benchmark: chain, 100,000 jobs, GC on). Where each job's
-    # DEPS stand is a tuple iterator: it costs less per dependency than a
-    # position kept by hand (benchmark: layered).
+    # The path as parallel lists, not a tuple per level: those would be many
+    # long-lived objects for the garbage collector (benchmark: chain, GC on).
+    # Where each job's DEPS stand is a tuple iterator: it costs less per
+    # dependency than a position kept by hand (benchmark: layered).
     path: list[type[Job]] = []
     path_deps: list[tuple[type[Job], ...]] = []
     pending: list[Iterator[type[Job]]] = []
@@ -459,7 +457,6 @@ def _read_settings(walk: _Walk) -> None:
     walk.delays += array("d", [settings.delay]) * n
     owns = list(map(vars, classes))
     set_tries = None if walk.odd else _usual_tries(walk, start, classes, owns)
-    walk.odd = False
     if set_tries is None:
         for i, cls, own in zip(count(start), classes, owns):
             _read_job(walk, i, cls, own)

@@ -66,6 +66,7 @@ KINDS: dict[str, tuple[tuple[type, ...], dict[str, Any]]] = {
     "no Check": ((Job,), {}),
     "lower-case check": ((Job,), {"Check": _check, "check": _check}),
     "two bases": ((Mixin, Job), {"Check": _check}),
+    "metaclass": ((WithCheck,), {"metaclass": Meta}),
 }
 
 
@@ -98,8 +99,10 @@ def graphs(draw: st.DrawFn) -> type[Job]:
         bases, own = KINDS[draw(st.sampled_from(sorted(KINDS)))]
         deps = draw(st.lists(st.sampled_from(classes), max_size=4)) if classes else []
         made = draw(st.sampled_from([tuple, list, lambda deps: set(deps[:1])]))
-        classes.append(type(f"J{k}", bases, {**own, "DEPS": made(deps)}))
-    return type("Root", (Job,), {"Check": _check, "DEPS": tuple(classes)})
+        body = {**own, "DEPS": made(deps)}
+        classes.append(body.pop("metaclass", type)(f"J{k}", bases, body))
+    # In any order, so that the walk goes down as well as across.
+    return type("Root", (Job,), {"Check": _check, "DEPS": tuple(draw(st.permutations(classes)))})
 
 
 SETTINGS = st.sampled_from([

@@ -208,10 +208,10 @@ CHUNK = 1_024
 class _Walk:
     """One walk's state: the classes in run order, and the plan read from them.
 
-    ``careful``: each class is checked when the walk meets it (names
-    included) and its settings are read when the walk leaves it, so that
-    the first problem met is the one raised. Else the classes are read in
-    bulk, CHUNK at a time, and anything unusual raises for the careful walk.
+    ``careful``: each class is checked when the walk meets it and its
+    settings are read when the walk leaves it, so that the first problem
+    met is the one raised. Else the classes are read in bulk, CHUNK at a
+    time, and anything unusual raises for the careful walk to take.
     """
 
     def __init__(self, settings: Settings, careful: bool):
@@ -224,7 +224,7 @@ class _Walk:
         self.index: dict[Any, int] = {}
         self.classes: list[type[Job]] = []
         self.deps: list[tuple[type[Job], ...]] = []  # of the classes not read yet
-        self.odd = False  # a class with a metaclass was met: each is read on its own
+        self.odd = False  # a class with a metaclass met: the rest read one by one
         self.by_name: dict[str, type[Job]] = {}
         self.kinds: dict[tuple[type, ...], int] = {}  # bases -> _kind
         self.names: list[str] = []
@@ -245,7 +245,7 @@ def _plan(root: type[Job], walk: _Walk) -> Plan:
     if len(walk.names) < len(walk.classes):
         _read_settings(walk)
     delays = walk.delays
-    # Counted in C, not a float object per job.
+    # Counted in C, not a float object per job (benchmark: settings-tries-delay).
     waits = bool(walk.backoff) or delays.count(0.0) < len(delays)
     return Plan(walk.names, walk.classes, FlatDeps(walk.dep_start, walk.dep_jobs),
                 walk.tries, delays, walk.timeouts, walk.backoff, walk.unusual, waits)
@@ -461,7 +461,7 @@ def _read_settings(walk: _Walk) -> None:
         for i, cls, own in zip(count(start), classes, owns):
             _read_job(walk, i, cls, own)
     else:
-        _read_tries(walk, list(set_tries))
+        _read_tries(walk, *set_tries)
 
 
 def _leave(walk: _Walk) -> None:
@@ -492,12 +492,13 @@ def _add_deps(walk: _Walk) -> None:
 
 def _usual_tries(
     walk: _Walk, start: int, classes: list[type[Job]], owns: Sequence[Mapping[str, Any]]
-) -> Iterable[int] | None:
-    """The jobs among ``classes`` (the first is job ``start``) that set TRIES
-    or RETRY_DELAY, when every one is usual or sets only those two; None
-    when one is not. Their class dicts are asked all at once, in C: one
-    set operation over their keys stands for six lookups through each
-    MRO, each a miss of the type cache (benchmark: settings-tries)."""
+) -> tuple[Iterable[int], Iterable[type[Job]]] | None:
+    """The jobs among ``classes`` (the first is job ``start``) that may set
+    TRIES or RETRY_DELAY, and their classes, when every one is usual or
+    sets only those two; None when one is not. Their class dicts are asked
+    all at once, in C: one set operation over their keys stands for six
+    lookups through each MRO, each a miss of the type cache (benchmark:
+    settings-tries)."""
     bases = list(map(_bases_of, classes))
     known = walk.kinds
     distinct = dict(zip(bases, classes, strict=True))  # bases -> a class with them
@@ -515,11 +516,14 @@ def _usual_tries(
     ):
         return None
     jobs = range(start, start + len(classes))
-    if any(kind & WITH_TRIES for kind in kinds):
-        return jobs  # a base sets them: read every job's
+    # Every job's, when a base or each class sets them: no need to pick
+    # them (benchmark: settings-tries).
+    if any(kind & WITH_TRIES for kind in kinds) or all(map(contains, owns, repeat("TRIES"))):
+        return jobs, classes
     if _UNUSUAL.isdisjoint(chain.from_iterable(owns)):
-        return ()  # no job sets them
-    return compress(jobs, map(not_, map(_UNUSUAL.isdisjoint, owns)))
+        return (), ()  # no job sets them
+    picked = list(map(not_, map(_UNUSUAL.isdisjoint, owns)))
+    return compress(jobs, picked), compress(classes, picked)
 
 
 def _read_job(walk: _Walk, i: int, cls: type[Job], own: Mapping[str, Any]) -> None:
@@ -541,21 +545,19 @@ def _read_job(walk: _Walk, i: int, cls: type[Job], own: Mapping[str, Any]) -> No
             walk.backoff[i] = rule
 
 
-def _read_tries(walk: _Walk, set_tries: list[int]) -> None:
-    """Read and check the TRIES and RETRY_DELAY of the jobs ``set_tries``,
-    once per distinct pair (and types: True == 1, but TRIES = True is
-    refused), and not at all for the same two objects as the job before
-    (benchmark: settings-tries)."""
-    classes, tries, delays = walk.classes, walk.tries, walk.delays
+def _read_tries(walk: _Walk, jobs: Iterable[int], classes: Iterable[type[Job]]) -> None:
+    """Read and check the TRIES and RETRY_DELAY of ``classes``, the jobs
+    ``jobs``, once per distinct pair (and types: True == 1, but TRIES =
+    True is refused), and not at all for the same two objects as the job
+    before (benchmark: settings-tries)."""
+    tries, delays = walk.tries, walk.delays
     settings, checked_pairs = walk.settings, walk.tries_checked
     last_tries: Any = None
     last_delay: Any = None
     checked = (settings.tries, settings.delay)  # the answer for None and None
-    for i, (job_tries, job_delay) in zip(
-        set_tries, map(_tries_of, map(classes.__getitem__, set_tries)), strict=True
-    ):
+    for i, (job_tries, job_delay) in zip(jobs, map(_tries_of, classes), strict=True):
         if job_tries is not last_tries or job_delay is not last_delay:
-            checked = check_tries_and_delay(job_tries, job_delay, classes[i].__name__,
+            checked = check_tries_and_delay(job_tries, job_delay, walk.classes[i].__name__,
                                             settings, checked_pairs)
             last_tries, last_delay = job_tries, job_delay
         tries[i], delays[i] = checked

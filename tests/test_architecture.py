@@ -53,7 +53,7 @@ ALLOWED_PRIVATE_NAMES: dict[str, str] = {
 }
 
 LONG_FUNCTION_LINES = 60
-LONG_FUNCTIONS_ALLOWED = 3
+LONG_FUNCTIONS_ALLOWED = 2
 
 
 # --- Reading the package ------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Mapping
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, chain, compress, count, repeat
 from operator import attrgetter, contains, not_
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -31,12 +31,9 @@ from .settings import (
 
 log = logging.getLogger("DoJobber")
 
-# build_plan's marks for a job whose DEPS are being walked: a usual job
-# (it takes the default settings), one whose TRIES or RETRY_DELAY is all it
-# may set, or any other (see _walk).
-WALKING = -1
-WALKING_TRIES = -2
-WALKING_UNUSUAL = -3
+#: How the walk reads a job's settings (see _read_as): not at all (it takes
+#: the defaults), only its TRIES and RETRY_DELAY, or all of them.
+USUAL, SETS_TRIES, UNUSUAL = 0, 1, 2
 
 
 def _is_job_class(value: Any) -> bool:
@@ -147,32 +144,48 @@ def build_plan(root: Any, settings: Settings = DEFAULTS) -> Plan:
     """
     if not _is_job_class(root):
         raise _not_a_class(root)(f"root must be a Job class, got {root!r}", None, root)
-    # Names are checked after the walk, in one pass over them: a set of
-    # names filled as the walk goes costs about twice as much on a graph of
-    # 100,000 jobs, where its table no longer stays in the CPU's cache
-    # between one job and the next. The debug log shows the walk step by
-    # step, so there the check is made on the way.
-    index: dict[type[Job], int] = {}
-    by_name: dict[str, type[Job]] | None = (
-        {} if log.isEnabledFor(logging.DEBUG) else None
-    )
-    # The usual graph takes the quick walk; anything it does not expect
-    # (and the debug log) takes the careful walk, which names what is wrong.
-    quick = None if by_name is not None else quick_walk(root, settings)
+    # The walk reads a graph in bulk first, and again carefully when
+    # something there is wrong or unusual (or the debug log is on): the
+    # careful walk checks each class as it meets it, so that the error
+    # raised is the first one met and the debug log stops there (as
+    # graphlib's prepare() counts quickly, and only searches for a cycle
+    # once it knows there is one).
+    if not log.isEnabledFor(logging.DEBUG):
+        try:
+            plan = plan_in_bulk(root, settings)
+        except Exception:  # noqa: BLE001 - the careful walk names it
+            pass
+        else:
+            # Names are checked after the walk, in one set: filled as the
+            # walk goes, its table would no longer stay in the CPU's cache
+            # from one job to the next on a big graph (benchmark: layered,
+            # 100,000 jobs).
+            if len(set(plan.names)) == len(plan.names):
+                return plan
+    return plan_carefully(root, settings)
+
+
+def plan_in_bulk(root: type[Job], settings: Settings = DEFAULTS) -> Plan:
+    """The plan of the graph under ``root``, its classes read in bulk, CHUNK
+    at a time; names are not checked. Raises UnusualGraph (or any error)
+    for a graph that only the careful walk reads: a DEPS that is no tuple,
+    list or set (it may be an iterator, which cannot be read twice), or
+    anything wrong."""
+    return _plan(root, _Walk(settings, careful=False))
+
+
+def plan_carefully(root: type[Job], settings: Settings = DEFAULTS) -> Plan:
+    """The plan of the graph under ``root``, each class checked when the
+    walk meets it and its settings read when it leaves it: raises the
+    first problem met, in walk order, and logs each step at DEBUG level."""
+    walk = _Walk(settings, careful=True)
     try:
-        plan = quick or _walk(root, settings, index, by_name)
+        plan = _plan(root, walk)
     except Exception:
-        # A duplicate name met before the error is the error to report, as
-        # a check on the way would have: ``index`` is in the order met.
-        _check_names(index)
+        # A duplicate name met before the error is the error to report.
+        _check_names(walk.index)
         raise
-    # Freed first, so that on a big graph the set of names takes the
-    # index's memory, not new memory the system must hand out page by page.
-    del index
-    if len(set(plan.names)) < len(plan.names):
-        # Walked again with the check on the way, for the pair met first.
-        _walk(root, settings, {}, {})
-        _check_names(plan.classes)  # not reached unless a DEPS changed meanwhile
+    _check_names(walk.index)
     return plan
 
 
@@ -180,6 +193,187 @@ def _check_names(classes: Iterable[type[Job]]) -> None:
     by_name: dict[str, type[Job]] = {}
     for cls in classes:
         _check_name(cls, by_name)
+
+
+#: The index's mark for a class whose DEPS are being walked.
+WALKING = -1
+
+#: How many classes the walk orders before it reads their settings: few
+#: enough that they are still in the CPU's caches, many enough that reading
+#: them in bulk pays (benchmarks: layered and settings-tries, 1,000 to
+#: 100,000 jobs; docs/performance.rst, *One walk*).
+CHUNK = 1_024
+
+
+class _Walk:
+    """One walk's state: the classes in run order, and the plan read from them.
+
+    ``careful``: each class is checked when the walk meets it and its
+    settings are read when the walk leaves it, so that the first problem
+    met is the one raised. Else the classes are read in bulk, CHUNK at a
+    time, and anything unusual raises for the careful walk to take.
+    """
+
+    def __init__(self, settings: Settings, careful: bool):
+        self.settings = settings
+        self.careful = careful
+        self.debug = careful and log.isEnabledFor(logging.DEBUG)
+        # configure's default TIMEOUT or backoff: every job is read the long way.
+        self.plain = settings.timeout is None and settings.backoff == PLAIN_BACKOFF
+        #: Class -> WALKING while its DEPS are walked, then its index.
+        self.index: dict[Any, int] = {}
+        self.classes: list[type[Job]] = []
+        self.deps: list[tuple[type[Job], ...]] = []  # of the classes not read yet
+        self.odd = False  # a class with a metaclass met: the rest read one by one
+        self.by_name: dict[str, type[Job]] = {}
+        self.kinds: dict[tuple[type, ...], int] = {}  # bases -> _kind
+        self.names: list[str] = []
+        self.dep_start = array("I", [0])
+        self.dep_jobs = array("I")
+        self.tries: list[int] = []
+        self.delays = array("d")
+        self.timeouts: dict[int, float] = {}
+        self.backoff: dict[int, Backoff] = {}
+        self.unusual = array("I")  # the jobs read the long way: the only ones hints look at
+        #: (TRIES, its type, RETRY_DELAY, its type) -> their answer.
+        self.tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
+
+
+def _plan(root: type[Job], walk: _Walk) -> Plan:
+    """The Plan of the graph under ``root``: order, then read the rest."""
+    _order(root, walk)
+    if len(walk.names) < len(walk.classes):
+        _read_settings(walk)
+    delays = walk.delays
+    # Counted in C, not a float object per job (benchmark: settings-tries-delay).
+    waits = bool(walk.backoff) or delays.count(0.0) < len(delays)
+    return Plan(walk.names, walk.classes, FlatDeps(walk.dep_start, walk.dep_jobs),
+                walk.tries, delays, walk.timeouts, walk.backoff, walk.unusual, waits)
+
+
+def _order(root: type[Job], walk: _Walk) -> None:
+    """Order the classes: every class reachable from ``root`` into
+    ``walk.classes`` in run order (depth-first post-order), without
+    recursion; their settings read every CHUNK classes (or at each class,
+    careful). Refuses cycles and DEPS entries that cannot be hashed."""
+    index, classes, deps_in_order, careful = walk.index, walk.classes, walk.deps, walk.careful
+    enter, read, chunk = ((_enter_carefully, _leave, 1) if careful
+                          else (_enter_in_bulk, _read_settings, CHUNK))
+    read_last = chunk - 1  # the last class of the chunk read next
+    # The path as parallel lists, not a tuple per level: those would be many
+    # long-lived objects for the garbage collector (benchmark: chain, GC on).
+    # Where each job's DEPS stand is a tuple iterator: it costs less per
+    # dependency than a position kept by hand (benchmark: layered).
+    path: list[type[Job]] = []
+    path_deps: list[tuple[type[Job], ...]] = []
+    pending: list[Iterator[type[Job]]] = []
+    index_of = index.get
+    new: Any = root  # the class met for the first time, or ``done`` with its DEPS
+    done = object()
+    while True:
+        if new is not done:
+            # A usual class: one with a tuple of distinct classes as DEPS.
+            if careful or type(new) is not type or type(deps := new.DEPS) is not tuple:  # type: ignore[attr-defined]
+                deps = enter(new, path, walk)
+            elif (count := len(deps)) > 1 and (
+                # Up to three, comparing them costs less than a set (benchmark: layered).
+                (deps[0] is deps[1]) if count == 2
+                else (deps[0] is deps[1] or deps[1] is deps[2] or deps[0] is deps[2])
+                if count == 3 else len(set(deps)) < count
+            ):
+                deps = tuple(dict.fromkeys(deps))
+            index[new] = WALKING
+            path.append(new)
+            path_deps.append(deps)
+            pending.append(iter(deps))
+        try:
+            for new in pending[-1]:
+                state = index_of(new)
+                if state is None:
+                    break
+                if state < 0:
+                    _refuse_cycle(path, new)
+            else:
+                new = done
+        except TypeError:  # an entry that cannot be hashed: never a Job class
+            _refuse_entries(path_deps[-1], path[-1].__name__)
+        if new is not done:
+            continue
+        cls = path.pop()
+        deps_in_order.append(path_deps.pop())
+        del pending[-1]
+        index[cls] = last = len(classes)
+        classes.append(cls)
+        if last == read_last:
+            read(walk)
+            read_last += chunk
+        if not path:
+            return
+
+
+#: The DEPS that read the same when the careful walk reads them again.
+_READ_AGAIN = frozenset({tuple, list, set, frozenset})
+
+
+class UnusualGraph(Exception):
+    """What reading a graph in bulk does not take: the careful walk takes it."""
+
+
+def _enter_in_bulk(new: Any, path: list[type[Job]], walk: _Walk) -> tuple[type[Job], ...]:
+    """The DEPS of a class met for the first time, as distinct classes, when
+    they are no tuple or the class has a metaclass (read in bulk)."""
+    meta: Any = type(new)
+    if meta is not type:
+        # Classes equal only to themselves, as _order takes them.
+        if meta.__eq__ is not type.__eq__ or meta.__hash__ is not type.__hash__:
+            raise UnusualGraph
+        walk.odd = True
+    deps = new.DEPS
+    if type(deps) not in _READ_AGAIN:
+        raise UnusualGraph  # it may be an iterator, which cannot be read twice
+    return tuple(dict.fromkeys(deps))
+
+
+def _enter_carefully(new: Any, path: list[type[Job]], walk: _Walk) -> tuple[type[Job], ...]:
+    """Check a class met for the first time: a Job class, its name not
+    taken (logged, with the debug log), its DEPS; return them as distinct
+    classes."""
+    if _kind_of(new, walk) == NOT_JOB:
+        _refuse_entries([new], path[-1].__name__)
+    name = new.__name__
+    if walk.debug:  # else checked once the walk ends or fails, as it always was
+        _check_name(new, walk.by_name)
+        log.debug("Adding job %s", name)
+    walk.index[new] = WALKING  # met, whatever its DEPS
+    deps = new.DEPS
+    count = len(deps) if type(deps) is tuple else -1
+    try:  # a tuple of distinct entries is taken as it is, its entries checked when met
+        if count >= 0 and (
+            count < 2
+            or (count == 2 and deps[0] != deps[1])
+            or (count == 3 and deps[0] != deps[1] != deps[2] != deps[0])
+            or (count > 3 and len(set(deps)) == count)
+        ):
+            return deps  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001, S110 - an odd entry (unhashable...): _read_deps says which
+        pass
+    return _read_deps(new, name)
+
+
+def _refuse_cycle(path: list[type[Job]], new: type[Job]) -> None:
+    cycle = [cls.__name__ for cls in path[path.index(new):]]
+    raise DependencyCycleError(cycle + [new.__name__])
+
+
+def _kind_of(cls: Any, walk: _Walk) -> int:
+    """_kind of ``cls``, worked out once per tuple of bases (most graphs
+    have a few) for the classes without a metaclass."""
+    if type(cls) is not type:
+        return _kind(cls, walk.plain)
+    kind = walk.kinds.get(bases := cls.__bases__, -1)
+    if kind < 0:
+        kind = walk.kinds[bases] = _kind(cls, walk.plain)
+    return kind
 
 
 #: The names that make a job class unusual when its class dict, or a base
@@ -229,367 +423,141 @@ def _kind(cls: Any, plain: bool) -> int:
     return kind if base.Check is Job.Check else kind | WITH_CHECK
 
 
-def _walked_as(kind: int, own: Mapping[str, Any]) -> int:
-    """How the walks read a class that ``kind`` (see _kind) and its class
-    dict ``own`` describe: WALKING, the usual job (one base, no metaclass, a
-    Check, no setting or misspelt method in its class or bases), which
-    takes the defaults; WALKING_TRIES, one that sets TRIES or RETRY_DELAY
-    and nothing else of _UNUSUAL, which has only those two read; or
-    WALKING_UNUSUAL, read the long way. One set operation on its class
+def _read_as(kind: int, own: Mapping[str, Any]) -> int:
+    """How the walk reads the settings of a class that ``kind`` (see _kind)
+    and its class dict ``own`` describe: USUAL, the usual job (one base, no
+    metaclass, a Check, no setting or misspelt method in its class or
+    bases), which takes the defaults; SETS_TRIES, one that sets TRIES or
+    RETRY_DELAY and nothing else of _UNUSUAL, which has only those two
+    read; or UNUSUAL, read the long way. One set operation on its class
     dict stands for six lookups through its MRO, each a miss of the type
-    cache on a graph of many classes."""
+    cache on a graph of many classes (benchmark: layered)."""
     if kind >= PLAIN and (kind & WITH_CHECK or "Check" in own):
         if _UNUSUAL.isdisjoint(own):
-            return WALKING_TRIES if kind & WITH_TRIES else WALKING
+            return SETS_TRIES if kind & WITH_TRIES else USUAL
         if _UNUSUAL_BUT_TRIES.isdisjoint(own):
-            return WALKING_TRIES
-    return WALKING_UNUSUAL
+            return SETS_TRIES
+    return UNUSUAL
 
-
-def _lengthen(tries: list[int], delays: array[float], size: int, settings: Settings) -> None:
-    """Lengthen ``tries`` and ``delays`` to ``size`` with the defaults, if shorter."""
-    more = size - len(tries)
-    if more > 0:
-        tries += [settings.tries] * more
-        delays += array("d", [settings.delay]) * more
-
-
-def _walk(
-    root: type[Job],
-    settings: Settings,
-    index: dict[type[Job], int],
-    by_name: dict[str, type[Job]] | None,
-) -> Plan:
-    """build_plan's walk: every check but the one for duplicate names,
-    which it makes only when given ``by_name`` (and then logs each step).
-
-    ``index`` maps each class met to its index once all its DEPS have one,
-    and to WALKING, WALKING_TRIES or WALKING_UNUSUAL before that; its order
-    is the order they were met.
-    """
-    debug = by_name is not None
-    names: list[str] = []
-    classes: list[type[Job]] = []
-    # Machine integers from the start: a list would keep an int object per
-    # job (megabytes of fresh memory on a big graph) until the end.
-    dep_start = array("I", [0])
-    dep_jobs = array("I")
-    # Each job's TRIES and RETRY_DELAY: the defaults, doubled in length
-    # whenever a job that sets them needs more, and cut to size at the end.
-    # With the check of the same objects below, 1k jobs each setting TRIES
-    # (or TRIES and RETRY_DELAY): the walk 4-7% faster than a dict of the
-    # jobs that set them, filled in afterwards. Delays as machine floats
-    # rather than a float object per job.
-    tries = [settings.tries] * 64
-    delays = array("d", [settings.delay]) * 64
-    last_tries: Any = None  # the TRIES and RETRY_DELAY read last,
-    last_delay: Any = None
-    checked = (settings.tries, settings.delay)  # and their answer
-    tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
-    # The jobs read the long way: the only ones with a hint to look for.
-    unusual = array("I")
-    timeouts: dict[int, float] = {}
-    backoff: dict[int, Backoff] = {}
-    default_rule = settings.backoff
-    plain_rule = default_rule == PLAIN_BACKOFF
-    plain = settings.timeout is None and plain_rule  # else every job the long way
-    # Tuple of bases -> what a class with those bases is (_kind).
-    kinds: dict[tuple[type, ...], int] = {}
-    # The walk's path from the root, as parallel lists rather than a list of
-    # frames: on a deep graph those frames would be many long-lived objects
-    # for the garbage collector to go through. Where each job's walk of its
-    # DEPS stands is a tuple iterator: a ``for`` over it costs less per
-    # dependency than a position kept by hand (the walk is 4-10% faster,
-    # with the collector on as well as off, on 100,000 jobs in a chain too).
-    path: list[type[Job]] = []
-    path_names: list[str] = []
-    path_deps: list[tuple[type[Job], ...]] = []
-    pending: list[Iterator[type[Job]]] = []  # the DEPS entries not visited yet
-    index_of, index_at = index.get, index.__getitem__
-    new: Any = root  # the job to enter next
-    entering = True
-    while True:
-        if entering:  # a job met for the first time
-            # What its bases make of a class is worked out once per tuple
-            # of bases: most graphs have a few. A dict keyed by the tuple
-            # (one lookup) costs less than looking at it first (1k jobs,
-            # layered: the walk 3% faster).
-            if type(new) is type:
-                kind = kinds.get(bases := new.__bases__, -1)
-                if kind < 0:
-                    kind = kinds[bases] = _kind(new, plain)
-            else:  # a metaclass, or no class at all
-                kind = _kind(new, plain)
-            if kind == NOT_JOB:
-                _refuse_entries([new], path_names[-1])
-            # All that is read from its class is read now, while the class
-            # is in the CPU's cache: on a big graph, walking its DEPS first
-            # would push it out.
-            name = new.__name__
-            if debug:
-                _check_name(new, by_name)  # type: ignore[arg-type]
-                log.debug("Adding job %s", name)
-            job_deps = new.DEPS
-            # Most DEPS are tuples of distinct classes: no copy, no more
-            # checks. Up to three entries, comparing them costs less than a set.
-            count = len(job_deps) if type(job_deps) is tuple else -1
-            try:
-                usual = count >= 0 and (
-                    count < 2
-                    or (count == 2 and job_deps[0] != job_deps[1])
-                    or (count == 3 and job_deps[0] != job_deps[1] != job_deps[2] != job_deps[0])
-                    or (count > 3 and len(set(job_deps)) == count)
-                )
-            except Exception:  # an odd entry (unhashable...): _read_deps says which
-                usual = False
-            # A job that sets TRIES or RETRY_DELAY has them read on leaving it.
-            index[new] = _walked_as(kind, new.__dict__)
-            if not usual:
-                job_deps = _read_deps(new, name)
-            path.append(new)
-            path_names.append(name)
-            path_deps.append(job_deps)
-            pending.append(iter(job_deps))
-            entering = False
-        try:
-            for new in pending[-1]:
-                state = index_of(new)
-                if state is None:
-                    entering = True
-                    break
-                if state < 0:  # being walked: a cycle
-                    cycle = [c.__name__ for c in path[path.index(new):]]
-                    raise DependencyCycleError(cycle + [new.__name__])
-        except TypeError:  # an unhashable entry: never a Job class
-            _refuse_entries(path_deps[-1], path_names[-1])
-        if entering:
-            continue
-        # Every dependency has an index: the job gets the next one.
-        cls = path.pop()
-        name = path_names.pop()
-        cls_deps = path_deps.pop()
-        del pending[-1]
-        if debug:
-            for dep in cls_deps:
-                log.debug("Adding dependency %s -> %s", name, dep.__name__)
-        walked_as = index[cls]
-        i = index[cls] = len(names)
-        names.append(name)
-        classes.append(cls)
-        dep_jobs.extend(map(index_at, cls_deps))
-        dep_start.append(len(dep_jobs))
-        if walked_as == WALKING_TRIES:
-            # Its TRIES and RETRY_DELAY, validated once per distinct pair
-            # (and types: True == 1, but TRIES = True is refused). 1k jobs
-            # each setting TRIES: the walk 1.3x -> 0.7x the floor's time.
-            job_tries, job_delay = cls.TRIES, cls.RETRY_DELAY
-            # The same objects as the job before: the same answer.
-            if job_tries is not last_tries or job_delay is not last_delay:
-                checked = check_tries_and_delay(job_tries, job_delay, name, settings,
-                                                tries_checked)
-                last_tries, last_delay = job_tries, job_delay
-            if i >= len(tries):
-                _lengthen(tries, delays, 2 * (i + 1), settings)
-            tries[i], delays[i] = checked
-        elif walked_as == WALKING_UNUSUAL:
-            job_tries, job_delay, limit, rule = read_job_settings(cls, name, settings)
-            if i >= len(tries):
-                _lengthen(tries, delays, 2 * (i + 1), settings)
-            tries[i], delays[i] = job_tries, job_delay
-            unusual.append(i)
-            if limit is not None:
-                timeouts[i] = limit
-            # The default Backoff is returned as it is, and known to be plain or not.
-            if (rule is not default_rule or not plain_rule) and rule != PLAIN_BACKOFF:
-                backoff[i] = rule
-        if not path:
-            break
-    _lengthen(tries, delays, len(names), settings)  # the jobs after the last that set them
-    del tries[len(names):]
-    del delays[len(names):]
-    # Counted in C, not a float object per job: 1k jobs that each set a
-    # RETRY_DELAY, the walk 2% faster.
-    waits = bool(backoff) or delays.count(0.0) < len(delays)
-    return Plan(names, classes, FlatDeps(dep_start, dep_jobs),
-                tries, delays, timeouts, backoff, unusual, waits)
-
-
-# The quick walk. 1,000 jobs, GC off, best of 200: the walk 1.33 -> 1.08 ms on
-# the layered graph, 1.60 -> 1.35 ms when every job sets TRIES (see
-# docs/performance.rst, *Jobs that set TRIES*).
 
 _bases_of = attrgetter("__bases__")
 _name_of = attrgetter("__name__")
-_deps_of = attrgetter("DEPS")
 _tries_of = attrgetter("TRIES", "RETRY_DELAY")
 
 
-#: The most jobs the quick walk takes. It goes over the classes twice
-#: (ordering, then reading them), which pays while they stay in the CPU's
-#: caches; the careful walk reads each once. Walk time, quick against
-#: careful, layered graphs: 0.8x at 1,000 jobs, 0.86x at 5,000, 0.96x at
-#: 10,000, 1.13x at 20,000, 1.42x at 40,000, 1.6x at 100,000. Above the
-#: limit the careful walk starts over, which costs what the quick walk
-#: did until then: with a limit of 2,048, 1.4 ms at 10,000 jobs (3-4% of
-#: the run, enough to take those with TRIES and RETRY_DELAY over 1.5x the
-#: floor); with 1,024, 0.7 ms.
-QUICK_WALK_MOST = 1_024
-
-
-def quick_walk(root: type[Job], settings: Settings) -> Plan | None:
-    """The plan of a usual graph, as _walk would make it; None for any other.
-
-    A usual graph has at most QUICK_WALK_MOST jobs, no cycle, DEPS that are
-    tuples or lists of Job classes with no metaclass, settings that are
-    valid, and configure's default TIMEOUT and backoff unset. The quick
-    walk only orders the graph, then reads and checks the classes in bulk,
-    in run order. It raises nothing: at the first thing it does not expect it gives up, and
-    the careful walk says what is wrong, in the order it meets it.
-    """
-    if settings.timeout is not None or settings.backoff != PLAIN_BACKOFF:
-        return None  # every job is read the long way: see _kind
-    try:
-        walked = _run_order(root)
-        return None if walked is None else _quick_plan(*walked, settings)
-    except Exception:
-        return None
-
-
-def _run_order(root: type[Job]) -> tuple[list[type[Job]], FlatDeps] | None:
-    """Every class reachable from ``root`` in run order (depth-first
-    post-order) and their DEPS (duplicates dropped); None for a class with
-    a metaclass or with DEPS neither a tuple nor a list, or for a cycle."""
-    index: dict[Any, int] = {}
-    classes: list[type[Job]] = []
-    deps_in_order: list[tuple[type[Job], ...]] = []
-    stack: list[tuple[type[Job], tuple[type[Job], ...], Iterator[type[Job]]]] = []
-    new: Any = root
-    while True:
-        if new is not None:  # met for the first time
-            if type(new) is not type:  # a metaclass, or no class at all
-                return None
-            deps = _deps_of(new)
-            if type(deps) is not tuple:
-                if type(deps) is not list:
-                    return None
-                deps = tuple(deps)
-            count = len(deps)
-            # Duplicates are the same class: telling them apart needs no set
-            # for the usual two or three entries.
-            if count > 1 and (
-                (deps[0] is deps[1]) if count == 2
-                else (deps[0] is deps[1] or deps[1] is deps[2] or deps[0] is deps[2])
-                if count == 3 else len(set(deps)) < count
-            ):
-                deps = tuple(dict.fromkeys(deps))
-            index[new] = -1
-            if len(index) > QUICK_WALK_MOST:
-                return None
-            stack.append((new, deps, iter(deps)))
-        cls, deps, pending = stack[-1]
-        for new in pending:
-            state = index.get(new)
-            if state is None:
-                break
-            if state < 0:
-                return None  # a cycle
-        else:
-            new = None
-            del stack[-1]
-            index[cls] = len(classes)
-            classes.append(cls)
-            deps_in_order.append(deps)
-            if not stack:
-                return classes, _flat_deps(deps_in_order, index)
-
-
-def _flat_deps(
-    deps_in_order: list[tuple[type[Job], ...]], index: dict[type[Job], int]
-) -> FlatDeps:
-    """The FlatDeps of the jobs whose DEPS are ``deps_in_order``."""
-    jobs = map(index.__getitem__, chain.from_iterable(deps_in_order))
-    # Unsigned items: stored without PyArg_Parse, about 3x faster than "i"
-    # (3,000 indices from a list: 17 against 49 microseconds).
-    return FlatDeps(array("I", accumulate(map(len, deps_in_order), initial=0)),
-                    array("I", list(jobs)))
-
-
-def _quick_plan(classes: list[type[Job]], deps: FlatDeps, settings: Settings) -> Plan | None:
-    """The Plan of the ordered ``classes``, read as _walk reads them; None
-    for a class that is no Job class. Raises for a setting _walk refuses."""
-    n = len(classes)
-    bases = list(map(_bases_of, classes))
-    # What bases make of a class, once per tuple of bases (see _kind).
-    kinds = {key: _kind(cls, True) for key, cls in dict(zip(bases, classes, strict=True)).items()}
-    if NOT_JOB in kinds.values():
-        return None
-    tries = [settings.tries] * n
-    delays = array("d", [settings.delay]) * n
-    unusual = array("I")
-    timeouts: dict[int, float] = {}
-    backoff: dict[int, Backoff] = {}
-    # Most graphs: every class takes the defaults or sets only TRIES or
-    # RETRY_DELAY; asked of all their class dicts at once, in C.
+def _read_settings(walk: _Walk) -> None:
+    """Read their settings: those of the classes ordered since the last
+    call, in bulk, into the plan."""
+    start = len(walk.names)
+    classes = walk.classes[start:]
+    walk.names += map(_name_of, classes)
+    _add_deps(walk)
+    settings, n = walk.settings, len(classes)
+    walk.tries += [settings.tries] * n
+    walk.delays += array("d", [settings.delay]) * n
     owns = list(map(vars, classes))
-    if (
-        min(kinds.values()) >= PLAIN
-        and _UNUSUAL_BUT_TRIES.isdisjoint(chain.from_iterable(owns))
-        and (all(kind & WITH_CHECK for kind in kinds.values())
-             or all(map(contains, owns, repeat("Check"))))
-    ):
-        if any(kind & WITH_TRIES for kind in kinds.values()):
-            set_tries: Iterable[int] = range(n)  # a base sets them: read every job's
-        elif _UNUSUAL.isdisjoint(chain.from_iterable(owns)):
-            set_tries = ()  # no job sets them
-        else:  # the jobs whose own class dict sets them
-            set_tries = compress(range(n), map(not_, map(_UNUSUAL.isdisjoint, owns)))
+    set_tries = None if walk.odd else _usual_tries(walk, start, classes, owns)
+    if set_tries is None:
+        for i, cls, own in zip(count(start), classes, owns):
+            _read_job(walk, i, cls, own)
     else:
-        set_tries = _read_unusual(classes, map(kinds.__getitem__, bases), owns, settings,
-                                  (tries, delays, unusual, timeouts, backoff))
+        _read_tries(walk, *set_tries)
+
+
+def _leave(walk: _Walk) -> None:
+    """The careful walk's reading of the class it has just left: its name,
+    its DEPS as indices, its settings."""
+    cls, deps = walk.classes[-1], walk.deps.pop()
+    name = cls.__name__
+    if walk.debug:
+        for dep in deps:
+            log.debug("Adding dependency %s -> %s", name, dep.__name__)
+    walk.names.append(name)
+    walk.dep_jobs.extend(map(walk.index.__getitem__, deps))
+    walk.dep_start.append(len(walk.dep_jobs))
+    walk.tries.append(walk.settings.tries)
+    walk.delays.append(walk.settings.delay)
+    _read_job(walk, len(walk.classes) - 1, cls, vars(cls))
+
+
+def _add_deps(walk: _Walk) -> None:
+    """Add the DEPS read since the last call to the plan's two arrays."""
+    deps, jobs = walk.deps, walk.dep_jobs
+    walk.dep_start.fromlist(list(accumulate(map(len, deps), initial=len(jobs)))[1:])
+    # From a list, as unsigned items: stored without PyArg_Parse, faster
+    # than from an iterator or as "i" (benchmark: layered).
+    jobs.fromlist(list(map(walk.index.__getitem__, chain.from_iterable(deps))))
+    deps.clear()
+
+
+def _usual_tries(
+    walk: _Walk, start: int, classes: list[type[Job]], owns: Sequence[Mapping[str, Any]]
+) -> tuple[Iterable[int], Iterable[type[Job]]] | None:
+    """The jobs among ``classes`` (the first is job ``start``) that may set
+    TRIES or RETRY_DELAY, and their classes, when every one is usual or
+    sets only those two; None when one is not. Their class dicts are asked
+    all at once, in C: one set operation over their keys stands for six
+    lookups through each MRO, each a miss of the type cache (benchmark:
+    settings-tries)."""
+    bases = list(map(_bases_of, classes))
+    known = walk.kinds
+    distinct = dict(zip(bases, classes, strict=True))  # bases -> a class with them
+    for key, cls in distinct.items():
+        if key not in known:
+            known[key] = _kind(cls, walk.plain)
+    kinds = list(map(known.__getitem__, distinct))
+    if NOT_JOB in kinds:
+        raise UnusualGraph
+    if (
+        min(kinds) < PLAIN
+        or not _UNUSUAL_BUT_TRIES.isdisjoint(chain.from_iterable(owns))
+        or not (all(kind & WITH_CHECK for kind in kinds)
+                or all(map(contains, owns, repeat("Check"))))
+    ):
+        return None
+    jobs = range(start, start + len(classes))
+    # Every job's, when a base or each class sets them: no need to pick
+    # them (benchmark: settings-tries).
+    if any(kind & WITH_TRIES for kind in kinds) or all(map(contains, owns, repeat("TRIES"))):
+        return jobs, classes
+    if _UNUSUAL.isdisjoint(chain.from_iterable(owns)):
+        return (), ()  # no job sets them
+    picked = list(map(not_, map(_UNUSUAL.isdisjoint, owns)))
+    return compress(jobs, picked), compress(classes, picked)
+
+
+def _read_job(walk: _Walk, i: int, cls: type[Job], own: Mapping[str, Any]) -> None:
+    """Read the settings of job ``i``, class ``cls`` whose class dict is ``own``."""
+    kind = _kind_of(cls, walk)
+    read_as = _read_as(kind, own)
+    if read_as == SETS_TRIES:
+        walk.tries[i], walk.delays[i] = check_tries_and_delay(
+            cls.TRIES, cls.RETRY_DELAY, cls.__name__, walk.settings, walk.tries_checked)
+    elif read_as == UNUSUAL:
+        if kind == NOT_JOB:  # the careful walk refuses it when it meets it
+            raise UnusualGraph
+        tries, delay, limit, rule = read_job_settings(cls, cls.__name__, walk.settings)
+        walk.tries[i], walk.delays[i] = tries, delay
+        walk.unusual.append(i)
+        if limit is not None:
+            walk.timeouts[i] = limit
+        if rule != PLAIN_BACKOFF:
+            walk.backoff[i] = rule
+
+
+def _read_tries(walk: _Walk, jobs: Iterable[int], classes: Iterable[type[Job]]) -> None:
+    """Read and check the TRIES and RETRY_DELAY of ``classes``, the jobs
+    ``jobs``, once per distinct pair (and types: True == 1, but TRIES =
+    True is refused), and not at all for the same two objects as the job
+    before (benchmark: settings-tries)."""
+    tries, delays = walk.tries, walk.delays
+    settings, checked_pairs = walk.settings, walk.tries_checked
     last_tries: Any = None
     last_delay: Any = None
-    checked = (settings.tries, settings.delay)
-    tries_checked: dict[tuple[Any, ...], tuple[int, float]] = {}
-    set_tries = list(set_tries)
-    for i, (job_tries, job_delay) in zip(
-        set_tries, map(_tries_of, map(classes.__getitem__, set_tries)), strict=True
-    ):
-        # The same objects as the job before: the same answer.
+    checked = (settings.tries, settings.delay)  # the answer for None and None
+    for i, (job_tries, job_delay) in zip(jobs, map(_tries_of, classes), strict=True):
         if job_tries is not last_tries or job_delay is not last_delay:
-            checked = check_tries_and_delay(job_tries, job_delay, classes[i].__name__,
-                                            settings, tries_checked)
+            checked = check_tries_and_delay(job_tries, job_delay, walk.classes[i].__name__,
+                                            settings, checked_pairs)
             last_tries, last_delay = job_tries, job_delay
         tries[i], delays[i] = checked
-    # Counted in C, not a float object per job.
-    waits = bool(backoff) or delays.count(0.0) < n
-    return Plan(list(map(_name_of, classes)), classes, deps, tries, delays, timeouts, backoff,
-                unusual, waits)
-
-
-def _read_unusual(
-    classes: list[type[Job]],
-    kinds: Iterable[int],
-    owns: Sequence[Mapping[str, Any]],
-    settings: Settings,
-    into: tuple[list[int], array[float], array[int], dict[int, float], dict[int, Backoff]],
-) -> list[int]:
-    """Read the settings of the jobs that _walk reads the long way (see its
-    WALKING_UNUSUAL) into the plan's tries, delays, unusual jobs, timeouts
-    and backoff, ``into``; the indices of those that may set TRIES or
-    RETRY_DELAY and nothing else, for the caller to read."""
-    tries, delays, unusual, timeouts, backoff = into
-    set_tries = []
-    for i, (kind, own) in enumerate(zip(kinds, owns, strict=True)):
-        walked_as = _walked_as(kind, own)
-        if walked_as == WALKING_TRIES:
-            set_tries.append(i)
-        if walked_as != WALKING_UNUSUAL:
-            continue
-        cls = classes[i]
-        tries[i], delays[i], limit, rule = read_job_settings(cls, cls.__name__, settings)
-        unusual.append(i)
-        if limit is not None:
-            timeouts[i] = limit
-        if rule != PLAIN_BACKOFF:
-            backoff[i] = rule
-    return set_tries

@@ -63,8 +63,6 @@ LONG_FUNCTION_LINES = 60
 #: slice that owns its file splits it (a test fails on an entry that is no
 #: longer long, so that the list only shrinks).
 ALLOWED_LONG_FUNCTIONS: dict[str, str] = {
-    "dojobber.graph._walk": "the careful walk of the job graph; issue 34's "
-    "'one walk' slice (graph.py) splits it as graphlib splits prepare()",
     "dojobber.engine.trying.Try.make": "one method per try, the run's hot path "
     "(docs/performance.rst, 'One method per try'); issue 34's engines slice "
     "owns dojobber/engine/",

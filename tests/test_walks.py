@@ -1,9 +1,10 @@
-"""The quick walk of a usual graph makes the very plan the careful walk makes.
+"""The walk reads a graph in bulk to the very plan it makes carefully.
 
-build_plan walks a graph quickly when nothing in it is unusual, and
-carefully (checking each job as it meets it, naming what is wrong) when
-something is, or when the debug log is on. Both must give the same Plan:
-these tests build random graphs of the kinds users write and compare.
+build_plan walks a graph once, ordering its classes and reading their
+settings in bulk, CHUNK classes at a time; when something there is wrong
+or unusual, or the debug log is on, it walks again carefully (checking
+each job as it meets it, naming what is wrong). Both must give the same
+Plan: these tests build random graphs of the kinds users write and compare.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import logging
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterator
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from dojobber import DoJobber, Job
 from dojobber.errors import ConfigurationError, DependencyCycleError
-from dojobber.graph import QUICK_WALK_MOST, build_plan, quick_walk
+from dojobber import graph
+from dojobber.graph import CHUNK, UnusualGraph, build_plan, plan_carefully, plan_in_bulk
 from dojobber.plan import Plan
 from dojobber.settings import DEFAULTS, Settings
 
@@ -63,11 +66,14 @@ KINDS: dict[str, tuple[tuple[type, ...], dict[str, Any]]] = {
     "no Check": ((Job,), {}),
     "lower-case check": ((Job,), {"Check": _check, "check": _check}),
     "two bases": ((Mixin, Job), {"Check": _check}),
+    "metaclass": ((WithCheck,), {"metaclass": Meta}),
 }
 
 
 def careful_plan(root: type[Job], settings: Settings) -> Plan:
-    """build_plan with the debug log on: the careful walk, always."""
+    """build_plan with the debug log on: the careful walk, always (the
+    same as plan_carefully, which test_the_debug_log_takes_the_careful_walk
+    checks)."""
     logger = logging.getLogger("DoJobber")
     level = logger.level
     logger.setLevel(logging.DEBUG)
@@ -85,31 +91,40 @@ def assert_same(quick: Plan, careful: Plan) -> None:
 
 @st.composite
 def graphs(draw: st.DrawFn) -> type[Job]:
-    """A root job over random jobs of the KINDS, with tuple or list DEPS
-    that may list a job twice."""
+    """A root job over random jobs of the KINDS, with tuple, list or set
+    DEPS that may list a job twice (a set of at most one: the order of a
+    bigger set changes from one run of the test to the next)."""
     classes: list[type[Job]] = []
     for k in range(draw(st.integers(1, 25))):
         bases, own = KINDS[draw(st.sampled_from(sorted(KINDS)))]
         deps = draw(st.lists(st.sampled_from(classes), max_size=4)) if classes else []
-        as_list = draw(st.booleans())
-        classes.append(type(f"J{k}", bases, {**own, "DEPS": deps if as_list else tuple(deps)}))
-    return type("Root", (Job,), {"Check": _check, "DEPS": tuple(classes)})
+        made = draw(st.sampled_from([tuple, list, lambda deps: set(deps[:1])]))
+        body = {**own, "DEPS": made(deps)}
+        classes.append(body.pop("metaclass", type)(f"J{k}", bases, body))
+    # In any order, so that the walk goes down as well as across.
+    return type("Root", (Job,), {"Check": _check, "DEPS": tuple(draw(st.permutations(classes)))})
 
 
 SETTINGS = st.sampled_from([
     DEFAULTS,
     Settings(default_tries=1, default_retry_delay=0),
     Settings(default_tries=Decimal("4.5"), default_retry_delay=2),
+    Settings(default_timeout=5),
+    Settings(default_retry_backoff=2),
 ])
 
 
 @hypothesis_settings(max_examples=300, deadline=None)
-@given(graphs(), SETTINGS)
-def test_the_quick_walk_makes_the_careful_walks_plan(root: type[Job], settings: Settings) -> None:
-    quick = quick_walk(root, settings)
-    assert quick is not None  # none of these graphs is beyond it
-    assert_same(quick, careful_plan(root, settings))
-    assert_same(build_plan(root, settings), quick)
+@given(graphs(), SETTINGS, st.sampled_from([1, 2, 3, 7, CHUNK]))
+def test_the_walk_reads_in_bulk_the_plan_it_makes_carefully(
+    root: type[Job], settings: Settings, chunk: int
+) -> None:
+    # Chunks of a few classes, as a graph of thousands has chunks of CHUNK.
+    with mock.patch.object(graph, "CHUNK", chunk):
+        in_bulk = plan_in_bulk(root, settings)  # none of these graphs is beyond it
+    assert_same(in_bulk, careful_plan(root, settings))
+    assert_same(in_bulk, plan_carefully(root, settings))
+    assert_same(build_plan(root, settings), in_bulk)
 
 
 def layered(size: int, **own: Any) -> type[Job]:
@@ -121,13 +136,12 @@ def layered(size: int, **own: Any) -> type[Job]:
 
 
 @pytest.mark.parametrize("own", [{}, {"TRIES": 3}, {"TRIES": 3, "RETRY_DELAY": 0.5}])
-def test_the_benchmarks_shapes_take_the_quick_walk(own: dict[str, Any]) -> None:
+def test_the_benchmarks_shapes_are_read_in_bulk(own: dict[str, Any]) -> None:
     root = layered(300, **own)
-    quick = quick_walk(root, DEFAULTS)
-    assert quick is not None
-    assert len(quick) == 301
-    assert quick.tries[0] == own.get("TRIES", 3)
-    assert_same(quick, careful_plan(root, DEFAULTS))
+    in_bulk = plan_in_bulk(root, DEFAULTS)
+    assert len(in_bulk) == 301
+    assert in_bulk.tries[0] == own.get("TRIES", 3)
+    assert_same(in_bulk, careful_plan(root, DEFAULTS))
 
 
 def _cycle() -> type[Job]:
@@ -164,46 +178,89 @@ BEYOND = {
 
 
 @pytest.mark.parametrize("case", sorted(BEYOND))
-def test_the_quick_walk_leaves_what_is_wrong_to_the_careful_walk(case: str) -> None:
+def test_what_is_wrong_is_left_to_the_careful_walk(case: str) -> None:
     make, error = BEYOND[case]
-    assert quick_walk(make(), DEFAULTS) is None
+    with pytest.raises(Exception):  # noqa: B017, PT011 - any: build_plan walks again
+        plan_in_bulk(make(), DEFAULTS)
+    with pytest.raises(error):
+        plan_carefully(make(), DEFAULTS)
     with pytest.raises(error):
         DoJobber().configure(make())
 
 
 def test_a_generator_deps_is_read_once_by_the_careful_walk() -> None:
-    # The quick walk must not consume what it cannot take.
+    # Reading in bulk must not consume what it cannot take.
     root = _generator_deps()
-    assert quick_walk(root, DEFAULTS) is None
+    with pytest.raises(UnusualGraph):
+        plan_in_bulk(root, DEFAULTS)
     dojob = DoJobber()
     dojob.configure(root)
     assert dojob.tries_allowed() == {"A": 3, "Root": 3}
 
 
-def test_a_metaclass_takes_the_careful_walk_to_the_same_plan() -> None:
+def test_a_metaclass_is_read_in_bulk_to_the_same_plan() -> None:
     special = Meta("Special", (WithCheck,), {})
     root = type("Root", (WithCheck,), {"DEPS": (special, WithCheck)})
-    assert quick_walk(root, DEFAULTS) is None
-    plan = build_plan(root)
+    plan = plan_in_bulk(root, DEFAULTS)
     assert plan.names == ["Special", "WithCheck", "Root"]
     assert list(plan.unusual or ()) == [0]
+    assert_same(plan, careful_plan(root, DEFAULTS))
 
 
-def test_configures_default_timeout_takes_the_careful_walk() -> None:
+class Alike(type):
+    """Classes equal to one another: a DEPS of two of them lists one job."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Alike)
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_a_metaclass_with_its_own_equality_takes_the_careful_walk() -> None:
+    first = Alike("First", (WithCheck,), {})
+    second = Alike("Second", (WithCheck,), {})
+    root = type("Root", (WithCheck,), {"DEPS": (first, second)})
+    with pytest.raises(UnusualGraph):
+        plan_in_bulk(root, DEFAULTS)
+    assert build_plan(root).names == ["First", "Root"]
+
+
+def test_configures_default_timeout_is_read_in_bulk() -> None:
     root = layered(5)
-    assert quick_walk(root, Settings(default_timeout=5)) is None
-    plan = build_plan(root, Settings(default_timeout=5))
+    plan = plan_in_bulk(root, Settings(default_timeout=5))
     assert plan.timeouts == {i: 5 for i in range(6)}
+    assert_same(plan, careful_plan(root, Settings(default_timeout=5)))
 
 
-def test_a_graph_over_the_quick_walks_limit_takes_the_careful_walk() -> None:
-    # The careful walk reads each class once: on big graphs it is the faster.
-    root = layered(QUICK_WALK_MOST + 5, TRIES=2)
-    assert quick_walk(root, DEFAULTS) is None
-    plan = build_plan(root)
-    assert len(plan) == QUICK_WALK_MOST + 6
+def test_a_graph_of_several_chunks_is_read_to_the_same_plan() -> None:
+    root = layered(2 * CHUNK + 5, TRIES=2)
+    plan = plan_in_bulk(root, DEFAULTS)
+    assert len(plan) == 2 * CHUNK + 6
     assert set(plan.tries[:-1]) == {2}
     assert_same(plan, careful_plan(root, DEFAULTS))
-    smaller = layered(QUICK_WALK_MOST - 1)
-    quick = quick_walk(smaller, DEFAULTS)
-    assert quick is not None and len(quick) == QUICK_WALK_MOST
+    assert_same(build_plan(root), plan)
+
+
+@pytest.mark.parametrize("wrong_entry_at, expected", [
+    (CHUNK + 4, "TRIES of job 'L1026' must be a finite number >= 1, got 0"),
+    (CHUNK + 1, "DEPS of job 'L1025' lists 3, which is not a Job class"),
+])
+def test_the_error_met_first_is_raised_across_chunks(wrong_entry_at: int, expected: str) -> None:
+    # The jobs of layered() are left in the order made: L1026 is left
+    # after L1025 is met, and before L1028 is.
+    root = layered(CHUNK + 5)
+    jobs = root.DEPS
+    jobs[CHUNK + 2].TRIES = 0  # type: ignore[index]
+    jobs[wrong_entry_at].DEPS += (3,)  # type: ignore[index]
+    with pytest.raises(ConfigurationError) as raised:
+        build_plan(root)
+    assert str(raised.value) == expected
+
+
+def test_the_debug_log_takes_the_careful_walk(caplog: pytest.LogCaptureFixture) -> None:
+    root = layered(3)
+    with caplog.at_level(logging.DEBUG, logger="DoJobber"):
+        assert_same(build_plan(root), plan_carefully(root))
+    assert "Adding job L2" in caplog.messages
+    assert "Adding dependency L2 -> L0" in caplog.messages

@@ -9,7 +9,6 @@ import sys
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..engine.workerstop import quiet_start
 from ..stopping import signals_held_back
 from .exits import UsageError
 
@@ -141,6 +140,8 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         with distributed.Client(address, timeout=10) as client:
             yield client.get_executor()
         return
+    from ..executor import quiet_start
+
     with ExitStack() as cluster_and_client:
         # Started and closed with the signals held back: a Ctrl-C meanwhile
         # would leave a cluster half made or half closed (Dask then

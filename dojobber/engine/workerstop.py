@@ -86,7 +86,9 @@ def quiet_start() -> AbstractContextManager[None]:
     starts waits in it until ``worker_signals``, its initializer, takes it
     quietly, and in this process until the block ends (never lost).
     Start a pool's workers in it (a no-op task per worker); the pools
-    ``dojobber run`` starts do. Does nothing where signals cannot be
+    ``dojobber run`` starts do. Only for a pool with ``worker_signals`` as
+    its initializer: a worker started in it without one keeps both signals
+    blocked until its first try. Does nothing where signals cannot be
     blocked (Windows) or outside the main thread."""
     if threading.current_thread() is threading.main_thread() and _can_block():
         from multiprocessing import resource_tracker

@@ -318,7 +318,7 @@ def _sum(cells: Any) -> Cell:
 def user_pool(kind: str, workers: int | None, scheduler: str | None) -> Iterator[Any]:
     """A pool of ``kind`` made as the docs tell a user to (scaling-out.rst),
     with ``worker_signals`` as its initializer; ``KIND-bare``: without it."""
-    from dojobber.executor import worker_signals
+    from dojobber.executor import quiet_start, worker_signals
 
     kind, bare, _ = kind.partition("-bare")
     initializer = None if bare else worker_signals
@@ -335,10 +335,11 @@ def user_pool(kind: str, workers: int | None, scheduler: str | None) -> Iterator
                                    initializer=initializer)
     with pool:
         if not bare:
-            # Its workers started before the run, as the docs advise: a
-            # worker still starting has Python's own handling.
-            for started in [pool.submit(os.getpid) for _ in range(size)]:
-                started.result()
+            # Its workers started before the run, as the docs advise, in a
+            # quiet_start: a stop while one starts waits for its initializer.
+            with quiet_start():
+                for started in [pool.submit(os.getpid) for _ in range(size)]:
+                    started.result()
         yield pool
 
 

@@ -4,11 +4,11 @@ from .engine.executor import STUCK_AFTER, OnExecutor, RemoteTraceback, executor_
 from .engine.pool import STOP_WAIT
 from .engine.transfer import Dependency, send_by_value
 from .engine.worker import TryRecord, run_try
-from .engine.workerstop import worker_signals
+from .engine.workerstop import quiet_start, worker_signals
 from .settings import check_executor
 
 __all__ = [
     "Dependency", "OnExecutor", "RemoteTraceback", "STOP_WAIT", "STUCK_AFTER", "TryRecord",
     "check_executor",
-    "executor_size", "run_try", "send_by_value", "worker_signals",
+    "executor_size", "quiet_start", "run_try", "send_by_value", "worker_signals",
 ]

@@ -527,6 +527,25 @@ def test_a_pool_broken_by_an_earlier_run_is_replaced() -> None:
         assert isinstance(run(jobs.Dies, pool).nodeexceptions["Dies"], WorkerLostError)
 
 
+class NotingPool(ProcessPoolExecutor):
+    """A process pool that notes each instance a task is sent to."""
+
+    sent_to: list[ProcessPoolExecutor] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.sent_to.append(self)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_broken_pool_of_a_subclass_is_replaced_by_one_of_its_class() -> None:
+    # dojobber run's pool is such a subclass: its submit starts each
+    # worker with the stops held back, the replacement's too.
+    with NotingPool(1, mp_context=pool_context()) as pool:
+        assert run(jobs.Dies, pool).nodestatus == {"Dies": False}
+        assert run(jobs.Fine, pool).nodestatus == {"Fine": True}
+    assert [sent is pool for sent in NotingPool.sent_to] == [True, True, False]
+
+
 def warmed(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
     """``pool`` with all its processes started: a try sent now starts at once."""
     size = pool._max_workers  # type: ignore[attr-defined]

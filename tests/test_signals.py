@@ -308,3 +308,63 @@ def test_a_signal_while_the_command_loads_is_one_line_and_its_status(
 ])
 def test_only_the_command_notes_stops_while_it_loads(argv: list[str], command: bool) -> None:
     assert launched_as_command(argv) is command
+
+
+# A signal while a worker is still starting
+
+STARTING = '''
+import os
+import sys
+import time
+
+# Holds the start of a pool's worker (or of the forkserver that forks
+# them) until the test says go: the signal comes while it starts, before
+# its initializer or preload can take it.
+_ARGV = " ".join(getattr(sys, "orig_argv", []))
+if any(word in _ARGV for word in os.environ["HOLD_WHEN"].split(",")):
+    _here = os.environ["HOLD_DIR"]
+    open(os.path.join(_here, f"starting-{os.getpid()}"), "w").close()
+    while not os.path.exists(os.path.join(_here, "go")):
+        time.sleep(0.01)
+'''
+
+#: What the command line of a starting process of each kind holds.
+STARTING_ARGV = {"spawn": "--multiprocessing-fork", "loky": "popen_loky_posix",
+                 "forkserver": "multiprocessing.forkserver import main"}
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask")
+@pytest.mark.parametrize("kind", ["spawn", "loky", "forkserver"])
+def test_a_signal_while_a_worker_starts_leaves_no_traceback(kind: str, tmp_path: Path) -> None:
+    # spawn and loky: a pool made as the docs say, its workers started in a
+    # quiet_start before the run; forkserver: the pool dojobber run starts,
+    # whose server starts with the first try. The signal stays pending in
+    # the starting process until its handlers are in place.
+    if kind == "loky":
+        pytest.importorskip("loky", reason="loky is not installed (pip install loky)")
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (hold / "sitecustomize.py").write_text(STARTING, encoding="utf-8")
+    process = start(tmp_path, command(kind), hold, HOLD_DIR=str(hold),
+                    HOLD_WHEN=STARTING_ARGV[kind])
+    try:
+        wait_for(f"a {kind} process to start",
+                 lambda: any(name.startswith("starting-") for name in os.listdir(hold)),
+                 process, tmp_path)
+        os.killpg(process.pid, signal.SIGINT)
+        (hold / "go").touch()
+        status = process.wait(BOUND)
+        deadline = time.monotonic() + BOUND
+        while alive_in_session(process.pid):
+            assert time.monotonic() < deadline, (
+                f"processes of the run's session still alive: {alive_in_session(process.pid)}")
+            time.sleep(0.05)
+    finally:
+        for pid in alive_in_session(process.pid):
+            os.kill(pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.wait()
+    stderr = (tmp_path / "stderr").read_text()
+    assert status == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.splitlines()[-1] == "dojobber: interrupted"

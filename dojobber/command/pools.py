@@ -14,7 +14,7 @@ from .exits import UsageError
 
 if TYPE_CHECKING:
     import multiprocessing.context
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, ProcessPoolExecutor
 
 #: The executors ``--executor`` can start.
 EXECUTORS = ("process", "thread", "dask")
@@ -75,14 +75,31 @@ def started_executor(
         with ThreadPoolExecutor(workers) as pool:
             yield pool
     else:
-        from concurrent.futures import ProcessPoolExecutor
+        from ..executor import quiet_start, worker_signals
 
-        from ..executor import worker_signals
-
-        # Its workers take Ctrl-C and SIGTERM quietly from the start.
-        with ProcessPoolExecutor(workers, mp_context=process_context(),
-                                 initializer=worker_signals) as processes:
+        # Its workers take Ctrl-C and SIGTERM quietly from the start: each
+        # starts within a quiet_start (it starts as a try is sent), and
+        # its initializer lets the stops through once it can take them.
+        with quiet_start():  # starts the resource tracker (see _quiet_pool)
+            processes = _quiet_pool()(workers, mp_context=process_context(),
+                                      initializer=worker_signals)
+        with processes:
             yield processes
+
+
+def _quiet_pool() -> type[ProcessPoolExecutor]:
+    """A ProcessPoolExecutor whose workers (started by ``submit``, as each
+    is needed) start with the stops blocked (workerstop.quiet_start)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    class QuietPool(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            # The resource tracker is running (quiet_start): holding them
+            # back is two system calls.
+            with signals_held_back():
+                return super().submit(fn, *args, **kwargs)
+
+    return QuietPool
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -123,14 +140,17 @@ def _dask(address: str | None, workers: int | None) -> Iterator[Executor]:
         with distributed.Client(address, timeout=10) as client:
             yield client.get_executor()
         return
+    from ..executor import quiet_start
+
     with ExitStack() as cluster_and_client:
         # Started and closed with the signals held back: a Ctrl-C meanwhile
         # would leave a cluster half made or half closed (Dask then
-        # complains at exit); its threads keep them blocked for good. Its
-        # worker processes ignore them (preload): their tries run in
+        # complains at exit); its threads keep them blocked for good, and
+        # so do the worker processes they start (quiet_start) until their
+        # preload ignores them: their tries run in
         # threads no signal reaches, and a stopping run cancels their tasks
         # and closes the cluster instead.
-        with signals_held_back():
+        with quiet_start():
             cluster = cluster_and_client.enter_context(distributed.LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,

@@ -23,3 +23,7 @@ def _in_forkserver() -> bool:
 if _in_forkserver():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Blocked if it was started in a quiet_start (workerstop.py): from now
+    # on a stop that comes is ignored, not pending.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))

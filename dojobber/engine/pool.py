@@ -441,11 +441,17 @@ def _stopped_from_outside(executor: Executor) -> bool:
 
 
 def _replacement(executor: Executor) -> Executor:
-    """A new pool like ``executor``: only process pools are known how to make."""
+    """A new pool like ``executor``: only process pools are known how to
+    make, of its own class where that takes the same arguments (one that
+    changes only how tries are sent, as ``dojobber run``'s, which starts
+    each worker with the stops held back)."""
     from concurrent.futures import ProcessPoolExecutor
 
     if not isinstance(executor, ProcessPoolExecutor):
         raise TypeError(f"DoJobber only replaces a ProcessPoolExecutor, not {executor!r}")
+    kind = type(executor)
+    if kind.__init__ is not ProcessPoolExecutor.__init__:
+        kind = ProcessPoolExecutor
     # Private attributes, read with care: the pool keeps no public copy.
     options: dict[str, Any] = {
         "max_workers": getattr(executor, "_max_workers", None),
@@ -456,4 +462,4 @@ def _replacement(executor: Executor) -> Executor:
     per_child = getattr(executor, "_max_tasks_per_child", None)
     if per_child is not None:
         options["max_tasks_per_child"] = per_child
-    return ProcessPoolExecutor(**options)
+    return kind(**options)

@@ -19,6 +19,13 @@ their initializer; any other process pool gets it with its first try):
   lost with the pool.
 
 A second signal ends the worker at once, silently: the user means it.
+
+A worker still starting (a ``spawn`` or loky interpreter loading, before
+its initializer runs) would have Python's own handling. A worker started
+from a thread that blocks both signals (``quiet_start``) keeps them
+blocked, hence pending, until its initializer has put its own handlers in
+place: only then does it unblock them, and one that came meanwhile is then
+taken quietly.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 from typing import Any, Iterator
+
+from ..stopping import signals_held_back
 
 #: Seconds an idle worker outlives the signal that stopped its run.
 LEAVE_AFTER = 3.0
@@ -68,6 +77,37 @@ def worker_signals(*_: Any) -> None:
     _state.in_job = _state.stopped = False
     for signum in _STOPS:
         signal.signal(signum, _stopped)
+    _unblock()
+
+
+def quiet_start() -> AbstractContextManager[None]:
+    """A block in which the process pool workers this (main) thread starts
+    start with SIGINT and SIGTERM blocked: one that comes while a worker
+    starts waits in it until ``worker_signals``, its initializer, takes it
+    quietly, and in this process until the block ends (never lost).
+    Start a pool's workers in it (a no-op task per worker); the pools
+    ``dojobber run`` starts do. Only for a pool with ``worker_signals`` as
+    its initializer: a worker started in it without one keeps both signals
+    blocked until its first try. Does nothing where signals cannot be
+    blocked (Windows) or outside the main thread."""
+    if threading.current_thread() is threading.main_thread() and _can_block():
+        from multiprocessing import resource_tracker
+
+        # Started now: the tracker multiprocessing starts with the first
+        # process unblocks both signals in the thread that starts it.
+        resource_tracker.ensure_running()
+    return signals_held_back()
+
+
+def _can_block() -> bool:
+    return hasattr(signal, "pthread_sigmask")
+
+
+def _unblock() -> None:
+    """Let through the stops that a worker started with blocked (quiet_start):
+    this process's handlers for them are in place."""
+    if _can_block():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 def quiet_worker(*_: Any) -> None:
@@ -77,6 +117,7 @@ def quiet_worker(*_: Any) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in _STOPS:
             signal.signal(signum, signal.SIG_IGN)
+        _unblock()
 
 
 def dask_setup(worker: Any) -> None:

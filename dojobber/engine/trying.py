@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from operator import itemgetter
 from typing import Any, Callable, Protocol, Sequence
 
 from ..errors import TryExpired
@@ -98,6 +99,28 @@ class Outcomes:
 
     def keep(self, i: int, name: str, job: Job) -> None:
         self.instances.append((name, job))
+
+
+class StartOrder(Outcomes):
+    """The Sink of tries made several at once: instances are kept for
+    Cleanup in the order their tries started, not the moment each try made
+    its own (Cleanup is LIFO by start). ``starts`` is the ready-set's: per
+    job, how many tries of the run started before its latest one."""
+
+    def __init__(self, result: RunResult, events: Dispatch,
+                 instances: list[tuple[str, Job]], starts: Sequence[int]):
+        super().__init__(result, events, instances)
+        self.starts = starts
+        self.made: list[tuple[int, str, Job]] = []
+
+    def keep(self, i: int, name: str, job: Job) -> None:
+        self.made.append((self.starts[i], name, job))  # list.append is atomic
+
+    def settle(self) -> None:
+        """The run is over: its instances onto the Cleanup list, in start order."""
+        self.made.sort(key=itemgetter(0))
+        self.instances.extend((name, job) for _, name, job in self.made)
+        self.made = []
 
 
 class Try:

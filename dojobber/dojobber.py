@@ -10,7 +10,7 @@ import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from .engine.sequential import Engine
+from .engine.sequential import Engine, Sequential
 from .errors import (
     DoJobberError,
     DoJobberWarning,
@@ -64,8 +64,9 @@ def make_engine(
     sleep: Callable[[float], None],
     instances: list[tuple[str, Job]],
 ) -> Engine:
-    """The engine ``settings`` ask for: sequential; threads when ``workers``
-    > 1; with an ``executor``, the loop that sends tries to it (sending.py)."""
+    """The engine ``settings`` ask for, each a sibling over Engine's run
+    loop: Sequential; Threads when ``workers`` > 1; with an ``executor``,
+    Sending, the loop that sends tries to it (sending.py)."""
     options: dict[str, Any] = dict(
         no_act=settings.no_act, observers=observers, clock=clock, sleep=sleep,
         instances=instances, fail_fast=settings.fail_fast,
@@ -73,16 +74,16 @@ def make_engine(
     executor, workers = settings.executor, settings.workers
     if executor is not None:
         # Each loaded only when asked for: threads, pickle, futures.
-        from .engine.executor import OnExecutor, executor_size
+        from .engine.executor import executor_size
         from .engine.sending import Sending
 
         size = executor_size(executor) if workers is None else workers
-        return Sending(plan, workers=size, place=OnExecutor(executor), **options)
+        return Sending(plan, workers=size, executor=executor, **options)
     if workers is not None and workers > 1:
         from .engine.threads import Threads
 
         return Threads(plan, workers=workers, **options)
-    return Engine(plan, **options)
+    return Sequential(plan, **options)
 
 
 class DoJobber:

@@ -9,8 +9,9 @@ It keeps both orders DoJobber promises:
   waited for, in its turn.
 - **as soon as may** (``take`` and ``done``): a job starts as soon as its
   dependencies passed; retries go by their try count, then by position,
-  and only once their delay is over. The thread engine adds the threads
-  and the lock around it.
+  and only once their delay is over, each start numbered (``starts``).
+  The thread engine adds the threads and the lock around it; the executor
+  engine, one thread that sends.
 
 Both count tries, release dependents, apply the retry delay and fail-fast
 by the same rules, here.
@@ -80,6 +81,10 @@ class ReadySet:
         #: now, and (due, key) of the retries that wait for their delay.
         self.ready: list[int] = []
         self.delayed: list[tuple[float, int]] = []
+        #: As soon as may: per job, how many tries of the run started before
+        #: its latest one (``take`` counts them; Cleanup goes by it).
+        self.starts: list[int] = []
+        self.started = 0
 
     # The rules both orders share
 
@@ -243,7 +248,8 @@ class ReadySet:
                 now = self.clock()
         self.start(i, now)
 
-    # As soon as may: for the thread engine, which holds its lock around each call
+    # As soon as may: for the thread engine, which holds its lock around each
+    # call, and the executor engine, whose one thread makes every call
 
     def open(self) -> None:
         """Make ready every job of the run that has no dependency."""
@@ -251,6 +257,7 @@ class ReadySet:
         waiting = self.waiting
         # Ascending, so already a heap.
         self.ready = [p for p, i in enumerate(self.result.order) if not waiting[i]]
+        self.starts = [0] * len(self.plan)
 
     def take(self) -> int:
         """A job that may start now, its try counted; -1 when none may."""
@@ -258,6 +265,8 @@ class ReadySet:
             return -1
         i = self.result.order[heappop(self.ready) % len(self.plan)]
         self.start(i)
+        self.starts[i] = self.started
+        self.started += 1
         return i
 
     def done(self, i: int) -> bool:

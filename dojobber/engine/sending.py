@@ -8,25 +8,27 @@ comes back to it through one queue, as a plain loop over
 ``executor.submit`` would do (600 no-op tries, 32 in flight, best of 7
 taking turns on the shared 2-core machine: 110-177 us per try, against
 184-239 us with a thread per try and 75-135 us through ``submit`` alone;
-benchmarks/bench_overhead.py). The ready-set, the sink, the order of
-Cleanups and the replay are the thread engine's and the executor
-place's. A try that must be waited for on its own (the backstop of its
+benchmarks/bench_overhead.py). The run loop, the ready-set, the sink and
+the order of Cleanups are every engine's (sequential.py), the replay is
+executor.py's. A try that must be waited for on its own (the backstop of its
 TIMEOUT, a pool that broke under it) gets a thread from the pool.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from queue import Empty, SimpleQueue
 from typing import Any
 
 from ..plan import Plan
+from ..settings import check_workers
 from ..stopping import HELD
-from .executor import OnExecutor, Remote
+from .executor import Remote
 from .pool import STOP_WAIT
 from .ready import ReadySet
-from .threads import StartOrder, Threads
-from .trying import TryFunction
+from .sequential import Engine
+from .trying import Try
 
 #: How often a stopping run looks whether its pool still owes answers (seconds).
 DRAIN_POLL = 0.1
@@ -34,34 +36,36 @@ DRAIN_POLL = 0.1
 TAKE_POLL = 0.1
 
 
-class Sending(Threads):
-    """Up to ``workers`` tries at once on the executor of ``place``, all sent
-    and reported by the calling thread."""
+class Sending(Engine):
+    """Up to ``workers`` tries at once on ``executor``, all sent and
+    reported by the calling thread."""
 
-    def __init__(self, plan: Plan, *, workers: int, place: OnExecutor, **options: Any):
-        super().__init__(plan, workers=workers, place=place, **options)
-        self.executing = place
+    in_passes = False
 
-    def execute(self, ready: ReadySet, try_: TryFunction, sink: StartOrder) -> None:
-        remote = self.executing.remote
-        assert remote is not None  # opened by Engine.run before the tries
-        Loop(ready, remote, sink, self.workers).execute()
+    def __init__(self, plan: Plan, *, workers: int, executor: Executor, **options: Any):
+        super().__init__(plan, **options)
+        self.workers = check_workers(workers)
+        self.executor = executor
+
+    def make_tries(self, ready: ReadySet, tries: Try) -> None:
+        remote = Remote(tries, self.executor)
+        try:
+            Loop(ready, remote, self.workers).execute()
+        finally:
+            remote.close()
 
 
 class Loop:
     """One run's tries on the executor: sent, answered, reported, in one thread."""
 
-    def __init__(self, ready: ReadySet, remote: Remote, sink: StartOrder, workers: int):
+    def __init__(self, ready: ReadySet, remote: Remote, workers: int):
         self.ready = ready
         self.remote = remote
-        self.sink = sink
         self.workers = workers
         #: ``(job, answer)`` of each try whose answer came: its bytes, or what ended it.
         self.answers: SimpleQueue[tuple[int, bytes | BaseException]] = SimpleQueue()
         self.in_flight = 0
-        self.started = 0
         self.stopping = False  # fail_fast: nothing new starts
-        ready.open()
 
     def execute(self) -> None:
         """Every try to its end. On Ctrl-C, or a try that ended with
@@ -120,8 +124,6 @@ class Loop:
                 return False
 
     def _send(self, i: int) -> None:
-        self.sink.seq[i] = self.started
-        self.started += 1
         answers = self.answers
         # A stop waits until the try is sent and counted (stopping.HELD).
         with HELD:

@@ -1,106 +1,38 @@
 """The thread engine: up to ``workers`` tries at once, each in a worker thread.
 
-Same tries, delays, statuses and events as the sequential engine: the
-ready-set decides what may start (as soon as may, ready.py) and ``Try``
-makes each try; this adds only the threads and one lock around the
-ready-set. A failed job waits out its RETRY_DELAY without holding a worker.
-
-The working directory is not changed before each try (that would move the
-jobs running in other threads); the run restores it before and after.
+Same run loop, tries, delays, statuses and events as the sequential
+engine (sequential.py): the ready-set decides what may start (as soon as
+may, ready.py) and ``Try`` makes each try; this adds only the threads and
+one lock around the ready-set. A failed job waits out its RETRY_DELAY
+without holding a worker.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
-from operator import itemgetter
 from time import sleep as _sleep
-from typing import Any, Callable
+from typing import Any
 
-from ..events import Dispatch
-from ..jobs import Job
 from ..plan import Plan
-from ..results import RunResult
 from ..settings import check_workers
 from .ready import ReadySet
-from .sequential import Engine
-from .trying import Outcomes, TryFunction
-
-log = logging.getLogger("DoJobber")
+from .sequential import Engine, InProcess
+from .trying import Try, TryFunction
 
 
 class Threads(Engine):
-    """Runs up to ``workers`` tries at once: a job starts as soon as all of
-    its dependencies passed and a worker is free."""
+    """Runs up to ``workers`` tries at once, each in a worker thread of this
+    process: a job starts as soon as all of its dependencies passed and a
+    worker is free."""
+
+    in_passes = False
 
     def __init__(self, plan: Plan, *, workers: int, **options: Any):
         super().__init__(plan, **options)
         self.workers = check_workers(workers)
 
-    def sink(self, result: RunResult) -> StartOrder:
-        return StartOrder(result, self.events, self.instances)
-
-    def tries_cwd(self, cwd: str | None) -> str | None:
-        return None  # a chdir would move the tries running in other threads
-
-    def make_tries(
-        self, ready: ReadySet, try_: TryFunction, sink: Outcomes, cwd: str | None
-    ) -> None:
-        assert isinstance(sink, StartOrder)
-        result = ready.result
-        try:
-            self.execute(ready, try_, sink)
-        finally:
-            # There are no passes here; report the most tries any job had,
-            # the number of rounds a sequential run would have needed at least.
-            result.passes = max((result.tries[i] for i in result.order), default=0)
-            sink.settle()
-            _warn_if_moved(cwd)
-
-
-    def execute(self, ready: ReadySet, try_: TryFunction, sink: StartOrder) -> None:
-        """Make every try the ready-set gives, up to ``workers`` at once: in
-        worker threads, each calling ``try_``."""
-        _Run(ready, try_, sink, self.workers, self.place.stop).execute()
-
-
-class StartOrder(Outcomes):
-    """The thread engine's sink: instances are kept for Cleanup in the order
-    their tries started, not the moment a worker thread made them (Cleanup
-    is LIFO by start)."""
-
-    def __init__(
-        self, result: RunResult, events: Dispatch, instances: list[tuple[str, Job]]
-    ):
-        super().__init__(result, events, instances)
-        #: Per job, how many tries of the run started before its latest one.
-        self.seq = [0] * len(result.plan)
-        self.made: list[tuple[int, str, Job]] = []
-
-    def keep(self, i: int, name: str, job: Job) -> None:
-        self.made.append((self.seq[i], name, job))  # list.append is atomic
-
-    def settle(self) -> None:
-        """The run is over: its instances onto the Cleanup list, in start order."""
-        self.made.sort(key=itemgetter(0))
-        self.instances.extend((name, job) for _, name, job in self.made)
-        self.made = []
-
-
-def _warn_if_moved(cwd: str | None) -> None:
-    if cwd is None:
-        return  # the run started in a deleted directory: nothing to compare
-    try:
-        moved = os.getcwd() != cwd
-    except OSError:
-        moved = True
-    if moved:
-        log.warning(
-            "A job changed the working directory during a parallel run; "
-            "jobs must not chdir when workers > 1 (restoring %s)",
-            cwd,
-        )
+    def make_tries(self, ready: ReadySet, tries: Try) -> None:
+        _Run(ready, InProcess().open(tries), self.workers).execute()
 
 
 class _Run:
@@ -112,15 +44,10 @@ class _Run:
     thread that receives KeyboardInterrupt.
     """
 
-    def __init__(self, ready: ReadySet, try_: TryFunction, sink: StartOrder, workers: int,
-                 stop_place: Callable[[], None]):
+    def __init__(self, ready: ReadySet, try_: TryFunction, workers: int):
         self.ready = ready
-        self.stop_place = stop_place
         self.try_ = try_
-        self.sink = sink
         self.workers = workers
-        ready.open()
-        self.started = 0  # tries started so far
         self.running = 0
         self.idle = 0
         self.done = False
@@ -159,7 +86,6 @@ class _Run:
                 with self.lock:
                     self.stop = True
                     self.work.notify_all()
-                self.stop_place()  # tries waiting on an executor end too
                 return
             except KeyboardInterrupt:
                 pass  # a second Ctrl-C: still stopping, try again
@@ -224,8 +150,6 @@ class _Run:
             i = ready.take()
             if i >= 0:
                 self.running += 1
-                self.sink.seq[i] = self.started
-                self.started += 1
                 if ready.ready and self.idle:
                     self.work.notify()
                 return i

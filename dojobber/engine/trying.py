@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from operator import itemgetter
 from typing import Any, Callable, Protocol, Sequence
 
 from ..errors import TryExpired
@@ -100,6 +101,28 @@ class Outcomes:
         self.instances.append((name, job))
 
 
+class StartOrder(Outcomes):
+    """The Sink of tries made several at once: instances are kept for
+    Cleanup in the order their tries started, not the moment each try made
+    its own (Cleanup is LIFO by start). ``starts`` is the ready-set's: per
+    job, how many tries of the run started before its latest one."""
+
+    def __init__(self, result: RunResult, events: Dispatch,
+                 instances: list[tuple[str, Job]], starts: Sequence[int]):
+        super().__init__(result, events, instances)
+        self.starts = starts
+        self.made: list[tuple[int, str, Job]] = []
+
+    def keep(self, i: int, name: str, job: Job) -> None:
+        self.made.append((self.starts[i], name, job))  # list.append is atomic
+
+    def settle(self) -> None:
+        """The run is over: its instances onto the Cleanup list, in start order."""
+        self.made.sort(key=itemgetter(0))
+        self.instances.extend((name, job) for _, name, job in self.made)
+        self.made = []
+
+
 class Try:
     """The tries of one run: ``make(i)`` makes one try of job ``i`` (the
     ready-set has counted it already).
@@ -109,6 +132,14 @@ class Try:
     the directory cannot be restored the phase fails with that OSError and
     the job's own method is not called. ``cwd`` is None where tries share
     the process with others (a chdir would move them too).
+
+    ``make`` makes a try whose first Check passes with no call of its own
+    besides the job's methods, the observers' and the sink's: it runs once
+    per try, so on big graphs every call it makes shows; the other paths
+    (a failed Check, a job that cannot be made) go through helpers. The
+    engines call it as a bound method (``Try.make``), never ``Try`` itself:
+    calling an instance costs a lookup of ``__call__`` each time
+    (docs/performance.rst, 'One method per try'; ``sh dev.sh bench``).
     """
 
     def __init__(
@@ -145,16 +176,9 @@ class Try:
         )
 
     def make(self, i: int) -> None:
-        """One try of job ``i``: create it, Check, and if needed Run and recheck.
-
-        One method, not one per phase: it runs once per try, so on big
-        graphs every call it makes shows. The engines call it as a bound
-        method (``Try.make``), never ``Try`` itself: calling an instance
-        costs a lookup of ``__call__`` each time (layered, 1k jobs: the run
-        5% slower).
-        """
-        # The job's name is looked up where it is used, not held: on a big
-        # graph, a reference to it is one more cache miss per try.
+        """One try of job ``i``: create it, Check, and if needed Run and
+        recheck (one method on the path of a passing try: see the class)."""
+        # names[i] where used, not held: on a big graph, one cache miss less per try.
         names, events, result = self.names, self.events, self.result
         args, kwargs, cwd = self.args, self.kwargs, self.cwd
         result.started[i] = result.stamp()
@@ -165,14 +189,9 @@ class Try:
         except UNCAUGHT:
             raise
         except BaseException as error:
-            log.error('Could not create Job "%s" - check its __init__', names[i])
-            for notify in events.not_created:
-                notify(names[i], error)
-            return self.record(i, FAILED, None, error)
-        # No local variable may hold an exception when this returns: the
-        # traceback references this frame, which would then reference the
-        # exception back, a cycle only the cyclic garbage collector frees.
-        # ``except ... as error`` unbinds ``error`` by itself.
+            return self._not_created(i, error, 'Could not create Job "%s" - check its __init__')
+        # No local may hold an exception when this returns: its traceback holds
+        # this frame, a cycle only the cyclic GC frees (``except as`` unbinds).
         check_failed = False  # then the instance holds exceptions to forget
         try:
             try:
@@ -182,55 +201,33 @@ class Try:
             except UNCAUGHT:
                 raise
             except BaseException as error:
-                # An instance that refuses these attributes (a read-only
-                # property, a __setattr__ that raises) fails this job, not the run.
-                log.error('Could not prepare Job "%s" - it refused storage, '
-                          "global_storage or _check_phase", names[i])
-                for notify in events.not_created:
-                    notify(names[i], error)
-                return self.record(i, FAILED, None, error)
-
-            # Check
+                # Refused (a read-only property...): this job fails, not the run.
+                return self._not_created(i, error, 'Could not prepare Job "%s" - it refused '
+                                         "storage, global_storage or _check_phase")
             try:
                 if cwd is not None:
                     return_to(cwd)
             except OSError as error:
-                for notify in events.phase_ended:
-                    notify(names[i], "check", error)
-                return self.record(i, FAILED, None, error)
+                return self._phase_failed(i, "check", error)
             try:
-                # A call without * and ** when there is nothing to pass:
-                # spreading an empty tuple and dict costs more than a passing
-                # Check does (135 ns against 42 ns, docs/performance.rst).
-                value = job._check_results = (
-                    job.Check(*args, **kwargs) if args or kwargs else job.Check()
-                )
+                # No * and ** when there is nothing to pass (docs/performance.rst).
+                value = job._check_results = (job.Check(*args, **kwargs) if args or kwargs
+                                              else job.Check())
             except UNCAUGHT:
                 raise
             except BaseException as check_error:
                 check_failed = True
-                _set_outcome(job, "_check_exception", check_error)
-                for notify in events.phase_ended:
-                    notify(names[i], "check", check_error)
-                if self.no_act:
-                    return self.record(i, FAILED, None, check_error)
-                # Run and the recheck happen inside this handler, as in
-                # 0.6.2: what they raise has the Check's error as its
-                # __context__, and a traceback shows both ("During handling
-                # of the above exception...").
-                return self._run_and_recheck(i, job)
-            else:
-                for notify in events.check_passed:
-                    notify(names[i], "check", None)
-                return self.record(i, PASSED, value, None)
+                return self._check_failed(i, job, check_error)  # in this handler: see there
+            for notify in events.check_passed:
+                notify(names[i], "check", None)
+            return self.record(i, PASSED, value, None)
         finally:
             # Decided on the instance once its try is over, as 0.6.2 did at
             # cleanup time: a Cleanup that Run set on ``self`` counts too.
             try:
                 cleanup = getattr(job, "Cleanup", None)
             except Exception as error:
-                # A __getattr__ or property that raises: no Cleanup to call,
-                # but the user should hear why.
+                # A __getattr__ or property that raises: no Cleanup, and why.
                 log.warning('Could not look up the Cleanup of Job "%s": %s', names[i], error)
                 cleanup = None
             if cleanup is not None and callable(cleanup):
@@ -238,6 +235,35 @@ class Try:
             elif check_failed:
                 _forget_errors(job)
 
+
+    def _not_created(self, i: int, error: BaseException, message: str) -> None:
+        """The try of job ``i`` ends before its Check: its instance could not
+        be made or prepared (``message`` says which, with the job's name)."""
+        name = self.names[i]
+        log.error(message, name)
+        for notify in self.events.not_created:
+            notify(name, error)
+        self.record(i, FAILED, None, error)
+
+    def _phase_failed(self, i: int, phase: str, error: BaseException) -> None:
+        """The try of job ``i`` fails in ``phase`` with ``error``, before the
+        job's own method was called (its directory could not be restored)."""
+        for notify in self.events.phase_ended:
+            notify(self.names[i], phase, error)
+        self.record(i, FAILED, None, error)
+
+    def _check_failed(self, i: int, job: Job, error: BaseException) -> None:
+        """The first Check of job ``i`` raised ``error``: report it and, unless
+        no_act, Run and recheck. Called in the Check's exception handler, so
+        that Run and the recheck happen inside it, as in 0.6.2: what they
+        raise has the Check's error as its __context__, and a traceback
+        shows both ("During handling of the above exception...")."""
+        _set_outcome(job, "_check_exception", error)
+        for notify in self.events.phase_ended:
+            notify(self.names[i], "check", error)
+        if self.no_act:
+            return self.record(i, FAILED, None, error)
+        return self._run_and_recheck(i, job)
 
     def _run_and_recheck(self, i: int, job: Job) -> None:
         """Run, then the recheck, of a try whose first Check failed (called

@@ -124,27 +124,28 @@ class TryRecord:
     interrupted: bool = False
 
 
-def run_try(data: bytes, word: Word | None = None) -> bytes:
+def run_try(task: bytes, word: Word | None = None) -> bytes:
     """One try in a worker: the function each task calls.
 
-    ``data`` is a TryTask pickled by ``Remote.task``; the answer is a
-    pickled TryRecord. Both are pickled by DoJobber itself, part by part, so that
-    whatever cannot travel fails its try with a TransferError naming it.
+    ``task`` is a TryTask pickled by ``Remote.task``; the answer is a
+    pickled TryRecord. Both are pickled by DoJobber itself, part by part,
+    so that whatever cannot travel fails its try with a TransferError
+    naming it; a task that is not a TryTask raises TypeError.
     ``word``, given for a try with a TIMEOUT, is sent to the caller as the
     try starts (starts.py): the caller's backstop counts from then.
     """
     # A pool made without it as its initializer: from its first try on.
     worker_signals()
-    task = pickle.loads(data)
-    if not isinstance(task, TryTask):
+    sent = pickle.loads(task)
+    if not isinstance(sent, TryTask):
         # A caller of another DoJobber version.
-        raise TypeError(f"not a TryTask: {task!r:.80}")
+        raise TypeError(f"not a TryTask: {sent!r:.80}")
     capture = _LogCapture()
     log.addFilter(capture)
-    if log.level != task.log_level:
-        log.setLevel(task.log_level)
+    if log.level != sent.log_level:
+        log.setLevel(sent.log_level)
     try:
-        record = _try_here(task, word)
+        record = _try_here(sent, word)
     finally:
         log.removeFilter(capture)
     record.logs = capture.records

@@ -626,11 +626,11 @@ def test_a_worker_that_cannot_import_the_class_answers_with_that_error() -> None
                                  "ModuleNotFoundError: No module named 'gone_from_the_worker'")
 
 
-def test_a_worker_refuses_a_task_that_is_not_a_named_try_task() -> None:
+def test_a_worker_refuses_a_task_that_is_not_the_fields_of_a_try_task() -> None:
     # A caller of another DoJobber version may send what this one cannot read.
-    task = pickle.dumps(("Fine", 1, False, None, logging.CRITICAL, None, pickle.dumps(jobs.Fine),
-                         pickle.dumps(((), {})), []))
-    with pytest.raises(TypeError, match=r"^not a TryTask: \('Fine', 1, False"):
+    task = pickle.dumps(("Fine", 1, False, None, pickle.dumps(jobs.Fine), pickle.dumps(((), {})),
+                         []))
+    with pytest.raises(TypeError, match=r"^not the fields of a TryTask: \('Fine', 1, False"):
         run_try(task)
 
 

@@ -156,7 +156,7 @@ class Remote:
         raise answer  # KeyboardInterrupt: the run is stopping
 
     def task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
-        """Try ``number`` of job ``i``, pickled for ``worker.run_try``: a TryTask."""
+        """Try ``number`` of job ``i``, pickled for ``worker.run_try``: a TryTask's fields."""
         plan = self.plan
         sent = self._classes.get(i)
         if sent is None:
@@ -186,7 +186,8 @@ class Remote:
         task = TryTask(job=name, number=number, no_act=self.tries.no_act, timeout=limit,
                        log_level=log.getEffectiveLevel(), class_token=token,
                        class_data=class_data, args_data=args_data, storage=storage)
-        return pickle.dumps(task, PROTOCOL)
+        # Its fields, in their order (see TryTask).
+        return pickle.dumps(tuple(task), PROTOCOL)
 
     def _replay(self, i: int, name: str, record: TryRecord) -> None:
         """Report a try that came back: its log lines, events, outcome, changes."""

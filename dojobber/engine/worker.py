@@ -41,9 +41,13 @@ Home = tuple[type, str, bytes]
 class TryTask(NamedTuple):
     """One try as the caller sends it to a worker: what ``run_try`` reads.
 
-    A NamedTuple rather than a dataclass like ``TryRecord``: it is made and
-    pickled once per try and never changed, and it pickles as its class and
-    a tuple, without its field names (benchmarks/bench_overhead.py).
+    A NamedTuple rather than a dataclass like ``TryRecord``: it is made
+    once per try and never changed. It travels as its fields in their
+    order, a plain tuple: the worker makes it a TryTask again
+    (``TryTask._make``), so both sides build it and read it by name, and
+    neither lists its fields. Pickled as a NamedTuple it would carry its
+    class, whose pickling and unpickling cost more per try than the rest
+    of the task (benchmarks/bench_overhead.py).
     """
 
     #: The job's name.
@@ -127,19 +131,20 @@ class TryRecord:
 def run_try(task: bytes, word: Word | None = None) -> bytes:
     """One try in a worker: the function each task calls.
 
-    ``task`` is a TryTask pickled by ``Remote.task``; the answer is a
-    pickled TryRecord. Both are pickled by DoJobber itself, part by part,
-    so that whatever cannot travel fails its try with a TransferError
-    naming it; a task that is not a TryTask raises TypeError.
+    ``task`` is a TryTask's fields pickled by ``Remote.task``; the answer
+    is a pickled TryRecord. Both are pickled by DoJobber itself, part by
+    part, so that whatever cannot travel fails its try with a TransferError
+    naming it; a task that is not a TryTask's fields raises TypeError.
     ``word``, given for a try with a TIMEOUT, is sent to the caller as the
     try starts (starts.py): the caller's backstop counts from then.
     """
     # A pool made without it as its initializer: from its first try on.
     worker_signals()
-    sent = pickle.loads(task)
-    if not isinstance(sent, TryTask):
+    fields = pickle.loads(task)
+    if not isinstance(fields, tuple) or len(fields) != len(TryTask._fields):
         # A caller of another DoJobber version.
-        raise TypeError(f"not a TryTask: {sent!r:.80}")
+        raise TypeError(f"not the fields of a TryTask: {fields!r:.80}")
+    sent = TryTask._make(fields)
     capture = _LogCapture()
     log.addFilter(capture)
     if log.level != sent.log_level:

@@ -41,6 +41,7 @@ import dojobber.engine.pool
 import dojobber.engine.sending
 import dojobber.executor
 from dojobber.errors import ExecutorError, JobTimeoutError, TransferError, WorkerLostError
+from dojobber.engine.worker import TryTask
 from dojobber.executor import RemoteTraceback, executor_size, run_try
 
 
@@ -632,14 +633,24 @@ def test_a_worker_that_cannot_import_the_class_answers_with_that_error() -> None
     class_data = pickle.dumps(Hidden)
     del sys.modules[module.__name__]
     # The task as the caller sends it, to the function each task calls.
-    task = pickle.dumps(("Hidden", 1, False, None, logging.CRITICAL, None, class_data,
-                         pickle.dumps(((), {})), []))
+    task = pickle.dumps(TryTask(job="Hidden", number=1, no_act=False, timeout=None,
+                                log_level=logging.CRITICAL, class_token=None,
+                                class_data=class_data, args_data=pickle.dumps(((), {})),
+                                storage=[]))
     record = pickle.loads(run_try(task))
     assert record.outcome is dojobber.Outcome.FAILED
-    assert [event for _, event, _, _ in record.events] == ["not_created"]
+    assert [event.event for event in record.events] == ["not_created"]
     error = pickle.loads(record.errors[record.error].data)
     assert str(error).startswith("cannot receive the class of job 'Hidden' in the worker: "
                                  "ModuleNotFoundError: No module named 'gone_from_the_worker'")
+
+
+def test_a_worker_refuses_a_task_that_is_not_the_fields_of_a_try_task() -> None:
+    # A caller of another DoJobber version may send what this one cannot read.
+    task = pickle.dumps(("Fine", 1, False, None, pickle.dumps(jobs.Fine), pickle.dumps(((), {})),
+                         []))
+    with pytest.raises(TypeError, match=r"^not the fields of a TryTask: \('Fine', 1, False"):
+        run_try(task)
 
 
 def test_timeout_applies_in_the_worker(executor: Executor) -> None:
@@ -679,15 +690,16 @@ def test_timeout_counts_from_the_start_in_the_worker_not_the_queue(
 
 
 def test_the_word_of_a_start_reaches_the_caller_and_is_stamped_once() -> None:
-    from dojobber.engine.starts import Starts, announce
+    from dojobber.engine.starts import Starts, Word, announce
 
     readings = iter([10.0, 20.0])
     starts = Starts("127.0.0.1", clock=lambda: next(readings))
     try:
         first, second = starts.expect(), starts.expect()
-        assert first.word[:2] == second.word[:2] == starts.address
-        assert first.word[2] != second.word[2]  # a token per try
-        announce(("127.0.0.1", starts.address[1], b"not a token of ours"))
+        assert (first.word.host, first.word.port) == (second.word.host, second.word.port)
+        assert (first.word.host, first.word.port) == starts.address
+        assert first.word.token != second.word.token  # a token per try
+        announce(Word(host="127.0.0.1", port=starts.address[1], token=b"not a token of ours"))
         announce(first.word)
         assert first.heard.wait(30) and first.at == 10.0
         announce(first.word)  # said twice: the first stamp stays

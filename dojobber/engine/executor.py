@@ -23,7 +23,7 @@ from ..events import REPLAYING
 from .pool import STUCK_AFTER, Answered, Pool
 from .transfer import PROTOCOL, forget, pack, pack_class, unpack
 from .trying import FAILED, Try, TryFunction
-from .worker import SentError, TryRecord, shown, why
+from .worker import SentError, TryRecord, TryTask, shown, why
 
 log = logging.getLogger("DoJobber")
 
@@ -132,7 +132,7 @@ class Remote:
             notify(name, result.tries[i])
         limit = self.plan.timeouts.get(i)
         try:
-            task = self._task(i, name, result.tries[i], limit)
+            task = self.task(i, name, result.tries[i], limit)
             self.pool.send(task, name, limit, answered)
         except (ExecutorError, JobTimeoutError) as error:
             answered(error)
@@ -155,7 +155,8 @@ class Remote:
             return self.tries.sink.record(i, FAILED, None, answer)
         raise answer  # KeyboardInterrupt: the run is stopping
 
-    def _task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
+    def task(self, i: int, name: str, number: int, limit: float | None) -> bytes:
+        """Try ``number`` of job ``i``, pickled for ``worker.run_try``: a TryTask's fields."""
         plan = self.plan
         sent = self._classes.get(i)
         if sent is None:
@@ -181,11 +182,12 @@ class Remote:
             )
         with self.lock:
             storage = list(self.wire.values())
-        return pickle.dumps(
-            (name, number, self.tries.no_act, limit, log.getEffectiveLevel(),
-             *sent, args_data, storage),
-            PROTOCOL,
-        )
+        token, class_data = sent
+        task = TryTask(job=name, number=number, no_act=self.tries.no_act, timeout=limit,
+                       log_level=log.getEffectiveLevel(), class_token=token,
+                       class_data=class_data, args_data=args_data, storage=storage)
+        # Its fields, in their order (see TryTask).
+        return pickle.dumps(tuple(task), PROTOCOL)
 
     def _replay(self, i: int, name: str, record: TryRecord) -> None:
         """Report a try that came back: its log lines, events, outcome, changes."""
@@ -206,8 +208,7 @@ class Remote:
         if problems and outcome is not FAILED:
             outcome = FAILED
             error = problems.pop(0)
-            when, event, phase, _ = record.events[-1]
-            record.events[-1] = (when, event, phase, len(errors))
+            record.events[-1] = record.events[-1]._replace(error=len(errors))
             errors.append(error)
         for level, message in record.logs:
             log.log(level, "%s", message)
@@ -238,18 +239,18 @@ class Remote:
         """The try's events, to the run's observers, each phase as long as
         the worker measured it, the last ending now (see events.Replaying)."""
         events = self.tries.events
-        ago = sum(seconds for seconds, _, _, _ in record.events)
+        ago = sum(event.seconds for event in record.events)
         try:
-            for seconds, event, phase, number in record.events:
-                ago -= seconds
-                REPLAYING.seconds, REPLAYING.ago = seconds, max(0.0, ago)
-                sent = None if number is None else errors[number]
-                if event == "not_created":
+            for event in record.events:
+                ago -= event.seconds
+                REPLAYING.seconds, REPLAYING.ago = event.seconds, max(0.0, ago)
+                sent = None if event.error is None else errors[event.error]
+                if event.event == "not_created":
                     for notify in events.not_created:
                         notify(name, sent)
                 else:
                     for notify in events.phase_ended:
-                        notify(name, phase, sent)
+                        notify(name, event.phase, sent)
         finally:
             REPLAYING.seconds = None
 

@@ -23,13 +23,20 @@ import socket
 import threading
 import time
 from concurrent.futures import Executor
-from typing import Callable
+from typing import Callable, NamedTuple
 
 log = logging.getLogger("DoJobber")
 
-#: What a worker is given to say that its try started: the caller's
-#: address (host, port) and the try's token.
-Word = tuple[str, int, bytes]
+
+class Word(NamedTuple):
+    """What a worker is given to say that its try started: where to, and what."""
+
+    #: The caller's address, where its ``Starts`` listens.
+    host: str
+    port: int
+    #: The try's token: the datagram the worker sends.
+    token: bytes
+
 
 #: The bytes of a token: random, so that no other sender can guess one.
 TOKEN_BYTES = 16
@@ -70,14 +77,15 @@ class Starts:
 
     def expect(self) -> Start:
         """A new try's Start, its token unique to it."""
-        start = Start((*self.address, os.urandom(TOKEN_BYTES)))
+        host, port = self.address
+        start = Start(Word(host=host, port=port, token=os.urandom(TOKEN_BYTES)))
         with self.lock:
-            self.expected[start.word[2]] = start
+            self.expected[start.word.token] = start
         return start
 
     def forget(self, start: Start) -> None:
         with self.lock:
-            self.expected.pop(start.word[2], None)
+            self.expected.pop(start.word.token, None)
 
     def close(self) -> None:
         """Stop listening: the thread wakes to an empty datagram of our own."""
@@ -110,10 +118,9 @@ def announce(word: Word | None) -> None:
     """
     if word is None:
         return
-    host, port, token = word
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-            sender.sendto(token, (host, port))
+            sender.sendto(word.token, (word.host, word.port))
     except OSError as error:
         log.debug("Could not tell the caller that a try started: %s", error)
 

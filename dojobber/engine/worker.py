@@ -1,10 +1,12 @@
 """The worker's side of the executor engine: one try made where the task runs, sent back.
 
-``run_try`` is the function every task calls. It receives the job class,
-its arguments and the run's ``global_storage``, pickled (transfer.py); makes the try
-with ``Try`` as any engine does (its TIMEOUT too); and sends back a
-``TryRecord``: the outcome, the events and errors, what changed in
-``global_storage``, the instance for its Cleanup, and its log lines.
+``run_try`` is the function every task calls. It receives a ``TryTask``:
+the job class, its arguments and the run's ``global_storage``, pickled
+(transfer.py); makes the try with ``Try`` as any engine does (its TIMEOUT
+too); and sends back a ``TryRecord``: the outcome, the events and errors,
+what changed in ``global_storage``, the instance for its Cleanup, and its
+log lines. Both are named records, as ``concurrent.futures`` names its
+``_CallItem`` and ``_ResultItem``: built by keyword, read by name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..errors import TransferError
 from ..events import Observer
@@ -34,6 +36,52 @@ log = logging.getLogger("DoJobber")
 #: The try's class as the worker received it, its token and its bytes:
 #: what sends it back by token (transfer.pack).
 Home = tuple[type, str, bytes]
+
+
+class TryTask(NamedTuple):
+    """One try as the caller sends it to a worker: what ``run_try`` reads.
+
+    A NamedTuple rather than a dataclass like ``TryRecord``: it is made
+    once per try and never changed. It travels as its fields in their
+    order, a plain tuple: the worker makes it a TryTask again
+    (``TryTask._make``), so both sides build it and read it by name, and
+    neither lists its fields. Pickled as a NamedTuple it would carry its
+    class, whose pickling and unpickling cost more per try than the rest
+    of the task (benchmarks/bench_overhead.py).
+    """
+
+    #: The job's name.
+    job: str
+    #: The try's number (1 for the first).
+    number: int
+    no_act: bool
+    #: The job's TIMEOUT in seconds, None without one.
+    timeout: float | None
+    #: The level of the caller's DoJobber logger, set in the worker.
+    log_level: int
+    #: The job class as ``transfer.pack_class`` pickled it: its token (None
+    #: when it travels by reference) and its bytes.
+    class_token: str | None
+    class_data: bytes
+    #: ``(args, kwargs)`` of ``set_args``, pickled.
+    args_data: bytes
+    #: The run's global_storage: each key and its value, both pickled.
+    storage: list[tuple[bytes, bytes]]
+
+
+class TryEvent(NamedTuple):
+    """A ``not_created`` or ``phase_ended`` of a try, as a worker sends it back."""
+
+    #: How long the phase took, as measured in the worker (the time since the
+    #: try, or its previous phase, began: the clocks of two hosts are never
+    #: compared).
+    seconds: float
+    #: "not_created" or "phase_ended".
+    event: str
+    #: The phase that ended (None for ``not_created``).
+    phase: Phase | None
+    #: The index of its exception in ``TryRecord.errors``, None without one.
+    error: int | None
 
 
 @dataclass
@@ -56,18 +104,15 @@ class SentError:
 class TryRecord:
     """What one try sends back to the calling process.
 
-    ``events`` are ``(seconds, event, phase, error)`` for each
-    ``not_created`` and ``phase_ended``: how long that phase took, as
-    measured in the worker (the time since the try, or its previous phase,
-    began: the clocks of two hosts are never compared), and ``error`` an
-    index in ``errors``.
+    ``events`` are a ``TryEvent`` for each ``not_created`` and
+    ``phase_ended``, ``error`` an index in ``errors``.
     Values travel pickled on their own (``value``, ``instance``, the keys
     and values of ``changed`` and ``deleted``) so the caller can name the
     one it cannot unpickle.
     """
 
     outcome: Outcome
-    events: list[tuple[float, str, Phase | None, int | None]]
+    events: list[TryEvent]
     errors: list[SentError]
     error: int | None = None
     value: bytes | None = None
@@ -86,65 +131,63 @@ class TryRecord:
 def run_try(task: bytes, word: Word | None = None) -> bytes:
     """One try in a worker: the function each task calls.
 
-    ``task`` is pickled by ``Remote._task``; the answer is a pickled
-    TryRecord. Both are pickled by DoJobber itself, part by part, so that
-    whatever cannot travel fails its try with a TransferError naming it.
+    ``task`` is a TryTask's fields pickled by ``Remote.task``; the answer
+    is a pickled TryRecord. Both are pickled by DoJobber itself, part by
+    part, so that whatever cannot travel fails its try with a TransferError
+    naming it; a task that is not a TryTask's fields raises TypeError.
     ``word``, given for a try with a TIMEOUT, is sent to the caller as the
     try starts (starts.py): the caller's backstop counts from then.
     """
     # A pool made without it as its initializer: from its first try on.
     worker_signals()
-    (name, number, no_act, timeout, level, class_token, class_data, args_data,
-     storage) = pickle.loads(task)
+    fields = pickle.loads(task)
+    if not isinstance(fields, tuple) or len(fields) != len(TryTask._fields):
+        # A caller of another DoJobber version.
+        raise TypeError(f"not the fields of a TryTask: {fields!r:.80}")
+    sent = TryTask._make(fields)
     capture = _LogCapture()
     log.addFilter(capture)
-    if log.level != level:
-        log.setLevel(level)
+    if log.level != sent.log_level:
+        log.setLevel(sent.log_level)
     try:
-        record = _try_here(name, number, no_act, timeout, (class_token, class_data),
-                           args_data, storage, word)
+        record = _try_here(sent, word)
     finally:
         log.removeFilter(capture)
     record.logs = capture.records
     return pickle.dumps(record, PROTOCOL)
 
 
-def _try_here(
-    name: str,
-    number: int,
-    no_act: bool,
-    timeout: float | None,
-    sent: tuple[str | None, bytes],
-    args_data: bytes,
-    storage: list[tuple[bytes, bytes]],
-    word: Word | None = None,
-) -> TryRecord:
-    events: list[tuple[float, str, Phase | None, int | None]] = []
+def _try_here(task: TryTask, word: Word | None = None) -> TryRecord:
+    name = task.job
+    events: list[TryEvent] = []
     errors = _Errors()
     #: Each key of global_storage as received, to its key and value as sent.
     before: dict[Any, tuple[bytes, bytes]] = {}
     global_storage: dict[Any, Any] = {}
     try:
-        cls = _received(partial(sent_class, *sent), name, "the class")
-        args, kwargs = _received(partial(unpack, args_data), name, "the arguments (set_args)")
-        for key_data, data in storage:
+        cls = _received(partial(sent_class, task.class_token, task.class_data), name, "the class")
+        args, kwargs = _received(partial(unpack, task.args_data), name,
+                                 "the arguments (set_args)")
+        for key_data, data in task.storage:
             key = _received(partial(unpack, key_data), name, "a key of global_storage")
             what = f"global_storage[{shown(key)}]"
             global_storage[key] = _received(partial(unpack, data), name, what)
             before[key] = (key_data, data)
     except TransferError as problem:
         number_sent = errors.add(problem)
-        events.append((0.0, "not_created", None, number_sent))
-        return TryRecord(FAILED, events, errors.sent, number_sent)
-    token, class_data = sent
-    errors.home = home = None if token is None else (cls, token, class_data)
+        events.append(TryEvent(seconds=0.0, event="not_created", phase=None, error=number_sent))
+        return TryRecord(outcome=FAILED, events=events, errors=errors.sent, error=number_sent)
+    token = task.class_token
+    errors.home = home = None if token is None else (cls, token, task.class_data)
 
     announce(word)
     result, job, interrupted = _make_try(
-        cls, number, no_act, timeout, args, kwargs, global_storage, _Recorder(events, errors)
+        cls, task.number, task.no_act, task.timeout, args, kwargs, global_storage,
+        _Recorder(events, errors),
     )
     outcome, error = result.outcome[0], result.errors[0]
-    record = TryRecord(outcome, events, errors.sent, interrupted=interrupted)
+    record = TryRecord(outcome=outcome, events=events, errors=errors.sent,
+                       interrupted=interrupted)
     problems: list[TransferError] = []
     if outcome is not FAILED:
         record.value = _sent(result.results[0], name, "the value returned by Check", problems,
@@ -162,8 +205,7 @@ def _try_here(
         # is reported failing with what could not be sent.
         record.outcome = FAILED
         error = problems.pop(0)
-        when, event, phase, _ = events[-1]
-        events[-1] = (when, event, phase, errors.add(error))
+        events[-1] = events[-1]._replace(error=errors.add(error))
     for unsent in problems:
         log.warning("%s", unsent)
     if error is not None:
@@ -238,7 +280,7 @@ class _Recorder(Observer):
     """Keeps a try's events, each with its phase's duration, to be replayed
     in the calling process."""
 
-    def __init__(self, events: list[tuple[float, str, Phase | None, int | None]], errors: _Errors):
+    def __init__(self, events: list[TryEvent], errors: _Errors):
         self.events = events
         self.errors = errors
         self.began = time.perf_counter()  # of the try, then of its next phase
@@ -252,12 +294,14 @@ class _Recorder(Observer):
         self.began = time.perf_counter()
 
     def not_created(self, job: str, error: BaseException) -> None:
-        self.events.append((self._took(), "not_created", None, self.errors.add(error)))
+        self.events.append(TryEvent(seconds=self._took(), event="not_created", phase=None,
+                                    error=self.errors.add(error)))
 
     def phase_ended(self, job: str, phase: Phase, error: BaseException | None) -> None:
         seconds = self._took()
         sent = None if error is None else self.errors.add(error)
-        self.events.append((seconds, "phase_ended", phase, sent))
+        self.events.append(TryEvent(seconds=seconds, event="phase_ended", phase=phase,
+                                    error=sent))
 
 
 class _Errors:
@@ -290,8 +334,9 @@ class _Errors:
             problem = why(cause)
         # The context is sent before the error it is the context of.
         context = self._known.get(id(error.__context__))
-        self.sent.append(SentError(data, f"{kind.__module__}.{kind.__qualname__}", text,
-                                   trace, problem, context))
+        self.sent.append(SentError(data=data, type=f"{kind.__module__}.{kind.__qualname__}",
+                                   text=text, traceback=trace, problem=problem,
+                                   context=context))
         self._known[id(error)] = number = len(self.sent) - 1
         self._keep.append(error)
         return number

@@ -163,18 +163,30 @@ def stopped_run(kind: str, signum: int, work: Path) -> tuple[int, str]:
         wait_for("Tunnel's Run to start", lambda: marks.exists() and "started" in marks.read_text(),
                  process, work)
         os.killpg(process.pid, signum)
-        status = process.wait(BOUND)
-        deadline = time.monotonic() + BOUND
-        while alive_in_session(process.pid):
-            assert time.monotonic() < deadline, (
-                f"processes of the run's session still alive: {alive_in_session(process.pid)}")
-            time.sleep(0.05)
+        status = ended(process)
     finally:
-        for pid in alive_in_session(process.pid):
-            os.kill(pid, signal.SIGKILL)
-        if process.poll() is None:
-            process.wait()
+        reap(process)
     return status, (work / "stderr").read_text()
+
+
+def ended(process: subprocess.Popen[bytes]) -> int:
+    """The command's exit status, once it and every process of its session
+    have ended (within BOUND each)."""
+    status = process.wait(BOUND)
+    deadline = time.monotonic() + BOUND
+    while alive_in_session(process.pid):
+        assert time.monotonic() < deadline, (
+            f"processes of the run's session still alive: {alive_in_session(process.pid)}")
+        time.sleep(0.05)
+    return status
+
+
+def reap(process: subprocess.Popen[bytes]) -> None:
+    """Kill what a failed test left of the command's session."""
+    for pid in alive_in_session(process.pid):
+        os.kill(pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait()
 
 
 def check_stopped(work: Path, signum: int, status: int, stderr: str, *, cleaned: list[str]) -> None:
@@ -353,17 +365,9 @@ def test_a_signal_while_a_worker_starts_leaves_no_traceback(kind: str, tmp_path:
                  process, tmp_path)
         os.killpg(process.pid, signal.SIGINT)
         (hold / "go").touch()
-        status = process.wait(BOUND)
-        deadline = time.monotonic() + BOUND
-        while alive_in_session(process.pid):
-            assert time.monotonic() < deadline, (
-                f"processes of the run's session still alive: {alive_in_session(process.pid)}")
-            time.sleep(0.05)
+        status = ended(process)
     finally:
-        for pid in alive_in_session(process.pid):
-            os.kill(pid, signal.SIGKILL)
-        if process.poll() is None:
-            process.wait()
+        reap(process)
     stderr = (tmp_path / "stderr").read_text()
     assert status == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
